@@ -1,0 +1,57 @@
+from rest_framework import serializers
+
+from ..models import ExampleStatus, Split
+
+
+class DatasetOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    team = serializers.IntegerField(source="team_id")
+    name = serializers.CharField()
+    description = serializers.CharField()
+    settings = serializers.JSONField(source="effective_settings")
+    example_count = serializers.IntegerField(required=False)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ExampleOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    dataset = serializers.IntegerField(source="dataset_id")
+    messages = serializers.JSONField(source="current_revision.messages")
+    tools = serializers.JSONField(source="current_revision.tools", allow_null=True)
+    metadata = serializers.JSONField(source="current_revision.metadata")
+    content_hash = serializers.CharField()
+    status = serializers.ChoiceField(choices=ExampleStatus.choices)
+    split = serializers.ChoiceField(choices=Split.choices)
+    tags = serializers.SerializerMethodField()
+    rating = serializers.IntegerField(allow_null=True)
+    notes = serializers.CharField()
+    source_format = serializers.CharField()
+    revision = serializers.IntegerField(
+        help_text="Optimistic-locking counter; the ETag. Send it in If-Match."
+    )
+    content_revision = serializers.IntegerField(source="current_revision.number")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_tags(self, obj) -> list[str]:
+        return sorted(tag.name for tag in obj.tags.all())
+
+
+class ExampleWriteSerializer(serializers.Serializer):
+    """Shape-only parsing; the canonical schema and the rules live in the service."""
+
+    messages = serializers.JSONField()
+    tools = serializers.JSONField(required=False, allow_null=True)
+    metadata = serializers.JSONField(required=False)
+    status = serializers.ChoiceField(choices=ExampleStatus.choices, required=False)
+    split = serializers.ChoiceField(choices=Split.choices, required=False)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=200
+    )
+    rating = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
+
+
+class ExamplePatchSerializer(ExampleWriteSerializer):
+    messages = serializers.JSONField(required=False)

@@ -1,0 +1,84 @@
+"""Reads with team scoping. Views never build their own querysets of team-owned rows."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from finetunedb.teams.permissions import Action
+from finetunedb.teams.scoping import get_for_user, scope_to_user
+
+from .models import Dataset, Example, ExampleStatus
+
+EXAMPLE_ORDERINGS = {
+    "id": ("id",),
+    "-id": ("-id",),
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+    "updated_at": ("updated_at", "id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "rating": ("rating", "id"),
+    "-rating": ("-rating", "-id"),
+    "status": ("status", "id"),
+}
+
+
+def dataset_list_for_user(user, *, team_id=None) -> QuerySet:
+    qs = scope_to_user(Dataset.objects.all(), user).select_related("team")
+    if team_id not in (None, ""):
+        try:
+            qs = qs.filter(team_id=int(team_id))
+        except (TypeError, ValueError):
+            return qs.none()
+    return qs.annotate(
+        example_count=Count("examples", filter=~Q(examples__status=ExampleStatus.ARCHIVED))
+    ).order_by("name", "id")
+
+
+def dataset_get_for_user(user, dataset_id, *, action: Action = Action.READ) -> Dataset:
+    return get_for_user(Dataset.objects.select_related("team"), user, pk=dataset_id, action=action)
+
+
+def example_get_for_user(user, example_id, *, action: Action = Action.READ) -> Example:
+    return get_for_user(
+        Example.objects.select_related(
+            "current_revision", "dataset", "dataset__team"
+        ).prefetch_related("tags"),
+        user,
+        pk=example_id,
+        action=action,
+    )
+
+
+def example_list(dataset: Dataset, *, filters: dict | None = None) -> QuerySet:
+    """Examples of a dataset the caller already reached through :func:`dataset_get_for_user`.
+
+    Filters are allow-listed here; anything else in ``filters`` is ignored.
+    """
+    filters = filters or {}
+    qs = (
+        Example.objects.filter(dataset=dataset)
+        .select_related("current_revision")
+        .prefetch_related("tags")
+    )
+    status = filters.get("status")
+    if status:
+        qs = qs.filter(status__in=[s for s in str(status).split(",") if s in ExampleStatus.values])
+    elif not filters.get("include_archived"):
+        qs = qs.exclude(status=ExampleStatus.ARCHIVED)
+    if filters.get("split"):
+        qs = qs.filter(split=filters["split"])
+    if filters.get("tag"):
+        qs = qs.filter(tags__name=filters["tag"])
+    if filters.get("source_format"):
+        qs = qs.filter(source_format=filters["source_format"])
+    if filters.get("rating"):
+        try:
+            qs = qs.filter(rating=int(filters["rating"]))
+        except (TypeError, ValueError):
+            qs = qs.none()
+    search = (filters.get("search") or "").strip()
+    if search:
+        # A plain substring scan over the stored JSON; full-text indexing comes with the workspace.
+        qs = qs.filter(current_revision__messages__icontains=search)
+    ordering = EXAMPLE_ORDERINGS.get(filters.get("ordering") or "id", EXAMPLE_ORDERINGS["id"])
+    return qs.order_by(*ordering)

@@ -1,0 +1,83 @@
+"""Bulk actions on many examples at once, chosen by ids or by a filter."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+
+from finetunedb.exceptions import ApplicationError
+from finetunedb.teams.permissions import Action
+from finetunedb.teams.scoping import require_role
+
+from ..models import Dataset, Example, ExampleStatus, Split, Tag
+
+ACTIONS = ("set_status", "add_tags", "remove_tags", "set_split", "archive")
+UNKNOWN_IDS = "Some ids are not examples of this dataset: {ids}. Nothing was changed."
+MAX_IDS = 100_000
+
+
+def examples_bulk_apply(
+    *, user, dataset: Dataset, action: str, value=None, ids=None, queryset=None
+) -> int:
+    """Apply ``action`` to the examples named by ``ids`` (all must belong to ``dataset``) or to
+    ``queryset`` (already scoped to it). All or nothing; returns the number of examples changed.
+    Every touched example's revision counter moves, so open editors see the change (412)."""
+    require_role(
+        user, dataset.team_id, Action.CURATE if action != "set_status" else Action.ANNOTATE
+    )
+    if action not in ACTIONS:
+        raise ApplicationError(f"Unknown action {action!r}; use one of {', '.join(ACTIONS)}.")
+    if ids is not None:
+        ids = sorted({int(i) for i in ids})
+        if len(ids) > MAX_IDS:
+            raise ApplicationError(f"At most {MAX_IDS} ids per request; use a filter instead.")
+        found = set(
+            Example.objects.filter(dataset=dataset, pk__in=ids).values_list("pk", flat=True)
+        )
+        missing = [i for i in ids if i not in found]
+        if missing:
+            # Ids of other datasets (or teams) are reported the same as nonexistent ones.
+            raise ApplicationError(
+                UNKNOWN_IDS.format(ids=", ".join(map(str, missing[:20]))), code="unknown_ids"
+            )
+        target = Example.objects.filter(dataset=dataset, pk__in=ids)
+    elif queryset is not None:
+        target = queryset.filter(dataset=dataset)
+    else:
+        raise ApplicationError("Give ids or a filter.")
+
+    with transaction.atomic():
+        pks = list(target.values_list("pk", flat=True))
+        rows = Example.objects.filter(pk__in=pks)
+        if action in ("set_status", "archive"):
+            status = ExampleStatus.ARCHIVED if action == "archive" else value
+            if status not in ExampleStatus.values:
+                raise ApplicationError(f"status must be one of {', '.join(ExampleStatus.values)}")
+            rows.update(status=status, revision=F("revision") + 1)
+        elif action == "set_split":
+            if value not in Split.values:
+                raise ApplicationError(f"split must be one of {', '.join(Split.values)}")
+            rows.update(
+                split=value, split_locked=value != Split.UNASSIGNED, revision=F("revision") + 1
+            )
+        else:
+            names = value if isinstance(value, list) else [value]
+            if not names or any(
+                not isinstance(n, str) or not 1 <= len(n.strip()) <= 64 for n in names
+            ):
+                raise ApplicationError("value must be a tag or a list of tags of 1–64 characters")
+            names = sorted({n.strip() for n in names})
+            Tag.objects.bulk_create(
+                [Tag(dataset=dataset, name=n) for n in names], ignore_conflicts=True
+            )
+            tags = list(Tag.objects.filter(dataset=dataset, name__in=names))
+            through = Example.tags.through
+            if action == "add_tags":
+                through.objects.bulk_create(
+                    [through(example_id=pk, tag_id=t.pk) for pk in pks for t in tags],
+                    ignore_conflicts=True,
+                )
+            else:
+                through.objects.filter(example_id__in=pks, tag__in=tags).delete()
+            rows.update(revision=F("revision") + 1)
+    return len(pks)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "datasets"
+
+urlpatterns = [
+    path("datasets/", views.dataset_list, name="list"),
+    path("datasets/new/", views.dataset_create, name="create"),
+    path("datasets/<int:dataset_id>/", views.dataset_detail, name="detail"),
+    path("datasets/<int:dataset_id>/examples/new/", views.example_new, name="example-new"),
+    path("examples/<int:example_id>/", views.example_detail, name="example"),
+]

@@ -1,0 +1,124 @@
+"""One domain error type for services, and the API's mapping of every error to a JSON body.
+
+Error bodies always look like ``{"detail": str, "code": str, "errors": [{"path", "message"}]}``
+so scripts can rely on one shape. No traceback or internal path ever reaches a response.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    """A domain rule said no. Services raise it; the API maps ``status_code`` (400 by default)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, errors=None, extra=None, status_code=None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.errors = list(errors or [])
+        self.extra = dict(extra or {})
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class ConflictError(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class PreconditionFailed(ApplicationError):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "stale"
+
+
+class PreconditionRequired(ApplicationError):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_code = "if_match_required"
+
+
+class PayloadTooLarge(ApplicationError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+class ServiceUnavailable(ApplicationError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "unavailable"
+
+
+def _flatten(detail, path=""):
+    """DRF's nested error dict/list → a flat list of {path, message}."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            sub = (
+                key if not path else (f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}")
+            )
+            if key == "non_field_errors":
+                sub = path
+            yield from _flatten(value, sub)
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            for item in detail:
+                yield {"path": path or "$", "message": str(item)}
+        else:
+            for index, item in enumerate(detail):
+                yield from _flatten(item, f"{path}[{index}]")
+    else:
+        yield {"path": path or "$", "message": str(detail)}
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        body = {"detail": exc.message, "code": exc.code, "errors": exc.errors, **exc.extra}
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled API error", exc_info=exc)
+        return Response(
+            {
+                "detail": "Internal server error. The failure was logged.",
+                "code": "server_error",
+                "errors": [],
+            },
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "detail": "The request is invalid; see errors.",
+            "code": "invalid",
+            "errors": list(_flatten(exc.detail)),
+        }
+    else:
+        detail = (
+            response.data.get("detail", "") if isinstance(response.data, dict) else response.data
+        )
+        response.data = {
+            "detail": str(detail),
+            "code": getattr(detail, "code", None) or getattr(exc, "default_code", "error"),
+            "errors": [],
+        }
+    return response

@@ -1,0 +1,169 @@
+"""API for auth tokens, teams and members. Views parse and delegate."""
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from finetunedb.exceptions import ApplicationError
+
+from . import selectors, services
+from .models import Role
+from .permissions import Action
+from .scoping import NOT_FOUND, require_role
+
+BAD_CREDENTIALS = "Unable to log in with the given username and password."
+
+
+class LoginRateThrottle(AnonRateThrottle):
+    scope = "login"
+
+    def get_cache_key(self, request, view):
+        # Count attempts per client address whether or not the caller is logged in.
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class TokenObtainApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [LoginRateThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=4096, trim_whitespace=False)
+        name = serializers.CharField(max_length=100, required=False, default="API")
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField()
+        name = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer}, auth=[])
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        if user is None:
+            raise ApplicationError(BAD_CREDENTIALS, code="authentication_failed", status_code=400)
+        token, raw = services.api_token_create(user=user, name=data.validated_data["name"])
+        return Response({"token": raw, "name": token.name})
+
+
+class TeamOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    my_role = serializers.ChoiceField(choices=Role.choices)
+    member_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class TeamListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=100)
+
+    @extend_schema(responses={200: TeamOutputSerializer(many=True)})
+    def get(self, request):
+        teams = selectors.team_list_for_user(request.user)
+        return Response(TeamOutputSerializer(teams, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: TeamOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        team = services.team_create(user=request.user, name=data.validated_data["name"])
+        team = selectors.team_get_for_user(request.user, team.pk)
+        return Response(TeamOutputSerializer(team).data, status=status.HTTP_201_CREATED)
+
+
+class MemberOutputSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    username = serializers.CharField(source="user.username")
+    role = serializers.ChoiceField(choices=Role.choices)
+    joined_at = serializers.DateTimeField(source="created_at")
+
+
+class TeamMembersApi(APIView):
+    """Members of a team. Anyone in the team reads; owners and admins add, change and remove."""
+
+    class InputSerializer(serializers.Serializer):
+        user = serializers.CharField(max_length=254, help_text="User id, username or email.")
+        role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
+
+    class RemoveSerializer(serializers.Serializer):
+        user = serializers.CharField(max_length=254, help_text="User id, username or email.")
+
+    def _team(self, request, team_id):
+        from django.http import Http404
+
+        team = selectors.team_get_for_user(request.user, team_id)
+        if team is None:
+            raise Http404(NOT_FOUND)
+        return team
+
+    @extend_schema(responses={200: MemberOutputSerializer(many=True)})
+    def get(self, request, team_id):
+        team = self._team(request, team_id)
+        require_role(request.user, team.pk, Action.READ)
+        return Response(MemberOutputSerializer(selectors.membership_list(team), many=True).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: MemberOutputSerializer, 200: MemberOutputSerializer},
+    )
+    def post(self, request, team_id):
+        team = self._team(request, team_id)
+        require_role(request.user, team.pk, Action.MANAGE_MEMBERS)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership, created = services.membership_set(
+            actor=request.user,
+            team=team,
+            user_identifier=data.validated_data["user"],
+            role=data.validated_data["role"],
+        )
+        return Response(
+            MemberOutputSerializer(membership).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        request=RemoveSerializer,
+        parameters=[
+            OpenApiParameter(
+                "user", str, description="User id, username or email (or in the body)."
+            )
+        ],
+        responses={204: None},
+    )
+    def delete(self, request, team_id):
+        team = self._team(request, team_id)
+        require_role(request.user, team.pk, Action.MANAGE_MEMBERS)
+        raw = (
+            request.data
+            if isinstance(request.data, dict) and request.data
+            else request.query_params
+        )
+        data = self.RemoveSerializer(data={"user": raw.get("user", "")})
+        data.is_valid(raise_exception=True)
+        services.membership_remove(
+            actor=request.user, team=team, user_identifier=data.validated_data["user"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "Me", {"id": serializers.IntegerField(), "username": serializers.CharField()}
+            )
+        }
+    )
+    def get(self, request):
+        return Response({"id": request.user.pk, "username": request.user.get_username()})

@@ -1,0 +1,30 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+
+from . import views
+
+app_name = "teams"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("signup/", views.signup, name="signup"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="teams/password_change.html",
+            success_url=reverse_lazy("teams:password-done"),
+        ),
+        name="password-change",
+    ),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="teams/password_done.html"),
+        name="password-done",
+    ),
+    path("teams/switch/", views.team_switch, name="switch"),
+    path("teams/new/", views.team_create, name="create"),
+    path("teams/<int:team_id>/members/", views.team_members, name="members"),
+    path("tokens/", views.tokens, name="tokens"),
+]

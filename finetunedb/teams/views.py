@@ -1,0 +1,153 @@
+"""Pages for signing in, teams, members and API tokens. Views parse and delegate."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from finetunedb.exceptions import ApplicationError
+
+from . import selectors, services
+from .context_processors import SESSION_KEY
+from .forms import LoginForm, MemberForm, SignupForm, TeamForm, TokenForm
+from .models import ApiToken
+from .permissions import Action, role_allows
+
+SIGNUP_CLOSED = "Sign-up is closed on this server. Ask an administrator for an account."
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "teams/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "signup_open": settings.FINETUNEDB_SIGNUP_OPEN,
+        }
+
+
+def signup(request):
+    if not settings.FINETUNEDB_SIGNUP_OPEN:
+        return render(request, "teams/signup.html", {"closed": SIGNUP_CLOSED}, status=403)
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_signup(**form.cleaned_data)
+        except ApplicationError as exc:
+            for error in exc.errors:
+                form.add_error(
+                    error["path"] if error["path"] in form.fields else None, error["message"]
+                )
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("teams:home")
+    return render(request, "teams/signup.html", {"form": form})
+
+
+@login_required
+def home(request):
+    from datasets_app.selectors import dataset_list_for_user
+
+    team = _current_team(request)
+    datasets = dataset_list_for_user(request.user, team_id=team.pk) if team else []
+    return render(request, "teams/home.html", {"datasets": datasets, "team_form": TeamForm()})
+
+
+def _current_team(request):
+    from .context_processors import current_team
+
+    return current_team(request)["current_team"]
+
+
+@login_required
+@require_POST
+def team_switch(request):
+    team = selectors.team_get_for_user(request.user, request.POST.get("team"))
+    if team is None:
+        raise Http404("Not found.")
+    request.session[SESSION_KEY] = team.pk
+    return redirect(
+        request.POST.get("next") if request.POST.get("next", "").startswith("/") else "teams:home"
+    )
+
+
+@login_required
+@require_POST
+def team_create(request):
+    form = TeamForm(request.POST)
+    if form.is_valid():
+        team = services.team_create(user=request.user, name=form.cleaned_data["name"])
+        request.session[SESSION_KEY] = team.pk
+        messages.success(request, f"Team “{team.name}” created. You are its owner.")
+    else:
+        messages.error(request, "A team needs a name.")
+    return redirect("teams:home")
+
+
+@login_required
+def team_members(request, team_id):
+    team = selectors.team_get_for_user(request.user, team_id)
+    if team is None:
+        raise Http404("Not found.")
+    form = MemberForm(request.POST or None)
+    can_manage = role_allows(team.my_role, Action.MANAGE_MEMBERS)
+    if request.method == "POST":
+        if not can_manage:
+            return render(request, "403.html", status=403)
+        try:
+            if request.POST.get("remove"):
+                services.membership_remove(
+                    actor=request.user, team=team, user_identifier=request.POST["remove"]
+                )
+                messages.success(request, "Member removed.")
+                return redirect("teams:members", team_id=team.pk)
+            if form.is_valid():
+                services.membership_set(
+                    actor=request.user,
+                    team=team,
+                    user_identifier=form.cleaned_data["user"],
+                    role=form.cleaned_data["role"],
+                )
+                messages.success(request, "Member saved.")
+                return redirect("teams:members", team_id=team.pk)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+    return render(
+        request,
+        "teams/members.html",
+        {
+            "team": team,
+            "members": selectors.membership_list(team),
+            "form": form,
+            "can_manage": can_manage,
+        },
+    )
+
+
+@login_required
+def tokens(request):
+    form = TokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST":
+        if request.POST.get("revoke"):
+            try:
+                services.api_token_revoke(user=request.user, token_id=request.POST["revoke"])
+                messages.success(request, "Token revoked. Scripts using it now get 401.")
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            return redirect("teams:tokens")
+        if form.is_valid():
+            _, new_token = services.api_token_create(
+                user=request.user, name=form.cleaned_data["name"]
+            )
+            form = TokenForm()
+    user_tokens = ApiToken.objects.filter(user=request.user)
+    return render(
+        request, "teams/tokens.html", {"form": form, "tokens": user_tokens, "new_token": new_token}
+    )

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `make run`: the embedded default on one machine — SQLite under DATA_DIR, Celery's filesystem
+# broker, one worker started alongside the web server and stopped with it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-finetunedb.settings.dev}"
+export DATA_DIR="${DATA_DIR:-$PWD/var}"
+export HF_HUB_OFFLINE="${HF_HUB_OFFLINE:-1}" TRANSFORMERS_OFFLINE="${TRANSFORMERS_OFFLINE:-1}"
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8000}"
+PY=.venv/bin/python
+
+mkdir -p "$DATA_DIR/broker/queue" "$DATA_DIR/broker/processed" "$DATA_DIR/broker/control" "$DATA_DIR/logs"
+$PY manage.py migrate --noinput
+$PY manage.py collectstatic --noinput -v0
+$PY manage.py ensure_admin --url "http://$HOST:$PORT/"
+
+.venv/bin/celery -A finetunedb worker -Q default,training --concurrency 1 --loglevel INFO \
+  >"$DATA_DIR/logs/worker.log" 2>&1 &
+WORKER=$!
+cleanup() { kill "$WORKER" 2>/dev/null || true; wait "$WORKER" 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+echo "Worker started (pid $WORKER, log: $DATA_DIR/logs/worker.log)"
+echo "Serving FinetuneDB at http://$HOST:$PORT/  (Ctrl+C stops the server and the worker)"
+.venv/bin/gunicorn finetunedb.wsgi:application --bind "$HOST:$PORT" --workers "${WEB_WORKERS:-2}" \
+  --threads 4 --timeout 300 --access-logfile - &
+WEB=$!
+trap 'kill $WEB 2>/dev/null || true; cleanup' EXIT INT TERM
+wait "$WEB"

@@ -1,0 +1,118 @@
+"""Fixed personas (healthchecks style): an owner and a teammate in one team, an outsider in another.
+
+Django-free test modules (pure algorithms, the training recipe) must keep working with
+``-p no:django``, so nothing here imports Django at module import time.
+"""
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+CHAT = [
+    {"role": "system", "content": "You are terse."},
+    {"role": "user", "content": "What is 2+2?"},
+    {"role": "assistant", "content": "4"},
+]
+
+
+@pytest.fixture
+def make_user(db):
+    from django.contrib.auth import get_user_model
+
+    def make(username, password="correct horse battery staple"):
+        return get_user_model().objects.create_user(
+            username=username, email=f"{username}@example.com", password=password
+        )
+
+    return make
+
+
+@pytest.fixture
+def team_with(db):
+    from finetunedb.teams.models import Membership, Team
+
+    def make(name, **members):
+        team = Team.objects.create(name=name)
+        for role, user in members.items():
+            Membership.objects.create(team=team, user=user, role=role)
+        return team
+
+    return make
+
+
+@pytest.fixture
+def owner(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def teammate(make_user):
+    return make_user("bob")
+
+
+@pytest.fixture
+def outsider(make_user):
+    return make_user("charlie")
+
+
+@pytest.fixture
+def team(team_with, owner, teammate):
+    from finetunedb.teams.models import Membership
+
+    team = team_with("Alpha", owner=owner)
+    Membership.objects.create(team=team, user=teammate, role="annotator")
+    return team
+
+
+@pytest.fixture
+def other_team(team_with, outsider):
+    return team_with("Bravo", owner=outsider)
+
+
+@pytest.fixture
+def dataset(team, owner):
+    from datasets_app.models import Dataset
+
+    return Dataset.objects.create(team=team, name="support-chats", created_by=owner)
+
+
+@pytest.fixture
+def other_dataset(other_team, outsider):
+    from datasets_app.models import Dataset
+
+    return Dataset.objects.create(team=other_team, name="their-data", created_by=outsider)
+
+
+@pytest.fixture
+def make_example(db):
+    from datasets_app.services.examples import example_create
+
+    def make(dataset, user, messages=None, **kwargs):
+        return example_create(user=user, dataset=dataset, messages=messages or CHAT, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def example(dataset, owner, make_example):
+    return make_example(dataset, owner)
+
+
+@pytest.fixture
+def api_for(db):
+    """An API client authenticated with a real hashed token of ``user``."""
+    from rest_framework.test import APIClient
+
+    from finetunedb.teams.services import api_token_create
+
+    def make(user):
+        client = APIClient()
+        if user is not None:
+            _, raw = api_token_create(user=user, name="tests")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
+        return client
+
+    return make

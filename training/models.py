@@ -1,0 +1,1 @@
+# Training runs, models and lineage arrive with the training backend (see DESIGN §5).
