@@ -1,5 +1,6 @@
 """Dataset models, one module per area; import them from here."""
 
+from .checks import CheckResult, Severity
 from .examples import (
     DEFAULT_DATASET_SETTINGS,
     Dataset,
@@ -11,6 +12,8 @@ from .examples import (
 )
 
 __all__ = [
+    "CheckResult",
+    "Severity",
     "DEFAULT_DATASET_SETTINGS",
     "Dataset",
     "Example",
