@@ -4,6 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from datasets_app.api import datasets as datasets_api
+from datasets_app.api import transfer as transfer_api
 from finetunedb.teams import api as teams_api
 
 app_name = "api"
@@ -29,6 +30,22 @@ urlpatterns = [
     ),
     path(
         "examples/<int:example_id>/", datasets_api.ExampleDetailApi.as_view(), name="example-detail"
+    ),
+    path(
+        "datasets/<int:dataset_id>/imports/",
+        transfer_api.DatasetImportApi.as_view(),
+        name="dataset-imports",
+    ),
+    path("imports/<int:import_id>/", transfer_api.ImportDetailApi.as_view(), name="import-detail"),
+    path(
+        "imports/<int:import_id>/errors/",
+        transfer_api.ImportErrorReportApi.as_view(),
+        name="import-errors",
+    ),
+    path(
+        "datasets/<int:dataset_id>/export/",
+        transfer_api.DatasetExportApi.as_view(),
+        name="dataset-export",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

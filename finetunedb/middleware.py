@@ -19,7 +19,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 # The vendored Swagger UI page carries one inline <style> block; it shows no user text.
-DOCS_POLICY = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+DOCS_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
 DOCS_PATH = "/api/v1/docs/"
 
 

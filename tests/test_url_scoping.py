@@ -37,7 +37,15 @@ ROUTES = routes_with_ids()
 
 @pytest.fixture
 def object_ids(team, dataset, example):
-    return {"team_id": team.pk, "dataset_id": dataset.pk, "example_id": example.pk}
+    from datasets_app.models import ImportJob
+
+    job = ImportJob.objects.create(dataset=dataset, stored_name="0" * 32, has_error_report=True)
+    return {
+        "team_id": team.pk,
+        "dataset_id": dataset.pk,
+        "example_id": example.pk,
+        "import_id": job.pk,
+    }
 
 
 def fill(route, ids):

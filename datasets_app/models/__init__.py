@@ -10,8 +10,12 @@ from .examples import (
     Split,
     Tag,
 )
+from .imports import ImportJob, ImportMode, ImportStatus
 
 __all__ = [
+    "ImportJob",
+    "ImportMode",
+    "ImportStatus",
     "CheckResult",
     "Severity",
     "DEFAULT_DATASET_SETTINGS",

@@ -1,0 +1,238 @@
+"""Containers: JSON Lines, a JSON array, CSV and Parquet, each yielding ``(line, dict | RowError)``.
+
+A document that cannot be read becomes a :class:`RowError` for its line; a container that cannot
+be read any further (corrupt gzip, broken array, malformed CSV) ends with one last error.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import tempfile
+
+import orjson
+
+from . import errors as E
+from .arraysplit import ArrayError, iter_elements
+from .jsonparse import parse_json
+from .source import BOM, SourceError, iter_lines
+
+CONTAINERS = ("jsonl", "json", "csv", "parquet")
+PARQUET_MAGIC = b"PAR1"
+PARQUET_BATCH_ROWS = 1024
+EXPORT_LAYOUT = frozenset(("id", "split", "messages", "tools", "metadata"))
+EXPORT_ONLY_COLUMNS = frozenset(("id", "split"))
+SPOOL_IN_MEMORY = 64 * 1024 * 1024
+# logical names a column mapping may target; every row format's fields are among them
+MAPPABLE_FIELDS = frozenset(
+    (
+        "messages", "tools", "metadata", "conversations", "system", "prompt", "completion",
+        "instruction", "input", "output", "response", "history", "question", "answer",
+        "chosen", "rejected", "instances",
+    )
+)  # fmt: skip
+MSG_UNKNOWN_COLUMN = (
+    "The column mapping names {!r}, which is not a column of the file (columns: {})."
+)
+MSG_UNKNOWN_FIELD = "The column mapping targets {!r}, which is not a field any format uses ({})."
+MSG_CSV_WIDTH = "This row has {} cells but the header has {}. Check the quoting of this row."
+MSG_NO_HEADER = "The CSV file has no header row."
+
+
+def sniff_container(head: bytes) -> str | None:
+    if head.startswith(PARQUET_MAGIC):
+        return "parquet"
+    text = head.removeprefix(BOM).lstrip()
+    if text[:1] == b"[":
+        return "json"
+    if text[:1] == b"{" or not text:
+        return "jsonl"
+    first_line = text.split(b"\n", 1)[0]
+    if b"," in first_line or b"\t" in first_line:
+        return "csv"
+    return None
+
+
+def _stopping(error_line, exc) -> E.RowError:
+    if isinstance(exc, SourceError):
+        if exc.code == E.DECOMPRESSED_TOO_LARGE:
+            return E.error(error_line, exc.code, E.MSG_DECOMPRESSED, exc.detail)
+        return E.error(error_line, E.INVALID_GZIP, E.MSG_INVALID_GZIP, exc.detail)
+    return E.error(exc.line, E.INVALID_JSON, E.MSG_INVALID_JSON_ELEMENT, exc.detail)
+
+
+def jsonl_documents(buffered, limits: E.Limits):
+    max_depth = limits.max_depth
+    number = 0
+    try:
+        for number, line in iter_lines(buffered, limits.max_line_bytes):
+            if line is None:
+                yield (
+                    number,
+                    E.error(number, E.LINE_TOO_LONG, E.MSG_LINE_TOO_LONG, limits.max_line_bytes),
+                )
+            elif not line.isspace():
+                yield number, parse_json(line, number, max_depth)
+    except SourceError as exc:
+        yield number + 1, _stopping(number + 1, exc)
+
+
+def json_array_documents(buffered, limits: E.Limits):
+    max_depth = limits.max_depth
+    line = 1
+    try:
+        for line, element in iter_elements(buffered.read, limits):
+            if type(element) is E.RowError:
+                yield line, element
+            else:
+                yield line, parse_json(element, line, max_depth, element=True)
+    except (SourceError, ArrayError) as exc:
+        yield line, _stopping(line, exc)
+
+
+class _CsvStop(Exception):
+    def __init__(self, error: E.RowError):
+        self.error = error
+
+
+def _csv_text_lines(buffered, limits: E.Limits, position: list):
+    for number, line in iter_lines(buffered, limits.max_line_bytes):
+        position[0] = number
+        if line is None:
+            raise _CsvStop(
+                E.error(number, E.LINE_TOO_LONG, E.MSG_LINE_TOO_LONG, limits.max_line_bytes)
+            )
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            raise _CsvStop(
+                E.error(number, E.INVALID_UTF8, E.MSG_INVALID_UTF8, bad.start + 1)
+            ) from None
+
+
+def csv_documents(buffered, limits: E.Limits, column_mapping: dict | None):
+    """Rows as dicts keyed by header (renamed by the mapping); empty cells are left out."""
+    if csv.field_size_limit() != limits.csv_field_limit:
+        # the csv module's limit is process-wide; every import sets the one its Limits ask for
+        csv.field_size_limit(limits.csv_field_limit)
+    position = [0]
+    reader = csv.reader(_csv_text_lines(buffered, limits, position))
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        rename, problem = _column_plan(header, column_mapping or {})
+        if problem is not None:
+            yield 1, problem
+            return
+        width = len(header)
+        while True:
+            start = position[0] + 1
+            record = next(reader, None)
+            if record is None:
+                return
+            if not any(record):
+                continue
+            if len(record) != width:
+                yield start, E.error(start, E.CSV_INVALID, MSG_CSV_WIDTH, len(record), width)
+                continue
+            yield (
+                start,
+                {rename[i]: cell for i, cell in enumerate(record) if cell != "" and rename[i]},
+            )
+    except _CsvStop as stop:
+        yield stop.error.line, stop.error
+    except SourceError as exc:
+        yield position[0] + 1, _stopping(position[0] + 1, exc)
+    except csv.Error as exc:
+        line = position[0]
+        if "field larger than field limit" in str(exc):
+            yield (
+                line,
+                E.error(line, E.CSV_FIELD_TOO_LARGE, E.MSG_CSV_FIELD, limits.csv_field_limit),
+            )
+        else:
+            yield line, E.error(line, E.CSV_INVALID, E.MSG_CSV_INVALID, str(exc))
+
+
+def _column_plan(header: list[str], mapping: dict):
+    """Column index → field name; unmapped columns keep their own name (later: metadata)."""
+    for field, column in mapping.items():
+        if field not in MAPPABLE_FIELDS:
+            fields = ", ".join(sorted(MAPPABLE_FIELDS))
+            return None, E.RowError(1, E.UNKNOWN_FORMAT, MSG_UNKNOWN_FIELD.format(field, fields))
+        if column not in header:
+            return None, E.RowError(
+                1, E.UNKNOWN_FORMAT, MSG_UNKNOWN_COLUMN.format(column, ", ".join(header))
+            )
+    by_column = {column: field for field, column in mapping.items()}
+    return [by_column.get(name, name) for name in header], None
+
+
+def _spooled(buffered):
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - returned
+    shutil.copyfileobj(buffered, spool)
+    spool.seek(0)
+    return spool
+
+
+def parquet_documents(buffered, limits: E.Limits, column_mapping: dict | None, seekable_source):
+    """Row dicts from a Parquet file, read one batch at a time.
+
+    Parquet needs random access: the upload itself is used when it is a seekable, uncompressed
+    file; otherwise it is spooled to a temporary file first (within the gzip cap).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    line = 0
+    try:
+        source = seekable_source if seekable_source is not None else _spooled(buffered)
+        parquet = pq.ParquetFile(source)
+        rename = {column: field for field, column in (column_mapping or {}).items()}
+        names = parquet.schema_arrow.names
+        for column in rename:
+            if column not in names:
+                yield (
+                    1,
+                    E.RowError(
+                        1, E.UNKNOWN_FORMAT, MSG_UNKNOWN_COLUMN.format(column, ", ".join(names))
+                    ),
+                )
+                return
+        # our own export's bookkeeping columns name rows of another dataset: not metadata here
+        skip = EXPORT_ONLY_COLUMNS if set(names) == EXPORT_LAYOUT else frozenset()
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            for row in batch.to_pylist():
+                line += 1
+                for column in skip:
+                    row.pop(column, None)
+                yield line, _parquet_row(row, rename, line, limits)
+    except SourceError as exc:
+        yield line + 1, _stopping(line + 1, exc)
+    except (pa.ArrowException, OSError) as exc:
+        yield line + 1, E.error(line + 1, E.INVALID_PARQUET, E.MSG_INVALID_PARQUET, exc)
+
+
+def _parquet_row(row: dict, rename: dict, line: int, limits: E.Limits):
+    # JSON-compatible values only (dates become text), and the same size cap as a JSONL line
+    data = orjson.dumps(row, default=str)
+    if len(data) > limits.max_line_bytes:
+        return E.error(line, E.LINE_TOO_LONG, E.MSG_LINE_TOO_LONG, limits.max_line_bytes)
+    row = orjson.loads(data)
+    out = {}
+    for name, value in row.items():
+        if value is None or value == "":
+            continue
+        name = rename.get(name, name)
+        if name == "messages" and type(value) is list:
+            value = [_drop_nulls(m) for m in value]
+        out[name] = value
+    return out
+
+
+def _drop_nulls(message):
+    # Parquet structs give every message every field; absent ones come back as null
+    if type(message) is not dict:
+        return message
+    return {k: v for k, v in message.items() if v is not None or k == "content"}

@@ -1,0 +1,137 @@
+"""Parse one JSON document with orjson, refusing what Python's json would silently accept.
+
+orjson already rejects NaN/Infinity, lone surrogates and invalid UTF-8; we translate its messages
+into stable codes. It silently keeps the last of duplicate keys and accepts ``\\u0000`` and deep
+nesting up to 1024 levels, so those three are checked here, cheaply on the common path:
+
+* duplicates: every key occurrence in the text owns exactly one structural ``:``. Counting ``:``
+  in the raw text (plus ``\\u003a`` escapes) can only equal the count in orjson's re-serialisation
+  when no key was dropped; only when the counts differ do we walk the text with ``json`` to name
+  the key (a false alarm, e.g. a literal ``\\\\u003a``, is cleared by that walk).
+* depth: the number of ``[`` and ``{`` bytes bounds the depth; only rows with more than the cap
+  are measured exactly, iteratively (never recursion).
+* NUL: orjson writes a NUL as ``\\u0000``; only when that appears do we look at the strings.
+"""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+
+from . import errors as E
+
+_loads = orjson.loads
+_dumps = orjson.dumps
+JSONDecodeError = orjson.JSONDecodeError
+
+
+class _Duplicate(Exception):
+    def __init__(self, key: str):
+        self.key = key
+
+
+def parse_json(data: bytes | str, line: int, max_depth: int, element: bool = False):
+    """Return the parsed value, or a :class:`RowError` saying why the document is refused."""
+    try:
+        value = _loads(data)
+    except JSONDecodeError as exc:
+        return _diagnose(data, exc, line, max_depth, element)
+    if type(value) is dict or type(value) is list:
+        problem = check_value(data, value, line, max_depth)
+        if problem is not None:
+            return problem
+    elif type(value) is str and "\x00" in value:
+        return E.error(line, E.NUL_CHARACTER, E.MSG_NUL)
+    return value
+
+
+def check_value(data: bytes | str, value, line: int, max_depth: int):
+    """The checks orjson does not do, for an already parsed container; None when it is fine."""
+    raw = data.encode() if type(data) is str else data
+    if raw.count(b"[") + raw.count(b"{") > max_depth and _depth_exceeds(value, max_depth):
+        return E.error(line, E.TOO_DEEP, E.MSG_TOO_DEEP, max_depth)
+    dumped = _dumps(value)
+    raw_colons = raw.count(b":")
+    if b"\\u003" in raw:
+        raw_colons += raw.count(b"\\u003a") + raw.count(b"\\u003A")
+    if raw_colons != dumped.count(b":"):
+        key = _find_duplicate(raw)
+        if key is not None:
+            return E.error(line, E.DUPLICATE_KEY, E.MSG_DUPLICATE_KEY, key)
+    if b"\\u0000" in dumped and _has_nul(value):
+        return E.error(line, E.NUL_CHARACTER, E.MSG_NUL)
+    return None
+
+
+def _depth_exceeds(value, max_depth: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            return True
+        children = node.values() if type(node) is dict else node
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
+    return False
+
+
+def _has_nul(value) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if type(node) is str:
+            if "\x00" in node:
+                return True
+        elif type(node) is dict:
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif type(node) is list:
+            stack.extend(node)
+    return False
+
+
+def _reject_duplicates(pairs):
+    seen = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _Duplicate(key)
+        seen.add(key)
+    return dict(pairs)
+
+
+def _find_duplicate(raw: bytes) -> str | None:
+    # only reached for rows already parsed by orjson within the depth cap, so json's recursion is safe
+    try:
+        json.loads(raw, object_pairs_hook=_reject_duplicates)
+    except _Duplicate as dup:
+        return dup.key
+    return None
+
+
+def _diagnose(data, exc: JSONDecodeError, line: int, max_depth: int, element: bool):
+    reason = str(exc).split(":", 1)[0]
+    if "not valid UTF-8" in reason:
+        raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return E.error(line, E.INVALID_UTF8, E.MSG_INVALID_UTF8, bad.start + 1)
+        return E.error(line, E.LONE_SURROGATE, E.MSG_LONE_SURROGATE)
+    if "surrogate" in reason:
+        return E.error(line, E.LONE_SURROGATE, E.MSG_LONE_SURROGATE)
+    if "depth limit" in reason or "recursion" in reason:
+        return E.error(line, E.TOO_DEEP, E.MSG_TOO_DEEP, max_depth)
+    if "infinity" in reason or "NaN" in reason:
+        return E.error(line, E.NAN_NOT_ALLOWED, E.MSG_NAN)
+    doc = exc.doc if isinstance(exc.doc, str) else ""
+    at = doc[exc.pos : exc.pos + 9]
+    if at.startswith(("NaN", "Infinity", "-Infinity", "Infinity")) or (
+        "no digit after sign" in reason and at.startswith("Infinity")
+    ):
+        return E.error(line, E.NAN_NOT_ALLOWED, E.MSG_NAN)
+    if "control character" in reason and at[:1] == "\x00":
+        return E.error(line, E.NUL_CHARACTER, E.MSG_NUL)
+    template = E.MSG_INVALID_JSON_ELEMENT if element else E.MSG_INVALID_JSON
+    return E.error(line, E.INVALID_JSON, template, str(exc))

@@ -1,0 +1,305 @@
+"""Imports: an uploaded file becomes examples all at once or not at all.
+
+The job claims its row with a conditional UPDATE (queued → running, or a running job whose lease
+expired), parses the file into a staging file on disk while reporting progress on the row, and
+publishes every staged row together with the final status in ONE transaction. A worker killed at
+any point leaves nothing visible; the retried job starts over and cannot insert twice because a
+published job is no longer claimable.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from datetime import timedelta
+
+import orjson
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from finetunedb.exceptions import ApplicationError
+from finetunedb.teams.permissions import Action
+from finetunedb.teams.scoping import require_role
+
+from .. import canonical, storage
+from ..formats import FORMATS, Limits, ParsedRow, iter_rows
+from ..models import Dataset, Example, ExampleStatus, ImportJob, ImportMode, ImportStatus
+from .example_rows import examples_insert_new
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+PROGRESS_EVERY_S = 0.5
+MAX_ATTEMPTS = 3
+FIRST_ERRORS = 50
+
+UNKNOWN_FORMAT = "Unknown format {value!r}; use one of: {choices}."
+UNKNOWN_MODE = "Unknown mode {value!r}; use strict or skip_invalid."
+BAD_MAPPING = "column_mapping must be a JSON object of field name → column name (strings)."
+STRICT_FAILED = "{count} line(s) are invalid, so nothing was imported (strict mode). Fix them, or import with mode=skip_invalid to keep the good lines."
+NO_VALID_ROWS = "The file has no valid rows; nothing was imported."
+ALL_DUPLICATES = "Every valid row is a duplicate and duplicates are skipped; nothing new to import."
+GAVE_UP = "The import was interrupted {attempts} times (the worker stopped); it was given up. Upload the file again."
+CRASHED = "The import failed unexpectedly; nothing was imported. The error was logged."
+
+
+def import_job_create(
+    *,
+    user,
+    dataset: Dataset,
+    upload,
+    format: str = "auto",
+    mode: str = ImportMode.STRICT,
+    column_mapping: dict | None = None,
+    skip_duplicates: bool = False,
+) -> ImportJob:
+    """Store an uploaded file under a generated name and queue its import.
+
+    ``upload`` is a Django UploadedFile (or any object with ``name``, ``size`` and ``chunks()``,
+    or ``temporary_file_path()``).
+    """
+    require_role(user, dataset.team_id, Action.IMPORT)
+    errors = []
+    if format not in FORMATS:
+        errors.append(
+            {
+                "path": "format",
+                "message": UNKNOWN_FORMAT.format(value=format, choices=", ".join(FORMATS)),
+            }
+        )
+    if mode not in ImportMode.values:
+        errors.append({"path": "mode", "message": UNKNOWN_MODE.format(value=mode)})
+    if column_mapping is not None and (
+        not isinstance(column_mapping, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) for k, v in column_mapping.items())
+    ):
+        errors.append({"path": "column_mapping", "message": BAD_MAPPING})
+    if errors:
+        raise ApplicationError("Invalid import options.", errors=errors)
+
+    stored_name = storage.new_name()
+    target = storage.path_for(storage.UPLOADS, stored_name)
+    _save_upload(upload, target)
+    try:
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                dataset=dataset,
+                created_by=user,
+                original_name=os.path.basename(getattr(upload, "name", "") or "")[:255],
+                stored_name=stored_name,
+                size_bytes=target.stat().st_size,
+                requested_format=format,
+                mode=mode,
+                column_mapping=column_mapping,
+                skip_duplicates=skip_duplicates,
+            )
+            transaction.on_commit(lambda: import_job_enqueue(job.pk))
+    except Exception:
+        storage.remove_quietly(target)
+        raise
+    return job
+
+
+def _save_upload(upload, target) -> None:
+    temporary = getattr(upload, "temporary_file_path", None)
+    partial = target.with_suffix(".part")
+    if temporary is not None:
+        shutil.copyfile(temporary(), partial)
+    else:
+        with open(partial, "wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+    storage.fsync_file(partial)
+    os.replace(partial, target)
+
+
+def import_job_enqueue(job_id: int) -> None:
+    from ..tasks import import_job_run as task
+
+    task.delay(job_id)
+
+
+def _claim(job_id: int) -> int | None:
+    """Take the job if it is queued, or running under an expired lease. Returns the attempt
+    number this worker holds, or None when someone else has it or it is finished."""
+    now = timezone.now()
+    claimable = Q(status=ImportStatus.QUEUED) | Q(
+        status=ImportStatus.RUNNING, lease_expires_at__lt=now
+    )
+    # Jobs that were interrupted too often are failed instead of retried forever.
+    ImportJob.objects.filter(claimable, pk=job_id, attempts__gte=MAX_ATTEMPTS).update(
+        status=ImportStatus.FAILED,
+        finished_at=now,
+        failure_reason=GAVE_UP.format(attempts=MAX_ATTEMPTS),
+    )
+    claimed = ImportJob.objects.filter(claimable, pk=job_id, attempts__lt=MAX_ATTEMPTS).update(
+        status=ImportStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        lease_expires_at=now + LEASE,
+        started_at=now,
+        bytes_processed=0,
+        rows_processed=0,
+    )
+    if not claimed:
+        return None
+    return ImportJob.objects.values_list("attempts", flat=True).get(pk=job_id)
+
+
+def _mine(job_id: int, attempt: int):
+    return ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING, attempts=attempt)
+
+
+def import_job_run(*, job_id: int) -> None:
+    attempt = _claim(job_id)
+    if attempt is None:
+        return
+    job = ImportJob.objects.select_related("dataset").get(pk=job_id)
+    staging = storage.path_for(storage.STAGING, job.stored_name, ".jsonl")
+    report = storage.path_for(storage.REPORTS, job.stored_name, ".errors.jsonl")
+    try:
+        counts = _parse_to_staging(job, attempt, staging, report)
+        if counts is not None:
+            _publish(job, attempt, staging, counts)
+    except Exception:
+        logger.exception("import job %s crashed", job_id)
+        _mine(job_id, attempt).update(
+            status=ImportStatus.FAILED, finished_at=timezone.now(), failure_reason=CRASHED
+        )
+    finally:
+        storage.remove_quietly(staging)
+
+
+def _parse_to_staging(job: ImportJob, attempt: int, staging, report) -> dict | None:
+    existing = set(
+        Example.objects.filter(dataset_id=job.dataset_id)
+        .exclude(status=ExampleStatus.ARCHIVED)
+        .values_list("content_hash", flat=True)
+    )
+    seen: set[str] = set()
+    counts = {"rows": 0, "valid": 0, "invalid": 0, "dup_file": 0, "dup_dataset": 0, "staged": 0}
+    first_errors: list[dict] = []
+    last_progress = time.monotonic()
+
+    with (
+        open(storage.path_for(storage.UPLOADS, job.stored_name), "rb") as upload,
+        open(staging, "wb") as out,
+        open(report, "wb") as errors_out,
+    ):
+        reader = iter_rows(
+            upload, format=job.requested_format, column_mapping=job.column_mapping, limits=Limits()
+        )
+        detection = reader.detect()
+        for item in reader:
+            counts["rows"] += 1
+            if type(item) is ParsedRow:
+                counts["valid"] += 1
+                content = item.content
+                chash = canonical.content_hash(content["messages"], content.get("tools"))
+                duplicate = False
+                if chash in seen:
+                    counts["dup_file"] += 1
+                    duplicate = True
+                elif chash in existing:
+                    counts["dup_dataset"] += 1
+                    duplicate = True
+                seen.add(chash)
+                if duplicate and job.skip_duplicates:
+                    continue
+                out.write(orjson.dumps([content, item.source_format, chash]))
+                out.write(b"\n")
+                counts["staged"] += 1
+            else:
+                counts["invalid"] += 1
+                errors_out.write(orjson.dumps(item.as_dict()))
+                errors_out.write(b"\n")
+                if len(first_errors) < FIRST_ERRORS:
+                    first_errors.append(item.as_dict())
+            if time.monotonic() - last_progress > PROGRESS_EVERY_S:
+                last_progress = time.monotonic()
+                still_mine = _mine(job.pk, attempt).update(
+                    bytes_processed=reader.bytes_read,
+                    rows_processed=counts["rows"],
+                    lease_expires_at=timezone.now() + LEASE,
+                )
+                if not still_mine:
+                    return None  # the lease was lost; whoever holds the job now finishes it
+        bytes_read = reader.bytes_read
+        out.flush()
+        os.fsync(out.fileno())
+
+    fields = dict(
+        bytes_processed=bytes_read,
+        rows_processed=counts["rows"],
+        rows_valid=counts["valid"],
+        rows_invalid=counts["invalid"],
+        duplicates_in_file=counts["dup_file"],
+        duplicates_in_dataset=counts["dup_dataset"],
+        first_errors=first_errors,
+        has_error_report=counts["invalid"] > 0,
+        detected_format=detection.format or "",
+        container=detection.container or "",
+        compressed=detection.compressed,
+    )
+    failure = None
+    if counts["invalid"] and job.mode == ImportMode.STRICT:
+        failure = STRICT_FAILED.format(count=counts["invalid"])
+    elif counts["valid"] == 0:
+        failure = NO_VALID_ROWS
+    elif counts["staged"] == 0:
+        failure = ALL_DUPLICATES
+    if failure:
+        _mine(job.pk, attempt).update(
+            status=ImportStatus.FAILED, finished_at=timezone.now(), failure_reason=failure, **fields
+        )
+        return None
+    if not counts["invalid"]:
+        storage.remove_quietly(report)
+    _mine(job.pk, attempt).update(lease_expires_at=timezone.now() + LEASE, **fields)
+    return counts
+
+
+def _staged_rows(staging):
+    with open(staging, "rb") as handle:
+        for line in handle:
+            content, source_format, chash = orjson.loads(line)
+            yield content, source_format, chash
+
+
+def _publish(job: ImportJob, attempt: int, staging, counts: dict) -> None:
+    with transaction.atomic():
+        # Re-check ownership inside the publishing transaction: a worker that lost its lease
+        # while parsing must not publish next to the one that took over.
+        if not _mine(job.pk, attempt).filter(lease_expires_at__gte=timezone.now()).exists():
+            return
+        created = examples_insert_new(
+            dataset_id=job.dataset_id,
+            user_id=job.created_by_id,
+            rows=_staged_rows(staging),
+            count=counts["staged"],
+        )
+        _mine(job.pk, attempt).update(
+            status=ImportStatus.SUCCEEDED, examples_created=created, finished_at=timezone.now()
+        )
+        Dataset.objects.filter(pk=job.dataset_id).update(updated_at=timezone.now())
+
+
+def import_jobs_recover() -> int:
+    """Re-enqueue jobs a dead worker left behind (queued for a while, or running with an expired
+    lease). Called when a worker starts. Returns how many were re-enqueued."""
+    now = timezone.now()
+    stale = ImportJob.objects.filter(
+        Q(status=ImportStatus.QUEUED, created_at__lt=now - LEASE)
+        | Q(status=ImportStatus.RUNNING, lease_expires_at__lt=now)
+    ).values_list("pk", flat=True)
+    count = 0
+    for job_id in stale:
+        import_job_enqueue(job_id)
+        count += 1
+    return count
+
+
+def import_job_error_report_path(job: ImportJob):
+    return storage.path_for(storage.REPORTS, job.stored_name, ".errors.jsonl")
