@@ -75,6 +75,8 @@ def dataset_detail(request, dataset_id):
             "page": page,
             "filters": filters,
             "can_annotate": role_allows(role, Action.ANNOTATE),
+            "can_import": role_allows(role, Action.IMPORT),
+            "can_export": role_allows(role, Action.EXPORT),
         },
     )
 

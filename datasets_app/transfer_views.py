@@ -1,0 +1,97 @@
+"""Pages for uploading files and following an import."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from finetunedb.exceptions import ApplicationError
+from finetunedb.teams.permissions import Action
+from finetunedb.teams.scoping import get_for_user
+
+from . import selectors
+from .formats import EXPORT_FORMATS, FORMATS
+from .models import ImportJob, ImportMode, Split
+from .services import imports as import_services
+from .uploads import TOO_LARGE, max_upload_bytes
+
+FORMAT_LABELS = {
+    "auto": "Detect automatically",
+    "openai": "OpenAI chat (messages)",
+    "openai_preference": "OpenAI preference (input / preferred_output / non_preferred_output)",
+    "sharegpt": "ShareGPT (conversations)",
+    "sharegpt_preference": "ShareGPT preference (chosen / rejected)",
+    "prompt_chosen_rejected": "Prompt / chosen / rejected",
+    "prompt_completion": "Prompt / completion",
+    "alpaca": "Alpaca (instruction / input / output)",
+    "question_answer": "Question / answer",
+    "self_instruct": "Self-instruct (instruction + instances)",
+}
+
+
+@login_required
+def import_new(request, dataset_id):
+    dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.IMPORT)
+    error = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if getattr(request, "upload_too_large", False):
+            error = TOO_LARGE.format(limit=max_upload_bytes())
+        elif upload is None:
+            error = "Choose a file to upload."
+        else:
+            mapping = None
+            raw_mapping = request.POST.get("column_mapping", "").strip()
+            try:
+                if raw_mapping:
+                    import json
+
+                    mapping = json.loads(raw_mapping)
+                job = import_services.import_job_create(
+                    user=request.user,
+                    dataset=dataset,
+                    upload=upload,
+                    format=request.POST.get("format") or "auto",
+                    mode=request.POST.get("mode") or ImportMode.STRICT,
+                    column_mapping=mapping,
+                    skip_duplicates=request.POST.get("skip_duplicates") == "on",
+                )
+            except ValueError:
+                error = "The column mapping is not valid JSON."
+            except ApplicationError as exc:
+                error = "; ".join(
+                    [exc.message] + [f"{e['path']}: {e['message']}" for e in exc.errors]
+                )
+            else:
+                return redirect("datasets:import", import_id=job.pk)
+    return render(
+        request,
+        "datasets/import_new.html",
+        {
+            "dataset": dataset,
+            "formats": [(f, FORMAT_LABELS.get(f, f)) for f in FORMATS],
+            "modes": ImportMode.choices,
+            "error": error,
+            "max_bytes": max_upload_bytes(),
+            "recent": ImportJob.objects.filter(dataset=dataset)[:10],
+        },
+        status=413 if error and "larger than" in error else (400 if error else 200),
+    )
+
+
+@login_required
+def import_detail(request, import_id):
+    job = get_for_user(ImportJob.objects.select_related("dataset"), request.user, pk=import_id)
+    if request.GET.get("done") and job.is_finished and job.status == "succeeded":
+        messages.success(request, f"Imported {job.examples_created} examples.")
+        return redirect("datasets:detail", dataset_id=job.dataset_id)
+    return render(request, "datasets/import_detail.html", {"job": job, "dataset": job.dataset})
+
+
+@login_required
+def export_form(request, dataset_id):
+    dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.EXPORT)
+    return render(
+        request,
+        "datasets/export.html",
+        {"dataset": dataset, "formats": EXPORT_FORMATS, "splits": Split.choices},
+    )
