@@ -1,0 +1,173 @@
+"""Full check report against tiktoken encoding alone, over the same text, in the same run.
+
+Input: 100,000 canonical examples (``--n``) built from ../shared/data: Alpaca files
+(llamafactory alpaca_en_demo + identity, gpteacher codegen-instruct), gsm8k train (question →
+answer), and glaive_toolcall_en_demo (ShareGPT with tool calls) converted to canonical by small
+mappers below; the pool (~14,400 examples) is cycled, every copy after the first getting a
+" (variant N)" suffix on its first user message so no two copies are identical, and every
+third example gets one of three system prompts. Without ../shared/data the benchmark exits.
+
+Baseline: ``len(enc.encode_ordinary(text))`` for every message content (the text the report
+tokenizes). Value: ``build_report`` — structure, conversation, content and length rules per
+example, summaries, dataset rules, and the cookbook token statistics (which encode the same text
+once, plus roles). Both run single-threaded (``encode_ordinary_batch`` was slower on 2 vCPUs,
+PERFORMANCE.md T2), best of ``--repeat`` runs each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from datasets_app.checks import build_report  # noqa: E402
+from datasets_app.tokens import load_encoding  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+SYSTEMS = [
+    None,
+    "You are a helpful assistant.",
+    "You are a concise, careful coding assistant.",
+    "Answer step by step.",
+]
+TARGET_RATIO = 1.5
+
+
+def _alpaca(path):
+    for r in json.loads(path.read_text()):
+        prompt = r["instruction"] + ("\n" + r["input"] if r.get("input") else "")
+        yield (
+            [
+                {"role": "user", "content": prompt},
+                {"role": "assistant", "content": r.get("output") or r.get("response") or ""},
+            ],
+            None,
+        )
+
+
+def _gsm8k(path):
+    for line in path.read_text().splitlines():
+        r = json.loads(line)
+        yield (
+            [
+                {"role": "user", "content": r["question"]},
+                {"role": "assistant", "content": r["answer"]},
+            ],
+            None,
+        )
+
+
+def _glaive(path):
+    for r in json.loads(path.read_text()):
+        tools = [{"type": "function", "function": t} for t in json.loads(r.get("tools") or "[]")]
+        messages, last = [], None
+        for n, turn in enumerate(r["conversations"]):
+            kind, value = turn["from"], turn["value"]
+            if kind == "human":
+                messages.append({"role": "user", "content": value})
+            elif kind == "gpt":
+                messages.append({"role": "assistant", "content": value})
+            elif kind == "function_call":
+                call = json.loads(value)
+                last = f"call_{n}"
+                arguments = json.dumps(call.get("arguments", {}))
+                messages.append(
+                    {
+                        "role": "assistant",
+                        "content": None,
+                        "tool_calls": [
+                            {
+                                "id": last,
+                                "type": "function",
+                                "function": {"name": call["name"], "arguments": arguments},
+                            }
+                        ],
+                    }
+                )
+            elif kind == "observation":
+                messages.append({"role": "tool", "content": value, "tool_call_id": last})
+        yield messages, tools or None
+
+
+def build_examples(n: int) -> list[tuple[int, dict, str]]:
+    pool = []
+    sources = [
+        (_alpaca, "llamafactory/alpaca_en_demo.json", "alpaca"),
+        (_alpaca, "llamafactory/identity.json", "alpaca"),
+        (_alpaca, "gpteacher/codegen-instruct.json", "alpaca"),
+        (_gsm8k, "gsm8k/train.jsonl", "prompt_completion"),
+        (_glaive, "llamafactory/glaive_toolcall_en_demo.json", "sharegpt"),
+    ]
+    for reader, rel, fmt in sources:
+        pool.extend((m, t, fmt) for m, t in reader(DATA / rel))
+    examples = []
+    for i in range(n):
+        messages, tools, fmt = pool[i % len(pool)]
+        messages = [dict(m) for m in messages]
+        copy_no = i // len(pool)
+        if copy_no:
+            first_user = next(m for m in messages if m["role"] == "user")
+            first_user["content"] += f" (variant {copy_no})"
+        system = SYSTEMS[i % 3 + 1] if i % 3 == 0 else None
+        if system:
+            messages.insert(0, {"role": "system", "content": system})
+        content = {"messages": messages}
+        if tools:
+            content["tools"] = tools
+        examples.append((i, content, fmt))
+    return examples
+
+
+def encode_only(examples, enc) -> int:
+    encode = enc.encode_ordinary
+    total = 0
+    for _, content, _ in examples:
+        for message in content["messages"]:
+            text = message["content"]
+            if text:
+                total += len(encode(text))
+    return total
+
+
+def best_of(repeat, fn, *args):
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn(*args)
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    if not DATA.exists():
+        sys.exit(f"no data at {DATA}")
+    examples = build_examples(args.n)
+    enc = load_encoding("cl100k_base", cache_dir=tempfile.mkdtemp(prefix="tiktoken-"))
+    n_bytes = sum(len((m["content"] or "").encode()) for _, c, _ in examples for m in c["messages"])
+    base, n_tokens = best_of(args.repeat, encode_only, examples, enc)
+    value, report = best_of(args.repeat, lambda ex: build_report(ex, encoding=enc), examples)
+    ratio = value / base
+    findings = sum(len(f) for f in report.example_findings.values())
+    print(f"examples {len(examples)}  text {n_bytes / 1e6:.1f} MB  tokens {n_tokens}")
+    print(f"tiktoken encode_ordinary alone: {base:.2f}s ({n_bytes / 1e6 / base:.1f} MB/s)")
+    print(
+        f"full report (rules + dataset rules + token stats): {value:.2f}s; {findings} example findings, {len(report.dataset_findings)} dataset findings"
+    )
+    print(f"ratio {ratio:.2f}")
+    print(
+        f"BENCH checks value={value:.2f}s baseline={base:.2f}s ratio={ratio:.2f} target=<={TARGET_RATIO} pass={'yes' if ratio <= TARGET_RATIO else 'no'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
