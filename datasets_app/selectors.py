@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import get_for_user, scope_to_user
 
-from .models import Dataset, Example, ExampleStatus
+from .checks import RULES
+from .models import (
+    CheckResult,
+    Dataset,
+    DuplicateClusterMember,
+    Example,
+    ExampleStatus,
+    Severity,
+)
 
 EXAMPLE_ORDERINGS = {
     "id": ("id",),
@@ -42,7 +50,7 @@ def example_get_for_user(user, example_id, *, action: Action = Action.READ) -> E
     return get_for_user(
         Example.objects.select_related(
             "current_revision", "dataset", "dataset__team"
-        ).prefetch_related("tags"),
+        ).prefetch_related("tags", "check_results"),
         user,
         pk=example_id,
         action=action,
@@ -58,7 +66,7 @@ def example_list(dataset: Dataset, *, filters: dict | None = None) -> QuerySet:
     qs = (
         Example.objects.filter(dataset=dataset)
         .select_related("current_revision")
-        .prefetch_related("tags")
+        .prefetch_related("tags", "check_results")
     )
     status = filters.get("status")
     if status:
@@ -76,6 +84,26 @@ def example_list(dataset: Dataset, *, filters: dict | None = None) -> QuerySet:
             qs = qs.filter(rating=int(filters["rating"]))
         except (TypeError, ValueError):
             qs = qs.none()
+    rule, severity = filters.get("rule"), filters.get("severity")
+    if rule or severity:
+        # Unknown values match nothing, as an unknown status does.
+        findings = CheckResult.objects.filter(example=OuterRef("pk"))
+        if rule:
+            findings = findings.filter(rule_id=rule if rule in RULES else "")
+        if severity:
+            findings = findings.filter(severity=severity if severity in Severity.values else "")
+        qs = qs.filter(Exists(findings))
+    cluster = filters.get("cluster")
+    if cluster:
+        # members of one duplicate cluster of this dataset; a foreign or bad id matches nothing
+        try:
+            members = DuplicateClusterMember.objects.filter(
+                example=OuterRef("pk"), cluster_id=int(cluster)
+            )
+        except (TypeError, ValueError):
+            qs = qs.none()
+        else:
+            qs = qs.filter(Exists(members))
     search = (filters.get("search") or "").strip()
     if search:
         # A plain substring scan over the stored JSON; full-text indexing comes with the workspace.

@@ -14,3 +14,24 @@ def import_job_run(job_id: int) -> None:
 @worker_ready.connect
 def recover_interrupted_jobs(**_):
     imports.import_jobs_recover()
+
+
+@shared_task(name="datasets_app.dataset_checks_run", acks_late=True, ignore_result=True)
+def dataset_checks_run(dataset_id: int) -> None:
+    from .services.checks import dataset_checks_run as run
+
+    run(dataset_id=dataset_id)
+
+
+@shared_task(name="datasets_app.dedup_job_run", acks_late=True, ignore_result=True)
+def dedup_job_run(job_id: int) -> None:
+    from .services.dedup import dedup_job_run as run
+
+    run(job_id=job_id)
+
+
+@worker_ready.connect
+def recover_interrupted_dedup_jobs(**_):
+    from .services.dedup import dedup_jobs_recover
+
+    dedup_jobs_recover()

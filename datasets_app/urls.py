@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import transfer_views, views
+from . import checks_views, dedup_views, transfer_views, versions_views, views
 
 app_name = "datasets"
 
@@ -13,4 +13,46 @@ urlpatterns = [
     path("datasets/<int:dataset_id>/import/", transfer_views.import_new, name="import-new"),
     path("imports/<int:import_id>/", transfer_views.import_detail, name="import"),
     path("datasets/<int:dataset_id>/export/", transfer_views.export_form, name="export"),
+    path("datasets/<int:dataset_id>/versions/", versions_views.version_history, name="versions"),
+    path("versions/<int:version_id>/", versions_views.version_detail, name="version"),
+    path("versions/<int:version_id>/diff/", versions_views.version_diff, name="version-diff"),
+    path(
+        "versions/<int:version_id>/restore/",
+        versions_views.version_restore,
+        name="version-restore",
+    ),
+    path("restores/<int:restore_id>/undo/", versions_views.restore_undo, name="restore-undo"),
+    path("datasets/<int:dataset_id>/checks/", checks_views.checks_page, name="checks"),
+    path(
+        "datasets/<int:dataset_id>/checks/fixes/",
+        checks_views.fixes_preview,
+        name="checks-fixes-preview",
+    ),
+    path(
+        "datasets/<int:dataset_id>/checks/fixes/apply/",
+        checks_views.fixes_apply,
+        name="checks-fixes-apply",
+    ),
+    path(
+        "datasets/<int:dataset_id>/checks/recheck/",
+        checks_views.recheck,
+        name="checks-recheck",
+    ),
+    path("datasets/<int:dataset_id>/duplicates/", dedup_views.duplicates_page, name="duplicates"),
+    path(
+        "datasets/<int:dataset_id>/duplicates/run/",
+        dedup_views.duplicates_run,
+        name="duplicates-run",
+    ),
+    path(
+        "datasets/<int:dataset_id>/duplicates/resolve/",
+        dedup_views.duplicates_resolve,
+        name="duplicates-resolve",
+    ),
+    path("datasets/<int:dataset_id>/split/", dedup_views.split_page, name="split"),
+    path(
+        "datasets/<int:dataset_id>/contamination/",
+        dedup_views.contamination_page,
+        name="contamination",
+    ),
 ]

@@ -15,9 +15,11 @@ from finetunedb.teams.scoping import role_in_team
 from finetunedb.teams.selectors import team_get_for_user
 
 from . import selectors
+from .checks import RULES
 from .forms import DatasetForm, ExampleForm
 from .services import datasets as dataset_services
 from .services import examples as example_services
+from .services.checks import example_findings, findings_by_turn
 
 
 @login_required
@@ -62,7 +64,9 @@ def dataset_detail(request, dataset_id):
     dataset = selectors.dataset_get_for_user(request.user, dataset_id)
     role = role_in_team(request.user, dataset.team_id)
     filters = {
-        k: request.GET.get(k) for k in ("status", "split", "tag", "search") if request.GET.get(k)
+        k: request.GET.get(k)
+        for k in ("status", "split", "tag", "search", "rule", "severity")
+        if request.GET.get(k)
     }
     page = Paginator(selectors.example_list(dataset, filters=filters), 50).get_page(
         request.GET.get("page")
@@ -77,6 +81,7 @@ def dataset_detail(request, dataset_id):
             "can_annotate": role_allows(role, Action.ANNOTATE),
             "can_import": role_allows(role, Action.IMPORT),
             "can_export": role_allows(role, Action.EXPORT),
+            "filter_rule": RULES.get(filters.get("rule", "")),
         },
     )
 
@@ -110,6 +115,8 @@ def example_new(request, dataset_id):
 def example_detail(request, example_id):
     example = selectors.example_get_for_user(request.user, example_id)
     role = role_in_team(request.user, example.dataset.team_id)
+    messages_list = example.current_revision.messages
+    example_wide, by_turn = findings_by_turn(example_findings(example), len(messages_list))
     return render(
         request,
         "datasets/example.html",
@@ -125,5 +132,7 @@ def example_detail(request, example_id):
             if example.current_revision.tools
             else "",
             "can_annotate": role_allows(role, Action.ANNOTATE),
+            "example_wide_findings": example_wide,
+            "turns": [(m, by_turn.get(i, [])) for i, m in enumerate(messages_list)],
         },
     )

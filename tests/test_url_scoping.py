@@ -36,15 +36,23 @@ ROUTES = routes_with_ids()
 
 
 @pytest.fixture
-def object_ids(team, dataset, example):
-    from datasets_app.models import ImportJob
+def object_ids(team, dataset, example, owner):
+    from datasets_app.models import DedupJob, ImportJob
+    from datasets_app.services.versions import dataset_version_freeze, dataset_version_restore
+
+    version = dataset_version_freeze(user=owner, dataset=dataset, name="v1")
+    restore = dataset_version_restore(user=owner, version=version)
 
     job = ImportJob.objects.create(dataset=dataset, stored_name="0" * 32, has_error_report=True)
+    dedup_job = DedupJob.objects.create(dataset=dataset, method="exact")
     return {
         "team_id": team.pk,
         "dataset_id": dataset.pk,
         "example_id": example.pk,
         "import_id": job.pk,
+        "version_id": version.pk,
+        "restore_id": restore.pk,
+        "dedup_job_id": dedup_job.pk,
     }
 
 

@@ -108,7 +108,10 @@ EXAMPLE_FILTERS = [
     OpenApiParameter("tag", str),
     OpenApiParameter("source_format", str),
     OpenApiParameter("rating", int),
+    OpenApiParameter("cluster", int, description="Only members of this duplicate cluster."),
     OpenApiParameter("search", str, description="Text contained in any message."),
+    OpenApiParameter("rule", str, description="Only examples with a finding of this check rule."),
+    OpenApiParameter("severity", str, enum=["error", "warning", "info"]),
     OpenApiParameter("ordering", str, enum=sorted(selectors.EXAMPLE_ORDERINGS)),
 ]
 

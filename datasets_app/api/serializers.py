@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import ExampleStatus, Split
@@ -14,6 +15,13 @@ class DatasetOutputSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+class ExampleCheckSerializer(serializers.Serializer):
+    rule_id = serializers.CharField()
+    severity = serializers.CharField()
+    message = serializers.CharField()
+    path = serializers.CharField(allow_null=True)
+
+
 class ExampleOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     dataset = serializers.IntegerField(source="dataset_id")
@@ -24,6 +32,9 @@ class ExampleOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ExampleStatus.choices)
     split = serializers.ChoiceField(choices=Split.choices)
     tags = serializers.SerializerMethodField()
+    checks = serializers.SerializerMethodField(
+        help_text="This example's current check findings (rule, severity, message, JSON path)."
+    )
     rating = serializers.IntegerField(allow_null=True)
     notes = serializers.CharField()
     source_format = serializers.CharField()
@@ -36,6 +47,18 @@ class ExampleOutputSerializer(serializers.Serializer):
 
     def get_tags(self, obj) -> list[str]:
         return sorted(tag.name for tag in obj.tags.all())
+
+    @extend_schema_field(ExampleCheckSerializer(many=True))
+    def get_checks(self, obj) -> list[dict]:
+        return [
+            {
+                "rule_id": c.rule_id,
+                "severity": c.severity,
+                "message": c.message,
+                "path": c.path or None,
+            }
+            for c in obj.check_results.all()
+        ]
 
 
 class ExampleWriteSerializer(serializers.Serializer):

@@ -70,6 +70,7 @@ INVALID_METADATA_KEY = "invalid_metadata_key"
 UNSUPPORTED_PART = "unsupported_part"
 TOO_MANY_ROWS = "too_many_rows"
 EMPTY_FILE = "empty_file"
+INTEGER_OUT_OF_RANGE = "integer_out_of_range"
 
 MSG_INVALID_JSON = "This line is not valid JSON ({}). Each line must hold one JSON object."
 MSG_INVALID_JSON_ELEMENT = "This array element is not valid JSON ({})."
@@ -109,6 +110,10 @@ MSG_INVALID_METADATA_KEY = (
 MSG_UNSUPPORTED_PART = "Content parts of type {!r} cannot be imported (only text). Remove them."
 MSG_TOO_MANY_ROWS = "The file has more than {} rows, the limit. Reading stopped."
 MSG_EMPTY_FILE = "The file holds no rows."
+MSG_INTEGER_OUT_OF_RANGE = (
+    "A number here is an integer too large for 64 bits; it would be stored inexactly. "
+    "Write it as a string."
+)
 
 
 def error(line: int, code: str, template: str, *args, path: str | None = None) -> RowError:

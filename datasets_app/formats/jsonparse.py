@@ -16,6 +16,7 @@ nesting up to 1024 levels, so those three are checked here, cheaply on the commo
 from __future__ import annotations
 
 import json
+import re
 
 import orjson
 
@@ -24,6 +25,21 @@ from . import errors as E
 _loads = orjson.loads
 _dumps = orjson.dumps
 JSONDecodeError = orjson.JSONDecodeError
+# orjson turns integers beyond 64 bits into floats without a word; only a run of 19+ digits can
+# be such an integer, so only then is the text re-read to find out.
+_LONG_DIGITS = re.compile(rb"\d{19,}")
+_INT64 = (-(2**63), 2**64 - 1)
+
+
+class _BigInteger(Exception):
+    pass
+
+
+def _parse_int_in_range(text: str) -> int:
+    value = int(text)
+    if not _INT64[0] <= value <= _INT64[1]:
+        raise _BigInteger(text)
+    return value
 
 
 class _Duplicate(Exception):
@@ -61,7 +77,18 @@ def check_value(data: bytes | str, value, line: int, max_depth: int):
             return E.error(line, E.DUPLICATE_KEY, E.MSG_DUPLICATE_KEY, key)
     if b"\\u0000" in dumped and _has_nul(value):
         return E.error(line, E.NUL_CHARACTER, E.MSG_NUL)
+    if _LONG_DIGITS.search(raw) and _has_big_integer(raw):
+        return E.error(line, E.INTEGER_OUT_OF_RANGE, E.MSG_INTEGER_OUT_OF_RANGE)
     return None
+
+
+def _has_big_integer(raw: bytes) -> bool:
+    # within the depth cap already, so json's recursion is safe
+    try:
+        json.loads(raw, parse_int=_parse_int_in_range)
+    except _BigInteger:
+        return True
+    return False
 
 
 def _depth_exceeds(value, max_depth: int) -> bool:

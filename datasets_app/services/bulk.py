@@ -10,6 +10,7 @@ from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
 
 from ..models import Dataset, Example, ExampleStatus, Split, Tag
+from .checks import dataset_checks_schedule
 
 ACTIONS = ("set_status", "add_tags", "remove_tags", "set_split", "archive")
 UNKNOWN_IDS = "Some ids are not examples of this dataset: {ids}. Nothing was changed."
@@ -54,6 +55,8 @@ def examples_bulk_apply(
             if status not in ExampleStatus.values:
                 raise ApplicationError(f"status must be one of {', '.join(ExampleStatus.values)}")
             rows.update(status=status, revision=F("revision") + 1)
+            # Archived examples leave the checks; the full run drops or restores their rows.
+            dataset_checks_schedule(dataset_id=dataset.pk)
         elif action == "set_split":
             if value not in Split.values:
                 raise ApplicationError(f"split must be one of {', '.join(Split.values)}")

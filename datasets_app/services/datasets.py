@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
 from finetunedb.exceptions import ApplicationError, ConflictError
 from finetunedb.teams.permissions import Action
@@ -12,6 +13,10 @@ from ..models import DEFAULT_DATASET_SETTINGS, Dataset
 
 NAME_REQUIRED = "A dataset needs a name."
 NAME_TAKEN = "This team already has a dataset with that name."
+HAS_VERSIONS = (
+    "This dataset has frozen versions, which are kept for lineage and cannot be deleted. "
+    "Archive its examples instead, or rename it."
+)
 ENCODINGS = ("cl100k_base", "o200k_base")
 
 
@@ -126,4 +131,8 @@ def dataset_update(
 
 def dataset_delete(*, user, dataset: Dataset) -> None:
     require_role(user, dataset.team_id, Action.DELETE_DATASETS)
-    dataset.delete()
+    try:
+        with transaction.atomic():
+            dataset.delete()
+    except ProtectedError:
+        raise ConflictError(HAS_VERSIONS, code="has_versions") from None

@@ -12,6 +12,7 @@ from finetunedb.teams.scoping import require_role
 
 from .. import canonical
 from ..models import Dataset, Example, ExampleRevision, ExampleStatus, Split, Tag
+from .checks import example_checks_after_change
 
 INVALID_CONTENT = "The example's content is not valid chat fine-tuning data; see errors."
 STALE = "The example changed since you loaded it (revision {current}, you sent {expected}). Reload it, reapply your change and send the new ETag."
@@ -114,6 +115,7 @@ def example_create(
         example.save(update_fields=["current_revision"])
         if tags:
             _set_tags(example, tags)
+        example_checks_after_change(example=example)
     return example
 
 
@@ -177,6 +179,8 @@ def example_update(*, user, example: Example, expected_revision: int, changes: d
         example.save(update_fields=fields)
         if tags is not None:
             _set_tags(example, tags)
+        if content_changed or "status" in annotations:
+            example_checks_after_change(example=example)
     return example
 
 

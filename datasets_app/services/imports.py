@@ -27,6 +27,7 @@ from finetunedb.teams.scoping import require_role
 from .. import canonical, storage
 from ..formats import FORMATS, Limits, ParsedRow, iter_rows
 from ..models import Dataset, Example, ExampleStatus, ImportJob, ImportMode, ImportStatus
+from .checks import dataset_checks_schedule
 from .example_rows import examples_insert_new
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,13 @@ NO_VALID_ROWS = "The file has no valid rows; nothing was imported."
 ALL_DUPLICATES = "Every valid row is a duplicate and duplicates are skipped; nothing new to import."
 GAVE_UP = "The import was interrupted {attempts} times (the worker stopped); it was given up. Upload the file again."
 CRASHED = "The import failed unexpectedly; nothing was imported. The error was logged."
+
+# Fault point for the kill -9 tests (tests/datasets_app/test_import_worker.py): with
+# FINETUNEDB_FAULT="import_publish:sleep:<seconds>" the worker pauses inside the publishing
+# transaction, after every row is written and before the commit, so a test can kill it there.
+# Read once at import; unset, it costs one falsy test per job.
+FAULT_ENV = "FINETUNEDB_FAULT"
+_FAULT = os.environ.get(FAULT_ENV, "")
 
 
 def import_job_create(
@@ -284,6 +292,17 @@ def _publish(job: ImportJob, attempt: int, staging, counts: dict) -> None:
             status=ImportStatus.SUCCEEDED, examples_created=created, finished_at=timezone.now()
         )
         Dataset.objects.filter(pk=job.dataset_id).update(updated_at=timezone.now())
+        # Enqueued on commit: the new rows are checked only once they are visible.
+        dataset_checks_schedule(dataset_id=job.dataset_id)
+        if _FAULT:
+            _fault_point("import_publish")
+
+
+def _fault_point(name: str) -> None:
+    point, _, seconds = _FAULT.partition(":sleep:")
+    if point == name:
+        logger.warning("fault point %s reached: sleeping %s s", name, seconds)
+        time.sleep(float(seconds))
 
 
 def import_jobs_recover() -> int:

@@ -274,7 +274,11 @@ SAFE_TEXT = st.text(
 @settings(max_examples=100, deadline=None)
 @given(
     st.lists(
-        st.dictionaries(SAFE_TEXT, SAFE_TEXT | st.lists(st.integers(), max_size=2), max_size=3),
+        st.dictionaries(
+            SAFE_TEXT,
+            SAFE_TEXT | st.lists(st.integers(-(2**63), 2**64 - 1), max_size=2),
+            max_size=3,
+        ),
         max_size=6,
     ),
     st.sampled_from([None, 1, 4]),
@@ -285,3 +289,17 @@ def test_it_splits_arrays_like_json_loads(rows, indent):
     ).encode()
     items = list(iter_rows(io.BytesIO(data), format="question_answer"))
     assert [i.content["metadata"]["meta"] for i in items] == rows
+
+
+@pytest.mark.parametrize("number", [b"-9223372036854775809", b"18446744073709551616", b"1" * 30])
+def test_it_refuses_integers_beyond_64_bits_instead_of_rounding_them(number):
+    data = (
+        b'{"question": "q", "answer": "a", "n": '
+        + number
+        + b'}\n{"question": "q2", "answer": "a", "id": "'
+        + b"9" * 30
+        + b'"}\n'
+    )
+    items = list(iter_rows(io.BytesIO(data), format="question_answer"))
+    assert isinstance(items[0], RowError) and items[0].code == "integer_out_of_range"
+    assert isinstance(items[1], ParsedRow) and items[1].content["metadata"]["id"] == "9" * 30

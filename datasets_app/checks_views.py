@@ -1,0 +1,146 @@
+"""The dataset Checks page and the safe-fix flow (choose → preview → apply)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from finetunedb.exceptions import ApplicationError
+from finetunedb.teams.permissions import Action, role_allows
+from finetunedb.teams.scoping import role_in_team
+
+from . import selectors
+from .checks import FIXES, RULES
+from .checks_charts import histogram_chart
+from .services import checks as services
+
+PREVIEW_PAGE = 50
+HISTOGRAMS = (
+    ("messages", "Messages per example"),
+    ("total_tokens", "Total tokens per example"),
+    ("assistant_tokens", "Assistant tokens per example"),
+)
+DISTRIBUTIONS = (
+    ("messages", "Messages"),
+    ("total_tokens", "Total tokens"),
+    ("assistant_tokens", "Assistant tokens"),
+)
+
+
+def _fix_choices(rules: list[dict]) -> list[dict]:
+    flagged = {}
+    for rule in rules:
+        if rule.get("autofix"):
+            flagged[rule["autofix"]] = flagged.get(rule["autofix"], 0) + rule["count"]
+    return [
+        {"id": fix.id, "title": fix.title, "flagged": flagged.get(fix.id, 0)}
+        for fix in FIXES.values()
+    ]
+
+
+@login_required
+def checks_page(request, dataset_id):
+    dataset = selectors.dataset_get_for_user(request.user, dataset_id)
+    role = role_in_team(request.user, dataset.team_id)
+    price, epochs, errors = services.parse_cost_inputs(
+        request.GET.get("price_per_million"), request.GET.get("epochs")
+    )
+    report = services.dataset_report(dataset=dataset, price_per_million=price, epochs=epochs)
+    stats = report["token_stats"]
+    return render(
+        request,
+        "checks/page.html",
+        {
+            "dataset": dataset,
+            "report": report,
+            "cost_errors": errors,
+            "price": request.GET.get("price_per_million", ""),
+            "epochs": request.GET.get("epochs", ""),
+            "distributions": [
+                {"label": label, "values": stats[key]}
+                for key, label in DISTRIBUTIONS
+                if stats and stats.get(key)
+            ],
+            "charts": [
+                {"label": label, "chart": histogram_chart(report["histograms"].get(key))}
+                for key, label in HISTOGRAMS
+                if report["histograms"].get(key)
+            ],
+            "fixes": _fix_choices(report["rules"]),
+            "can_curate": role_allows(role, Action.CURATE),
+        },
+    )
+
+
+def _selection(request, dataset) -> tuple[list[str], str, dict]:
+    source = request.POST if request.method == "POST" else request.GET
+    fix_ids = source.getlist("fix")
+    rule = source.get("rule", "")
+    filters = {"rule": rule} if rule else {}
+    return fix_ids, rule, {"queryset": selectors.example_list(dataset, filters=filters)}
+
+
+@login_required
+def fixes_preview(request, dataset_id):
+    dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.CURATE)
+    fix_ids, rule, selection = _selection(request, dataset)
+    try:
+        page = max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        page = 1
+    try:
+        preview = services.example_fixes_preview(
+            user=request.user,
+            dataset=dataset,
+            fix_ids=fix_ids,
+            offset=(page - 1) * PREVIEW_PAGE,
+            limit=PREVIEW_PAGE,
+            **selection,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("datasets:checks", dataset_id=dataset.pk)
+    shown_to = preview["offset"] + len(preview["results"])
+    return render(
+        request,
+        "checks/fix_preview.html",
+        {
+            "dataset": dataset,
+            "preview": preview,
+            "rule": RULES.get(rule),
+            "rule_id": rule,
+            "fix_titles": [FIXES[f].title for f in preview["fix_ids"]],
+            "page": page,
+            "shown_from": preview["offset"] + 1,
+            "shown_to": shown_to,
+            "has_next": shown_to < preview["examples_changed"],
+        },
+    )
+
+
+@login_required
+@require_POST
+def fixes_apply(request, dataset_id):
+    dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.CURATE)
+    fix_ids, _, selection = _selection(request, dataset)
+    try:
+        result = services.example_fixes_apply(
+            user=request.user, dataset=dataset, fix_ids=fix_ids, **selection
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("datasets:checks", dataset_id=dataset.pk)
+    text = f"Fixed {result['changed']} example(s) ({result['changes']} changes); each got a new revision."
+    if result["skipped_conflicts"]:
+        text += f" {result['skipped_conflicts']} changed meanwhile and were left as they are."
+    messages.success(request, text)
+    return redirect("datasets:checks", dataset_id=dataset.pk)
+
+
+@login_required
+@require_POST
+def recheck(request, dataset_id):
+    dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.CURATE)
+    services.dataset_checks_schedule(dataset_id=dataset.pk)
+    messages.success(request, "A full re-check is queued; this page shows it when it is done.")
+    return redirect("datasets:checks", dataset_id=dataset.pk)

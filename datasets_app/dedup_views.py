@@ -1,0 +1,264 @@
+"""Pages for duplicates (search, review side by side, resolve), splits with the leakage report,
+and the contamination check. Views parse and delegate to the dedup and split services."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from finetunedb.exceptions import ApplicationError
+from finetunedb.teams.permissions import Action, role_allows
+from finetunedb.teams.scoping import role_in_team
+
+from . import selectors
+from .dedup.worddiff import word_diff
+from .models import (
+    Dataset,
+    DedupFields,
+    DedupJob,
+    DedupMethod,
+    DuplicateCluster,
+    DuplicateClusterMember,
+    Example,
+)
+from .services import dedup as dedup_services
+from .services import splits as split_services
+
+CLUSTERS_PER_PAGE = 20
+MEMBERS_SHOWN = 4
+DIFF_CHARS = 4000  # longer texts are cut before diffing: difflib is quadratic in the worst case
+PRESETS = (
+    ("80/10/10", {"train": 0.8, "validation": 0.1, "test": 0.1}),
+    ("80/20", {"train": 0.8, "validation": 0.2}),
+    ("90/10", {"train": 0.9, "test": 0.1}),
+)
+BAD_NUMBER = "{field} must be a number."
+
+
+def _error_text(exc: ApplicationError) -> str:
+    return "; ".join([exc.message] + [f"{e['path']}: {e['message']}" for e in exc.errors])
+
+
+def _first_user_turn(messages_: list) -> str:
+    text = next((m.get("content") or "" for m in messages_ if m.get("role") == "user"), "")
+    return text[:160]
+
+
+def _display_text(example) -> str:
+    messages_ = example.current_revision.messages if example.current_revision else []
+    lines = [f"{m.get('role', '')}: {m.get('content') or ''}" for m in messages_]
+    return "\n".join(lines)[:DIFF_CHARS]
+
+
+def _cluster_view(cluster: DuplicateCluster) -> dict:
+    members = list(cluster.members.all())
+    shown = members[:MEMBERS_SHOWN]
+    reference = _display_text(shown[0].example) if shown else ""
+    columns = []
+    for index, member in enumerate(shown):
+        text = _display_text(member.example)
+        segments = [("same", text)] if index == 0 else word_diff(reference, text)
+        columns.append({"member": member, "example": member.example, "segments": segments})
+    return {"cluster": cluster, "columns": columns, "hidden": len(members) - len(shown)}
+
+
+@login_required
+def duplicates_page(request, dataset_id):
+    dataset = selectors.dataset_get_for_user(request.user, dataset_id)
+    role = role_in_team(request.user, dataset.team_id)
+    method = request.GET.get("method", "")
+    clusters = DuplicateCluster.objects.filter(dataset=dataset).prefetch_related(
+        Prefetch(
+            "members",
+            queryset=DuplicateClusterMember.objects.select_related(
+                "example", "example__current_revision"
+            ),
+        )
+    )
+    if method in DedupMethod.values:
+        clusters = clusters.filter(method=method)
+    page = Paginator(clusters.order_by("id"), CLUSTERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "dedup/page.html",
+        {
+            "dataset": dataset,
+            "job": DedupJob.objects.filter(dataset=dataset).first(),
+            "page": page,
+            "clusters": [_cluster_view(c) for c in page],
+            "method": method,
+            "methods": DedupMethod.choices,
+            "fields_choices": DedupFields.choices,
+            "can_curate": role_allows(role, Action.CURATE),
+        },
+    )
+
+
+@login_required
+@require_POST
+def duplicates_run(request, dataset_id):
+    dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.CURATE)
+    try:
+        threshold = float(request.POST.get("threshold") or 0.8)
+        dedup_services.dedup_job_create(
+            user=request.user,
+            dataset=dataset,
+            method=request.POST.get("method") or DedupMethod.NEAR,
+            threshold=threshold,
+            fields=request.POST.get("fields") or DedupFields.CONVERSATION,
+        )
+    except ValueError:
+        messages.error(request, BAD_NUMBER.format(field="Threshold"))
+    except ApplicationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, "Duplicate search started.")
+    return redirect("datasets:duplicates", dataset_id=dataset.pk)
+
+
+RESOLVED = {
+    "keep": "Kept one example; archived {archived}.",
+    "not_duplicates": "Marked as not duplicates; they will not be flagged again.",
+    "merge_tags": "Merged tags on {tagged} examples.",
+    "keep_best": "Resolved {clusters_resolved} clusters; archived {archived} examples.",
+}
+
+
+@login_required
+@require_POST
+def duplicates_resolve(request, dataset_id):
+    dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.CURATE)
+    action = request.POST.get("action", "")
+    clusters = request.POST.getlist("clusters")
+    try:
+        result = dedup_services.duplicate_clusters_resolve(
+            user=request.user,
+            dataset=dataset,
+            action=action,
+            cluster=request.POST.get("cluster") or None,
+            keep=request.POST.get("keep") or None,
+            clusters="all" if clusters == ["all"] else clusters,
+        )
+    except ApplicationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, RESOLVED[action].format(**result))
+    url = reverse("datasets:duplicates", kwargs={"dataset_id": dataset.pk})
+    page = request.POST.get("page", "")
+    return redirect(f"{url}?page={page}" if page.isdigit() else url)
+
+
+def _ratios_from(post) -> dict:
+    preset = post.get("preset", "80/10/10")
+    for name, ratios in PRESETS:
+        if preset == name:
+            return ratios
+    ratios = {}
+    for split in ("train", "validation", "test"):
+        raw = (post.get(f"ratio_{split}") or "").strip()
+        if raw:
+            try:
+                value = float(raw)
+            except ValueError:
+                raise ApplicationError(BAD_NUMBER.format(field=f"The {split} share")) from None
+            # the form takes percentages; zero means "no such split"
+            if value:
+                ratios[split] = value / 100
+    return ratios
+
+
+@login_required
+def split_page(request, dataset_id):
+    dataset = selectors.dataset_get_for_user(request.user, dataset_id)
+    role = role_in_team(request.user, dataset.team_id)
+    source = request.POST if request.method == "POST" else request.GET
+    stratify_by = (source.get("stratify_by") or "").strip()
+    result, error, status = None, None, 200
+    if request.method == "POST":
+        selectors.dataset_get_for_user(request.user, dataset_id, action=Action.CURATE)
+        try:
+            result = split_services.dataset_split(
+                user=request.user,
+                dataset=dataset,
+                ratios=_ratios_from(request.POST),
+                seed=int(request.POST.get("seed") or 0),
+                stratify_by=stratify_by or None,
+                group_near_duplicates=request.POST.get("group_near_duplicates") == "on",
+                keep_existing=request.POST.get("keep_existing") == "on",
+            )
+        except ValueError:
+            error, status = BAD_NUMBER.format(field="The seed"), 400
+        except ApplicationError as exc:
+            error, status = _error_text(exc), 400
+    try:
+        leakage = split_services.dataset_leakage(dataset=dataset, stratify_by=stratify_by or None)
+    except ApplicationError as exc:
+        leakage = split_services.dataset_leakage(dataset=dataset)
+        error, status = error or _error_text(exc), 400
+    return render(
+        request,
+        "splits/page.html",
+        {
+            "dataset": dataset,
+            "presets": [name for name, _ in PRESETS] + ["custom"],
+            "form": source,
+            "preset": source.get("preset", "80/10/10"),
+            "stratify_by": stratify_by,
+            "result": result,
+            "leakage": leakage,
+            "error": error,
+            "can_curate": role_allows(role, Action.CURATE),
+            "is_post": request.method == "POST",
+        },
+        status=status,
+    )
+
+
+@login_required
+def contamination_page(request, dataset_id):
+    dataset = selectors.dataset_get_for_user(request.user, dataset_id)
+    others = Dataset.objects.filter(team_id=dataset.team_id).exclude(pk=dataset.pk)
+    report, against, error = None, None, None
+    if request.GET.get("against"):
+        # reached like any dataset: another team's id is a 404
+        against = selectors.dataset_get_for_user(request.user, request.GET["against"])
+        try:
+            report = dedup_services.dataset_contamination(
+                dataset=dataset,
+                against=against,
+                threshold=float(request.GET.get("threshold") or 0.8),
+            )
+        except ValueError:
+            error = BAD_NUMBER.format(field="Threshold")
+        except ApplicationError as exc:
+            error = _error_text(exc)
+    previews = {}
+    if report:
+        ids = {o["a"] for o in report["overlaps"]} | {o["b"] for o in report["overlaps"]}
+        previews = {
+            pk: _first_user_turn(messages_ or [])
+            for pk, messages_ in Example.objects.filter(pk__in=ids).values_list(
+                "pk", "current_revision__messages"
+            )
+        }
+        for overlap in report["overlaps"]:
+            overlap["a_text"], overlap["b_text"] = (
+                previews.get(overlap["a"]),
+                previews.get(overlap["b"]),
+            )
+    return render(
+        request,
+        "dedup/contamination.html",
+        {
+            "dataset": dataset,
+            "others": others,
+            "against": against,
+            "threshold": request.GET.get("threshold", "0.8"),
+            "report": report,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )

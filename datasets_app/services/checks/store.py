@@ -1,0 +1,236 @@
+"""Stored check results, kept current: the full run over a dataset and the quick re-check of a
+few edited examples.
+
+The full run replaces every CheckResult row of the dataset in one transaction and caches what
+rows cannot hold (token statistics, histograms, dataset findings) in :class:`DatasetReport`.
+Dataset findings that name examples are stored one row per example (scope ``dataset``) so the
+example list can filter by them; those that name none get one row without an example. Row
+counts per rule (distinct examples, plus example-less rows) therefore equal
+``CheckReport.counts_by_rule()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from ...checks import CheckReport, ExampleInput, Finding, build_report, check_example
+from ...models import CheckResult, Dataset, DatasetReport, Example, ExampleStatus
+from ...tokens import histogram
+from .engine import check_settings_for, content_of, encoding_for, settings_snapshot
+
+logger = logging.getLogger(__name__)
+
+READ_CHUNK = 2000
+WRITE_BATCH = 2000
+REFRESH_CHUNK = 500
+SAMPLE_KEYS = 20  # example ids kept per dataset finding in the cached report
+HISTOGRAM_BINS = 20
+MEMBERS_NAMED = 5
+
+CRASHED = "The check run failed unexpectedly; the previous results are kept. The error was logged."
+SAME_CONTENT = "Identical to example{s} {ids}."
+SAME_PROMPT = "The same prompt has a different answer in example{s} {ids}."
+
+
+def _rows(dataset_id: int):
+    return (
+        Example.objects.filter(dataset_id=dataset_id)
+        .exclude(status=ExampleStatus.ARCHIVED)
+        .values_list(
+            "id",
+            "current_revision__messages",
+            "current_revision__tools",
+            "source_format",
+            "content_hash",
+        )
+        .order_by("id")
+        .iterator(chunk_size=READ_CHUNK)
+    )
+
+
+def _example_rows(dataset_id: int, example_id, findings: list[Finding]) -> Iterable[CheckResult]:
+    for f in findings:
+        yield CheckResult(
+            dataset_id=dataset_id,
+            example_id=example_id,
+            rule_id=f.rule_id,
+            severity=str(f.severity),
+            scope="example",
+            message=f.message,
+            path=f.path or "",
+            details=f.details,
+        )
+
+
+def _member_messages(finding: Finding) -> dict:
+    """Per example, a message naming its partners, for findings that group examples."""
+    template = {"exact_duplicates": SAME_CONTENT, "conflicting_answers": SAME_PROMPT}.get(
+        finding.rule_id
+    )
+    members = (finding.details or {}).get("members")
+    if template is None or not members:
+        return {}
+    out = {}
+    for group in members:
+        for key in group:
+            others = [k for k in group if k != key]
+            named = ", ".join(str(k) for k in others[:MEMBERS_NAMED])
+            if len(others) > MEMBERS_NAMED:
+                named += f" and {len(others) - MEMBERS_NAMED} more"
+            out[key] = template.format(s="s" if len(others) > 1 else "", ids=named)
+    return out
+
+
+def _dataset_rows(dataset_id: int, finding: Finding) -> Iterable[CheckResult]:
+    base = dict(
+        dataset_id=dataset_id, rule_id=finding.rule_id, severity=str(finding.severity), path=""
+    )
+    if not finding.example_keys:
+        yield CheckResult(
+            example_id=None,
+            scope="dataset",
+            message=finding.message,
+            details=finding.details,
+            **base,
+        )
+        return
+    messages = _member_messages(finding)
+    for key in dict.fromkeys(finding.example_keys):
+        yield CheckResult(
+            example_id=key, scope="dataset", message=messages.get(key, finding.message), **base
+        )
+
+
+def _cached_finding(finding: Finding) -> dict:
+    # Member lists can name every example of a large dataset; the rows hold them all already.
+    details = {k: v for k, v in (finding.details or {}).items() if k != "members"}
+    keys = list(dict.fromkeys(finding.example_keys))
+    return {
+        "rule_id": finding.rule_id,
+        "severity": str(finding.severity),
+        "message": finding.message,
+        "details": details or None,
+        "example_count": len(keys),
+        "example_ids": keys[:SAMPLE_KEYS],
+    }
+
+
+def _histograms(report: CheckReport) -> dict:
+    counts = list(report.token_counts.values())
+    return {
+        "messages": histogram([c.n_messages for c in counts], bins=HISTOGRAM_BINS),
+        "total_tokens": histogram([c.total_tokens for c in counts], bins=HISTOGRAM_BINS),
+        "assistant_tokens": histogram([c.assistant_tokens for c in counts], bins=HISTOGRAM_BINS),
+    }
+
+
+def _lock_report(dataset_id: int) -> None:
+    # Writers of a dataset's rows take its report row first: two replacing transactions would
+    # otherwise each delete only the rows they saw and both insert (PostgreSQL read committed).
+    DatasetReport.objects.get_or_create(dataset_id=dataset_id)
+    list(DatasetReport.objects.select_for_update().filter(dataset_id=dataset_id).values("pk"))
+
+
+def dataset_report_compute(dataset: Dataset) -> tuple[CheckReport, int]:
+    """The pure report over the dataset's non-archived examples, and how many were read."""
+    settings = check_settings_for(dataset)
+    encoding = encoding_for(settings.encoding)
+    seen = 0
+
+    def inputs():
+        nonlocal seen
+        for pk, messages, tools, source_format, chash in _rows(dataset.pk):
+            seen += 1
+            yield ExampleInput(pk, content_of(messages, tools), source_format, chash)
+
+    report = build_report(inputs(), settings, encoding=encoding)
+    return report, seen
+
+
+def dataset_checks_run(*, dataset_id: int) -> DatasetReport | None:
+    """Recompute every check of the dataset and replace its stored results; None if it is gone.
+
+    Clears the pending marker first, so a change made while this runs queues another run.
+    ``computed_at`` is when reading started: anything requested later makes the report stale.
+    """
+    dataset = Dataset.objects.filter(pk=dataset_id).first()
+    if dataset is None:
+        return None
+    started_at = timezone.now()
+    DatasetReport.objects.get_or_create(dataset_id=dataset_id)
+    DatasetReport.objects.filter(dataset_id=dataset_id).update(queued_at=None)
+    started = time.monotonic()
+    try:
+        report, n_read = dataset_report_compute(dataset)
+        _store(dataset, report, n_read, started_at, started)
+    except Exception:
+        logger.exception("check run of dataset %s crashed", dataset_id)
+        DatasetReport.objects.filter(dataset_id=dataset_id).update(failure=CRASHED)
+        return DatasetReport.objects.get(dataset_id=dataset_id)
+    return DatasetReport.objects.get(dataset_id=dataset_id)
+
+
+def _store(dataset, report: CheckReport, n_read: int, started_at, started: float) -> None:
+    def results():
+        for key, findings in report.example_findings.items():
+            yield from _example_rows(dataset.pk, key, findings)
+        for finding in report.dataset_findings:
+            yield from _dataset_rows(dataset.pk, finding)
+
+    with transaction.atomic():
+        _lock_report(dataset.pk)
+        CheckResult.objects.filter(dataset_id=dataset.pk).delete()
+        batch = []
+        for row in results():
+            batch.append(row)
+            if len(batch) >= WRITE_BATCH:
+                CheckResult.objects.bulk_create(batch)
+                batch = []
+        if batch:
+            CheckResult.objects.bulk_create(batch)
+        DatasetReport.objects.filter(dataset_id=dataset.pk).update(
+            computed_at=started_at,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            settings_used=settings_snapshot(dataset),
+            n_examples=n_read,
+            token_stats=report.token_stats.as_dict(),
+            histograms=_histograms(report),
+            dataset_findings=[_cached_finding(f) for f in report.dataset_findings],
+            failure="",
+        )
+
+
+def example_checks_refresh(*, dataset: Dataset, example_ids: Iterable[int]) -> int:
+    """Re-run the per-example rules on these examples and replace their example-scope rows.
+
+    Dataset-scope rows are left to the next full run. Archived examples lose their rows.
+    Returns the number of findings written.
+    """
+    ids = sorted(set(example_ids))
+    if not ids:
+        return 0
+    settings = check_settings_for(dataset)
+    encoding = encoding_for(settings.encoding)
+    written = 0
+    for start in range(0, len(ids), REFRESH_CHUNK):
+        chunk = ids[start : start + REFRESH_CHUNK]
+        rows = Example.objects.filter(dataset=dataset, pk__in=chunk).values_list(
+            "id", "status", "current_revision__messages", "current_revision__tools"
+        )
+        new = []
+        for pk, status, messages, tools in rows:
+            if status == ExampleStatus.ARCHIVED:
+                continue
+            findings = check_example(content_of(messages, tools), settings, encoding=encoding)
+            new.extend(_example_rows(dataset.pk, pk, findings))
+        with transaction.atomic():
+            _lock_report(dataset.pk)
+            CheckResult.objects.filter(example_id__in=chunk, scope="example").delete()
+            CheckResult.objects.bulk_create(new, batch_size=WRITE_BATCH)
+        written += len(new)
+    return written

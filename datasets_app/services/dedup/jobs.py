@@ -1,0 +1,254 @@
+"""The dedup job: find exact or near-duplicate clusters among a dataset's live examples.
+
+Same shape as an import (DESIGN §4): the task claims the row with a conditional UPDATE (queued →
+running, or running under an expired lease), reports progress on the row while it reads the
+examples, and publishes in ONE transaction: the final status, and the dataset's clusters of that
+method replaced by the new ones. A redelivered or concurrent run that lost its claim writes
+nothing. Pairs a curator marked "not duplicates" are re-read inside that transaction, so a mark
+made while the job ran is honoured too.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from itertools import combinations
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from finetunedb.exceptions import ApplicationError
+from finetunedb.teams.permissions import Action
+from finetunedb.teams.scoping import require_role
+
+from ...dedup import build_clusters, example_exact_key, example_text, near_duplicate_pairs
+from ...dedup.clusters import exact_clusters
+from ...models import (
+    Dataset,
+    DedupFields,
+    DedupJob,
+    DedupMethod,
+    DedupStatus,
+    DuplicateCluster,
+    DuplicateClusterMember,
+    Example,
+    ExampleStatus,
+    NotDuplicatePair,
+)
+
+logger = logging.getLogger(__name__)
+
+# Comparing is one uninterruptible step, so the lease covers a long one; reading renews it.
+LEASE = timedelta(minutes=15)
+PROGRESS_EVERY_S = 0.5
+MAX_ATTEMPTS = 3
+MIN_THRESHOLD, MAX_THRESHOLD = 0.5, 1.0
+
+BAD_METHOD = "method must be exact or near."
+BAD_FIELDS = "fields must be conversation, prompt or response."
+BAD_THRESHOLD = "threshold must be a number from 0.5 to 1.0."
+GAVE_UP = "The duplicate search was interrupted {attempts} times; it was given up. Run it again."
+CRASHED = "The duplicate search failed unexpectedly. The error was logged."
+
+
+def dedup_job_create(
+    *,
+    user,
+    dataset: Dataset,
+    method: str = DedupMethod.NEAR,
+    threshold: float = 0.8,
+    fields: str = DedupFields.CONVERSATION,
+) -> DedupJob:
+    """Queue a duplicate search; the task starts once the caller's transaction commits."""
+    require_role(user, dataset.team_id, Action.CURATE)
+    errors = []
+    if method not in DedupMethod.values:
+        errors.append({"path": "method", "message": BAD_METHOD})
+    if fields not in DedupFields.values:
+        errors.append({"path": "fields", "message": BAD_FIELDS})
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float)
+        or not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD
+    ):
+        errors.append({"path": "threshold", "message": BAD_THRESHOLD})
+    if errors:
+        raise ApplicationError("Invalid duplicate search options.", errors=errors)
+    with transaction.atomic():
+        job = DedupJob.objects.create(
+            dataset=dataset,
+            created_by=user,
+            method=method,
+            threshold=1.0 if method == DedupMethod.EXACT else float(threshold),
+            fields=fields,
+        )
+        transaction.on_commit(lambda: dedup_job_enqueue(job.pk))
+    return job
+
+
+def dedup_job_enqueue(job_id: int) -> None:
+    from ...tasks import dedup_job_run as task
+
+    task.delay(job_id)
+
+
+def dedup_jobs_recover() -> int:
+    """Re-enqueue jobs a dead worker left behind. Called when a worker starts."""
+    now = timezone.now()
+    stale = DedupJob.objects.filter(
+        Q(status=DedupStatus.QUEUED, created_at__lt=now - timedelta(minutes=1))
+        | Q(status=DedupStatus.RUNNING, lease_expires_at__lt=now)
+    ).values_list("pk", flat=True)
+    count = 0
+    for job_id in stale:
+        dedup_job_enqueue(job_id)
+        count += 1
+    return count
+
+
+def _claim(job_id: int) -> int | None:
+    now = timezone.now()
+    claimable = Q(status=DedupStatus.QUEUED) | Q(
+        status=DedupStatus.RUNNING, lease_expires_at__lt=now
+    )
+    DedupJob.objects.filter(claimable, pk=job_id, attempts__gte=MAX_ATTEMPTS).update(
+        status=DedupStatus.FAILED,
+        finished_at=now,
+        failure_reason=GAVE_UP.format(attempts=MAX_ATTEMPTS),
+    )
+    claimed = DedupJob.objects.filter(claimable, pk=job_id, attempts__lt=MAX_ATTEMPTS).update(
+        status=DedupStatus.RUNNING,
+        stage="reading",
+        attempts=F("attempts") + 1,
+        lease_expires_at=now + LEASE,
+        started_at=now,
+        examples_processed=0,
+    )
+    if not claimed:
+        return None
+    return DedupJob.objects.values_list("attempts", flat=True).get(pk=job_id)
+
+
+def _mine(job_id: int, attempt: int):
+    return DedupJob.objects.filter(pk=job_id, status=DedupStatus.RUNNING, attempts=attempt)
+
+
+def dedup_job_run(*, job_id: int) -> None:
+    attempt = _claim(job_id)
+    if attempt is None:
+        return
+    job = DedupJob.objects.get(pk=job_id)
+    try:
+        found = _compare(job, attempt)
+        if found is not None:
+            _publish(job, attempt, found)
+    except Exception:
+        logger.exception("dedup job %s crashed", job_id)
+        _mine(job_id, attempt).update(
+            status=DedupStatus.FAILED, finished_at=timezone.now(), failure_reason=CRASHED
+        )
+
+
+def excluded_pairs_for_dataset(dataset_id: int) -> list[tuple[int, int]]:
+    """Every pair a curator marked "not duplicates", as ``(smaller id, larger id)``."""
+    return list(
+        NotDuplicatePair.objects.filter(dataset_id=dataset_id).values_list(
+            "example_a_id", "example_b_id"
+        )
+    )
+
+
+def _compare(job: DedupJob, attempt: int):
+    """Exact keys or verified near pairs of the live examples; None when the lease was lost."""
+    rows = (
+        Example.objects.filter(dataset_id=job.dataset_id)
+        .exclude(status=ExampleStatus.ARCHIVED)
+        .order_by("pk")
+        .values_list("pk", "current_revision__messages")
+    )
+    total = rows.count()
+    _mine(job.pk, attempt).update(examples_total=total)
+    values: dict[int, str] = {}
+    last = time.monotonic()
+    exact = job.method == DedupMethod.EXACT
+    for done, (pk, messages) in enumerate(rows.iterator(chunk_size=2000), start=1):
+        messages = messages or []
+        values[pk] = (
+            example_exact_key(messages, job.fields) if exact else example_text(messages, job.fields)
+        )
+        if time.monotonic() - last > PROGRESS_EVERY_S:
+            last = time.monotonic()
+            if not _mine(job.pk, attempt).update(
+                examples_processed=done, lease_expires_at=timezone.now() + LEASE
+            ):
+                return None
+    if not _mine(job.pk, attempt).update(
+        examples_processed=len(values), stage="comparing", lease_expires_at=timezone.now() + LEASE
+    ):
+        return None
+    if exact:
+        return values
+    return near_duplicate_pairs(values, threshold=job.threshold)
+
+
+def _clusters(job: DedupJob, found, excluded):
+    if job.method == DedupMethod.EXACT:
+        return exact_clusters(found, excluded), {}
+    kept = [p for p in found if (p.a, p.b) not in excluded]
+    best: dict[int, float] = {}
+    for pair in kept:
+        for member in (pair.a, pair.b):
+            best[member] = max(best.get(member, 0.0), pair.similarity)
+    return build_clusters(kept, method=DedupMethod.NEAR), best
+
+
+def _publish(job: DedupJob, attempt: int, found) -> None:
+    with transaction.atomic():
+        if not _mine(job.pk, attempt).update(stage="saving"):
+            return
+        excluded = set(excluded_pairs_for_dataset(job.dataset_id))
+        clusters, best = _clusters(job, found, excluded)
+        old = DuplicateCluster.objects.filter(dataset_id=job.dataset_id, method=job.method)
+        DuplicateClusterMember.objects.filter(cluster__in=old).delete()
+        old.delete()
+        stored = DuplicateCluster.objects.bulk_create(
+            [
+                DuplicateCluster(
+                    dataset_id=job.dataset_id,
+                    job=job,
+                    method=job.method,
+                    fields=job.fields,
+                    threshold=job.threshold,
+                    min_similarity=c.min_similarity,
+                    max_similarity=c.max_similarity,
+                    size=len(c.members),
+                )
+                for c in clusters
+            ],
+            batch_size=1000,
+        )
+        DuplicateClusterMember.objects.bulk_create(
+            [
+                DuplicateClusterMember(
+                    cluster_id=row.pk, example_id=member, similarity=best.get(member, 1.0)
+                )
+                for row, c in zip(stored, clusters, strict=True)
+                for member in c.members
+            ],
+            batch_size=2000,
+        )
+        _mine(job.pk, attempt).update(
+            status=DedupStatus.SUCCEEDED,
+            stage="",
+            finished_at=timezone.now(),
+            lease_expires_at=None,
+            clusters_found=len(clusters),
+            duplicates_found=sum(len(c.members) - 1 for c in clusters),
+        )
+
+
+def member_pairs(members: list[int]) -> list[tuple[int, int]]:
+    """Every unordered pair of a cluster's members, smaller id first."""
+    return list(combinations(sorted(members), 2))
