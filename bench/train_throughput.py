@@ -1,0 +1,233 @@
+"""Training throughput on a GPU: our recipe against a plain Hugging Face Trainer + peft baseline.
+
+Both train the same LoRA (r=16 on q/k/v/o) in bf16 on the same chats (GSM8K train rows rendered
+with the SmolLM2 chat template; ../shared/data/gsm8k/train.jsonl, repeated as needed) with the
+same real tokens per optimizer step. The baseline pads each batch to its longest sequence (what
+``DataCollatorForSeq2Seq`` does); ours packs examples into rows of ``--seq-len`` tokens with
+attention kept inside each example. Models: the bundled SmolLM2-135M, and randomly initialised
+Llama-architecture models of about 0.5B and 1.5B parameters (throughput does not depend on the
+weights). Tokens/s counts real (non-pad) tokens only.
+
+MFU uses LoRA FLOPs/token = 4N + 12·L·d·T (PERFORMANCE.md §4.1), N = matmul parameters
+including the lm_head, T = the packed row length, against the GPU's bf16 dense peak.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/train_throughput.py --steps 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from training.recipe.base_models import ensure_bundled_model  # noqa: E402
+from training.recipe.config import TrainConfig  # noqa: E402
+from training.recipe.loop import TrainingRecipe  # noqa: E402
+from training.recipe.reporter import NullReporter  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "gsm8k" / "train.jsonl"
+PEAK_BF16 = {
+    "H100": 989e12,
+    "H200": 989e12,
+    "A100": 312e12,
+    "L40S": 362e12,
+    "A10": 125e12,
+    "4090": 165e12,
+}
+SHAPES = {  # hidden, layers, intermediate, heads, kv heads (Qwen2.5-0.5B / -1.5B sizes)
+    "llama-0.5b": (896, 24, 4864, 14, 2),
+    "llama-1.5b": (1536, 28, 8960, 12, 2),
+}
+ERR_NO_GPU = "train_throughput needs a CUDA GPU; none is visible here, so nothing was measured"
+
+
+class StepTimes(NullReporter):
+    def __init__(self):
+        self.rates = []
+
+    def on_step(self, step, metrics):
+        self.rates.append(metrics["tokens_per_s"])
+
+
+def records(n: int) -> list[dict]:
+    rows = [json.loads(line) for line in open(DATA, encoding="utf-8")] if DATA.exists() else []
+    if not rows:
+        rows = [
+            {"question": f"What is {i} + {i}?", "answer": f"{i} + {i} = {2 * i}.\n#### {2 * i}"}
+            for i in range(500)
+        ]
+    out = []
+    while len(out) < n:
+        out += [
+            {
+                "messages": [
+                    {"role": "user", "content": r["question"]},
+                    {"role": "assistant", "content": r["answer"]},
+                ]
+            }
+            for r in rows
+        ]
+    return out[:n]
+
+
+def build_model(name: str, bundled: Path, tmp: Path) -> Path:
+    if name == "smollm2-135m":
+        return bundled
+    from transformers import AutoConfig, LlamaForCausalLM
+
+    d, layers, ff, heads, kv = SHAPES[name]
+    config = AutoConfig.from_pretrained(bundled)
+    config.update({"hidden_size": d, "num_hidden_layers": layers, "intermediate_size": ff,
+                   "num_attention_heads": heads, "num_key_value_heads": kv, "head_dim": d // heads})  # fmt: skip
+    with torch.device("cuda"):
+        model = LlamaForCausalLM(config).to(torch.bfloat16)
+    path = tmp / name
+    model.save_pretrained(path, safe_serialization=True)
+    from transformers import AutoTokenizer
+
+    AutoTokenizer.from_pretrained(bundled).save_pretrained(path)
+    return path
+
+
+def lora_flops_per_token(path: Path, seq_len: int) -> float:
+    from transformers import AutoConfig
+
+    c = AutoConfig.from_pretrained(path)
+    head_dim = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
+    attn = c.hidden_size * head_dim * (2 * c.num_attention_heads + 2 * c.num_key_value_heads)
+    mlp = 3 * c.hidden_size * c.intermediate_size
+    n = c.num_hidden_layers * (attn + mlp) + c.hidden_size * c.vocab_size
+    return 4 * n + 12 * c.num_hidden_layers * c.hidden_size * seq_len
+
+
+def ours(path: Path, data: list[dict], args, tmp: Path) -> tuple[float, int]:
+    config = TrainConfig.from_dict({
+        "base_model": str(path), "epochs": 1, "max_steps": args.steps, "batch_size": args.rows,
+        "max_seq_len": args.seq_len, "packing": True, "eval_interval": 0, "checkpoint_interval": 0,
+        "lora_dropout": 0.0, "learning_rate": 1e-4,
+    })  # fmt: skip
+    reporter = StepTimes()
+    recipe = TrainingRecipe(
+        config, out_dir=tmp / f"ours-{path.name}", models_dir=tmp, reporter=reporter
+    )
+    plan = recipe.setup(data)
+    recipe.train()
+    tokens_per_step = plan["tokens"] / max(1, plan["sequences"]) * args.rows
+    del recipe
+    torch.cuda.empty_cache()
+    return statistics.median(reporter.rates[3:] or reporter.rates), int(tokens_per_step)
+
+
+def baseline(path: Path, data: list[dict], tokens_per_step: int, args, tmp: Path) -> float:
+    from peft import LoraConfig, get_peft_model
+    from transformers import (
+        AutoModelForCausalLM,
+        AutoTokenizer,
+        DataCollatorForSeq2Seq,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+    )
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    rows = []
+    for r in data:
+        ids = tokenizer.apply_chat_template(r["messages"], tokenize=True, return_dict=True)[
+            "input_ids"
+        ][: args.seq_len]
+        rows.append({"input_ids": ids, "attention_mask": [1] * len(ids), "labels": ids})
+    mean_len = sum(len(r["input_ids"]) for r in rows) / len(rows)
+    per_step = max(1, round(tokens_per_step / mean_len))
+    model = AutoModelForCausalLM.from_pretrained(
+        path, dtype=torch.bfloat16, attn_implementation="sdpa"
+    ).cuda()
+    model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0,
+                                             target_modules=["q_proj", "k_proj", "v_proj", "o_proj"], task_type="CAUSAL_LM"))  # fmt: skip
+    times = []
+
+    class Clock(TrainerCallback):
+        def on_step_begin(self, *a, **k):
+            torch.cuda.synchronize()
+            self.t = time.perf_counter()
+
+        def on_step_end(self, *a, **k):
+            torch.cuda.synchronize()
+            times.append(time.perf_counter() - self.t)
+
+    training_args = TrainingArguments(
+        output_dir=str(tmp / f"hf-{path.name}"), per_device_train_batch_size=per_step, max_steps=args.steps,
+        bf16=True, learning_rate=1e-4, logging_steps=10**6, save_strategy="no", report_to=[], seed=0,
+        dataloader_num_workers=0, remove_unused_columns=False,
+    )  # fmt: skip
+    trainer = Trainer(model=model, args=training_args, train_dataset=rows,
+                      data_collator=DataCollatorForSeq2Seq(tokenizer, padding="longest"), callbacks=[Clock()])  # fmt: skip
+    trainer.train()
+    del trainer, model
+    torch.cuda.empty_cache()
+    return per_step * mean_len / statistics.median(times[3:] or times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--rows", type=int, default=8, help="packed rows per step (ours)")
+    parser.add_argument("--seq-len", type=int, default=2048)
+    parser.add_argument("--models", default="smollm2-135m,llama-0.5b,llama-1.5b")
+    parser.add_argument("--models-dir", default=str(ROOT / "var" / "models"))
+    parser.add_argument(
+        "--peak-tflops", type=float, help="bf16 dense peak; guessed from the GPU name"
+    )
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        print(ERR_NO_GPU)
+        return 2
+    gpu = torch.cuda.get_device_name()
+    peak = (
+        args.peak_tflops * 1e12
+        if args.peak_tflops
+        else next((v for k, v in PEAK_BF16.items() if k in gpu), None)
+    )
+    print(f"GPU: {gpu}; bf16 peak {peak / 1e12 if peak else float('nan'):.0f} TFLOP/s")
+    bundled = ensure_bundled_model(args.models_dir)
+    data = records(args.steps * args.rows * args.seq_len // 120 + 200)
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        for name in args.models.split(","):
+            path = build_model(name, bundled, tmp)
+            ours_rate, tokens_per_step = ours(path, data, args, tmp)
+            base_rate = baseline(path, data, tokens_per_step, args, tmp)
+            ratio = ours_rate / base_rate
+            mfu = (
+                ours_rate * lora_flops_per_token(path, args.seq_len) / peak
+                if peak
+                else float("nan")
+            )
+            print(f"{name}: ours {ours_rate:,.0f} tok/s, HF Trainer padded {base_rate:,.0f} tok/s, "
+                  f"{tokens_per_step} tokens/step, MFU {mfu:.1%}")  # fmt: skip
+            print(f"BENCH train_throughput_{name} value={ours_rate:.0f}tok/s baseline={base_rate:.0f}tok/s "
+                  f"ratio={ratio:.2f} target=>=1.5 pass={'yes' if ratio >= 1.5 else 'no'}")  # fmt: skip
+            if name == "llama-1.5b":
+                print(
+                    f"BENCH train_mfu_{name} value={mfu:.3f} target=>=0.35 pass={'yes' if mfu >= 0.35 else 'no'}"
+                )
+            if path != bundled:
+                import shutil
+
+                shutil.rmtree(path, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
