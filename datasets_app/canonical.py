@@ -15,6 +15,7 @@ part of the content hash.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +112,11 @@ CONTENT_SCHEMA = {
 }
 
 _VALIDATOR = Draft202012Validator(CONTENT_SCHEMA)
+# jsonschema applies "pattern" with re.search, where "$" also matches before a final newline.
+_METADATA_KEY = re.compile(r"[A-Za-z0-9_]{1,64}")
+INT64_MIN, UINT64_MAX = -(2**63), 2**64 - 1
+BIG_INTEGER = "integer too large for 64 bits; it would not survive storage and export exactly — write it as a string"
+BAD_METADATA_KEY = "metadata keys are 1-64 letters, digits or underscores"
 
 
 @dataclass(frozen=True)
@@ -186,8 +192,41 @@ def validate_content(content: Any) -> list[ContentError]:
             if item not in seen:
                 seen.add(item)
                 errors.append(item)
+    for item in _value_errors(content):
+        if item not in seen:
+            seen.add(item)
+            errors.append(item)
     errors.sort(key=lambda e: e.path)
     return errors
+
+
+def _value_errors(content):
+    """What the schema cannot say: exact metadata keys and integers beyond 64 bits anywhere."""
+    if not isinstance(content, dict):
+        return
+    metadata = content.get("metadata")
+    if isinstance(metadata, dict):
+        for key in metadata:
+            # keys the schema's pattern already refused are reported once, by the schema
+            if (
+                isinstance(key, str)
+                and re.search(METADATA_KEY_PATTERN, key)
+                and not _METADATA_KEY.fullmatch(key)
+            ):
+                yield ContentError("metadata", BAD_METADATA_KEY)
+    stack = [((), content)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((path + (k,), v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((path + (i,), v) for i, v in enumerate(node))
+        elif (
+            isinstance(node, int)
+            and not isinstance(node, bool)
+            and not INT64_MIN <= node <= UINT64_MAX
+        ):
+            yield ContentError(_path_string(path), BIG_INTEGER)
 
 
 def _leaves(error):

@@ -11,9 +11,19 @@ def import_job_run(job_id: int) -> None:
     imports.import_job_run(job_id=job_id)
 
 
+@shared_task(name="datasets_app.jobs_recover", ignore_result=True)
+def jobs_recover() -> None:
+    from .services.dedup import dedup_jobs_recover
+
+    imports.import_jobs_recover()
+    dedup_jobs_recover()
+
+
 @worker_ready.connect
 def recover_interrupted_jobs(**_):
-    imports.import_jobs_recover()
+    jobs_recover()
+    # Jobs whose lease had not yet expired when this worker started are picked up a lease later.
+    jobs_recover.apply_async(countdown=imports.LEASE.total_seconds() + 5)
 
 
 @shared_task(name="datasets_app.dataset_checks_run", acks_late=True, ignore_result=True)
@@ -28,10 +38,3 @@ def dedup_job_run(job_id: int) -> None:
     from .services.dedup import dedup_job_run as run
 
     run(job_id=job_id)
-
-
-@worker_ready.connect
-def recover_interrupted_dedup_jobs(**_):
-    from .services.dedup import dedup_jobs_recover
-
-    dedup_jobs_recover()

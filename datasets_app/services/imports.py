@@ -307,7 +307,9 @@ def _fault_point(name: str) -> None:
 
 def import_jobs_recover() -> int:
     """Re-enqueue jobs a dead worker left behind (queued for a while, or running with an expired
-    lease). Called when a worker starts. Returns how many were re-enqueued."""
+    lease) and remove staging files of jobs no longer running. Called when a worker starts and
+    once more a lease later (a worker restarted within a lease finds nothing expired at start).
+    Returns how many jobs were re-enqueued."""
     now = timezone.now()
     stale = ImportJob.objects.filter(
         Q(status=ImportStatus.QUEUED, created_at__lt=now - LEASE)
@@ -317,7 +319,18 @@ def import_jobs_recover() -> int:
     for job_id in stale:
         import_job_enqueue(job_id)
         count += 1
+    _sweep_staging()
     return count
+
+
+def _sweep_staging() -> None:
+    # A worker killed between the publish commit and its cleanup leaves the staging file behind.
+    running = set(
+        ImportJob.objects.filter(status=ImportStatus.RUNNING).values_list("stored_name", flat=True)
+    )
+    for path in storage.folder(storage.STAGING).glob("*.jsonl"):
+        if path.name.removesuffix(".jsonl") not in running:
+            storage.remove_quietly(path)
 
 
 def import_job_error_report_path(job: ImportJob):

@@ -113,3 +113,13 @@ def test_it_changes_the_hash_when_any_content_changes(messages, suffix):
     changed = [dict(m) for m in messages]
     changed[-1]["content"] = changed[-1]["content"] + suffix + "x"
     assert canonical.content_hash(messages) != canonical.content_hash(changed)
+
+
+def test_it_refuses_integers_beyond_64_bits_anywhere():
+    content = {**GOOD, "metadata": {"n": 2**64, "ok": 2**63 - 1}}
+    errors = canonical.validate_content(content)
+    assert [(e.path, "64 bits" in e.message) for e in errors] == [("metadata.n", True)]
+
+
+def test_it_refuses_a_metadata_key_with_a_trailing_newline():
+    assert paths({**GOOD, "metadata": {"key\n": 1}}) == ["metadata"]

@@ -27,7 +27,9 @@ def dataset_checks_schedule(*, dataset_id: int) -> None:
     touched = DatasetReport.objects.filter(dataset_id=dataset_id).update(requested_at=now)
     if not touched:
         DatasetReport.objects.get_or_create(dataset_id=dataset_id, defaults={"requested_at": now})
-    transaction.on_commit(lambda: _enqueue_unless_pending(dataset_id))
+    # robust: the write already committed; a broker hiccup must not turn it into an error. The
+    # report stays marked stale and the next change (or "Re-check now") queues the run.
+    transaction.on_commit(lambda: _enqueue_unless_pending(dataset_id), robust=True)
 
 
 def _enqueue_unless_pending(dataset_id: int) -> bool:
