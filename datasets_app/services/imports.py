@@ -17,10 +17,10 @@ from datetime import timedelta
 
 import orjson
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from finetunedb.exceptions import ApplicationError
+from finetunedb.leases import lease_claim, lease_held, lease_stale
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
 
@@ -131,33 +131,18 @@ def import_job_enqueue(job_id: int) -> None:
 
 
 def _claim(job_id: int) -> int | None:
-    """Take the job if it is queued, or running under an expired lease. Returns the attempt
-    number this worker holds, or None when someone else has it or it is finished."""
-    now = timezone.now()
-    claimable = Q(status=ImportStatus.QUEUED) | Q(
-        status=ImportStatus.RUNNING, lease_expires_at__lt=now
+    return lease_claim(
+        ImportJob,
+        pk=job_id,
+        lease=LEASE,
+        max_attempts=MAX_ATTEMPTS,
+        gave_up=GAVE_UP.format(attempts=MAX_ATTEMPTS),
+        reset={"bytes_processed": 0, "rows_processed": 0},
     )
-    # Jobs that were interrupted too often are failed instead of retried forever.
-    ImportJob.objects.filter(claimable, pk=job_id, attempts__gte=MAX_ATTEMPTS).update(
-        status=ImportStatus.FAILED,
-        finished_at=now,
-        failure_reason=GAVE_UP.format(attempts=MAX_ATTEMPTS),
-    )
-    claimed = ImportJob.objects.filter(claimable, pk=job_id, attempts__lt=MAX_ATTEMPTS).update(
-        status=ImportStatus.RUNNING,
-        attempts=F("attempts") + 1,
-        lease_expires_at=now + LEASE,
-        started_at=now,
-        bytes_processed=0,
-        rows_processed=0,
-    )
-    if not claimed:
-        return None
-    return ImportJob.objects.values_list("attempts", flat=True).get(pk=job_id)
 
 
 def _mine(job_id: int, attempt: int):
-    return ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING, attempts=attempt)
+    return lease_held(ImportJob, pk=job_id, attempt=attempt)
 
 
 def import_job_run(*, job_id: int) -> None:
@@ -310,11 +295,7 @@ def import_jobs_recover() -> int:
     lease) and remove staging files of jobs no longer running. Called when a worker starts and
     once more a lease later (a worker restarted within a lease finds nothing expired at start).
     Returns how many jobs were re-enqueued."""
-    now = timezone.now()
-    stale = ImportJob.objects.filter(
-        Q(status=ImportStatus.QUEUED, created_at__lt=now - LEASE)
-        | Q(status=ImportStatus.RUNNING, lease_expires_at__lt=now)
-    ).values_list("pk", flat=True)
+    stale = lease_stale(ImportJob, lease=LEASE).values_list("pk", flat=True)
     count = 0
     for job_id in stale:
         import_job_enqueue(job_id)

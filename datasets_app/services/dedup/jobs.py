@@ -16,10 +16,10 @@ from datetime import timedelta
 from itertools import combinations
 
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from finetunedb.exceptions import ApplicationError
+from finetunedb.leases import lease_claim, lease_held, lease_stale
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
 
@@ -96,11 +96,7 @@ def dedup_job_enqueue(job_id: int) -> None:
 
 def dedup_jobs_recover() -> int:
     """Re-enqueue jobs a dead worker left behind. Called when a worker starts."""
-    now = timezone.now()
-    stale = DedupJob.objects.filter(
-        Q(status=DedupStatus.QUEUED, created_at__lt=now - timedelta(minutes=1))
-        | Q(status=DedupStatus.RUNNING, lease_expires_at__lt=now)
-    ).values_list("pk", flat=True)
+    stale = lease_stale(DedupJob, lease=LEASE).values_list("pk", flat=True)
     count = 0
     for job_id in stale:
         dedup_job_enqueue(job_id)
@@ -109,30 +105,18 @@ def dedup_jobs_recover() -> int:
 
 
 def _claim(job_id: int) -> int | None:
-    now = timezone.now()
-    claimable = Q(status=DedupStatus.QUEUED) | Q(
-        status=DedupStatus.RUNNING, lease_expires_at__lt=now
+    return lease_claim(
+        DedupJob,
+        pk=job_id,
+        lease=LEASE,
+        max_attempts=MAX_ATTEMPTS,
+        gave_up=GAVE_UP.format(attempts=MAX_ATTEMPTS),
+        reset={"stage": "reading", "examples_processed": 0},
     )
-    DedupJob.objects.filter(claimable, pk=job_id, attempts__gte=MAX_ATTEMPTS).update(
-        status=DedupStatus.FAILED,
-        finished_at=now,
-        failure_reason=GAVE_UP.format(attempts=MAX_ATTEMPTS),
-    )
-    claimed = DedupJob.objects.filter(claimable, pk=job_id, attempts__lt=MAX_ATTEMPTS).update(
-        status=DedupStatus.RUNNING,
-        stage="reading",
-        attempts=F("attempts") + 1,
-        lease_expires_at=now + LEASE,
-        started_at=now,
-        examples_processed=0,
-    )
-    if not claimed:
-        return None
-    return DedupJob.objects.values_list("attempts", flat=True).get(pk=job_id)
 
 
 def _mine(job_id: int, attempt: int):
-    return DedupJob.objects.filter(pk=job_id, status=DedupStatus.RUNNING, attempts=attempt)
+    return lease_held(DedupJob, pk=job_id, attempt=attempt)
 
 
 def dedup_job_run(*, job_id: int) -> None:
