@@ -73,3 +73,25 @@ def test_it_runs_on_the_database_it_was_asked_for():
 
     wanted = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
     assert connection.vendor == wanted
+
+
+def test_it_registers_every_model_in_the_admin():
+    from django.apps import apps
+    from django.contrib import admin
+
+    ours = [
+        m for m in apps.get_models() if m._meta.app_label in ("teams", "datasets_app", "training")
+    ]
+    assert ours
+    missing = [m._meta.label for m in ours if m not in admin.site._registry]
+    assert missing == []
+
+
+@pytest.mark.django_db
+def test_it_serves_the_admin_pages_of_every_model(admin_client):
+    from django.contrib import admin
+
+    for model in admin.site._registry:
+        opts = model._meta
+        response = admin_client.get(f"/admin/{opts.app_label}/{opts.model_name}/")
+        assert response.status_code == 200, opts.label
