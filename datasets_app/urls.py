@@ -1,13 +1,38 @@
 from django.urls import path
 
 from . import checks_views, dedup_views, transfer_views, versions_views, views
+from .workspace import editor_views, history_views, list_views, overview_views, review_views
 
 app_name = "datasets"
 
 urlpatterns = [
     path("datasets/", views.dataset_list, name="list"),
     path("datasets/new/", views.dataset_create, name="create"),
-    path("datasets/<int:dataset_id>/", views.dataset_detail, name="detail"),
+    path("datasets/<int:dataset_id>/", list_views.example_list, name="detail"),
+    path("datasets/<int:dataset_id>/overview/", overview_views.dataset_overview, name="overview"),
+    path("datasets/<int:dataset_id>/examples/bulk/", list_views.example_bulk, name="bulk"),
+    path("datasets/<int:dataset_id>/review/", review_views.review, name="review"),
+    path(
+        "datasets/<int:dataset_id>/review/decide/",
+        review_views.review_decide,
+        name="review-decide",
+    ),
+    path("examples/<int:example_id>/edit/", editor_views.example_edit, name="example-edit"),
+    path(
+        "examples/<int:example_id>/checks/",
+        editor_views.example_checks_live,
+        name="example-checks-live",
+    ),
+    path(
+        "examples/<int:example_id>/history/",
+        history_views.example_history,
+        name="example-history",
+    ),
+    path(
+        "examples/<int:example_id>/restore/",
+        history_views.example_restore,
+        name="example-restore",
+    ),
     path("datasets/<int:dataset_id>/examples/new/", views.example_new, name="example-new"),
     path("examples/<int:example_id>/", views.example_detail, name="example"),
     path("datasets/<int:dataset_id>/import/", transfer_views.import_new, name="import-new"),

@@ -1,10 +1,10 @@
-"""Dataset pages. The full annotation workspace is built on top of these."""
+"""Dataset list, creation, and the read-only example page. The workspace (example list,
+editor, review, overview) lives in :mod:`datasets_app.workspace`."""
 
 import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -15,7 +15,6 @@ from finetunedb.teams.scoping import role_in_team
 from finetunedb.teams.selectors import team_get_for_user
 
 from . import selectors
-from .checks import RULES
 from .forms import DatasetForm, ExampleForm
 from .services import datasets as dataset_services
 from .services import examples as example_services
@@ -57,33 +56,6 @@ def dataset_create(request):
     else:
         messages.error(request, "A dataset needs a name (at most 200 characters).")
     return redirect("datasets:list")
-
-
-@login_required
-def dataset_detail(request, dataset_id):
-    dataset = selectors.dataset_get_for_user(request.user, dataset_id)
-    role = role_in_team(request.user, dataset.team_id)
-    filters = {
-        k: request.GET.get(k)
-        for k in ("status", "split", "tag", "search", "rule", "severity")
-        if request.GET.get(k)
-    }
-    page = Paginator(selectors.example_list(dataset, filters=filters), 50).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "datasets/detail.html",
-        {
-            "dataset": dataset,
-            "page": page,
-            "filters": filters,
-            "can_annotate": role_allows(role, Action.ANNOTATE),
-            "can_import": role_allows(role, Action.IMPORT),
-            "can_export": role_allows(role, Action.EXPORT),
-            "filter_rule": RULES.get(filters.get("rule", "")),
-        },
-    )
 
 
 @login_required

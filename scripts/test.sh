@@ -13,6 +13,7 @@ if [ "${1:-all}" != postgres ]; then
   echo "== ruff"
   .venv/bin/ruff check . || status=1
   echo "== tests on SQLite"
+  scripts/browser-deps.sh || status=1
   $PY -m pytest -q -p no:randomly || status=1
 fi
 

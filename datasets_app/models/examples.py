@@ -106,6 +106,8 @@ class Example(models.Model):
             models.Index(fields=["dataset", "status", "id"], name="example_dataset_status"),
             models.Index(fields=["dataset", "split", "id"], name="example_dataset_split"),
             models.Index(fields=["dataset", "content_hash"], name="example_dataset_hash"),
+            # keyset pages of the workspace list sorted by last edit
+            models.Index(fields=["dataset", "updated_at", "id"], name="example_dataset_updated"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -52,11 +52,11 @@ def signup(request):
 
 @login_required
 def home(request):
-    from datasets_app.selectors import dataset_list_for_user
+    from datasets_app.workspace.home import team_home_summary
 
     team = _current_team(request)
-    datasets = dataset_list_for_user(request.user, team_id=team.pk) if team else []
-    return render(request, "teams/home.html", {"datasets": datasets, "team_form": TeamForm()})
+    summary = team_home_summary(user=request.user, team=team) if team else {}
+    return render(request, "teams/home.html", {**summary, "team_form": TeamForm()})
 
 
 def _current_team(request):

@@ -28,7 +28,9 @@ def test_it_generates_a_valid_openapi_schema(tmp_path):
 
 
 def _manage(*args, env_extra):
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY")}
+    # Only what a deployment would have: the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE must not leak in.
+    dropped = ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(env_extra)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

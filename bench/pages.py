@@ -1,0 +1,258 @@
+"""Server time of the workspace pages on a large SQLite dataset, against bare SQL baselines.
+
+Input (synthetic): one dataset of ``--n`` examples (default 1,000,000) written with raw SQL into a
+fresh database migrated with the app's own migrations, so the indexes and the full-text triggers
+are the real ones (the FTS5 index is filled by those triggers while building). Each example is a
+two-turn chat whose question picks words from a 1,000-word vocabulary (so a rare word matches
+~0.1 % of rows and "item" matches every row); statuses 60 % draft / 25 % needs review / 10 %
+approved / 5 % rejected; 1 % carry a stored check finding and 1 % a tag.
+
+Measured (Django test Client in process, logged in, ``--repeat`` requests each, median and p95):
+- the example list: first page of 50; filtered by status; by check rule; by tag; a search for a
+  rare word; a search for a word in every row; a deep keyset page (``after=`` 90 % in);
+- the count a search page fetches after it is shown (printed, not part of the list target);
+- saving an edit through the editor (htmx POST: conditional UPDATE, new revision, FTS row,
+  per-example checks, the re-rendered editor).
+Baselines: a bare cursor fetching the same 50 rows and their revisions (lists), and a bare
+INSERT of one revision + UPDATE of the example (save). Targets: list p95 <= 150 ms, save p95 <=
+100 ms.
+
+Usage: python bench/pages.py [--n 1000000] [--repeat 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._data import django_start, make_dataset  # noqa: E402
+
+LIST_TARGET_MS = 150
+SAVE_TARGET_MS = 100
+WORDS = [f"w{n:04d}" for n in range(1000)]
+
+
+def build(dataset_id: int, user_id: int, n: int) -> float:
+    from django.db import connection, transaction
+
+    start = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as c:
+        c.execute("CREATE TEMP TABLE bench_words (id integer PRIMARY KEY, w text)")
+        c.executemany("INSERT INTO bench_words VALUES (%s, %s)", list(enumerate(WORDS)))
+        c.execute(
+            f"""WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < {n})
+            INSERT INTO datasets_app_examplerevision
+                (id, example_id, number, messages, tools, metadata, content_hash, author_id,
+                 created_at)
+            SELECT i, i, 1,
+                json_array(
+                    json_object('role', 'user', 'content',
+                        'How do I ' || a.w || ' the ' || b.w || ' item number ' || i || '?'),
+                    json_object('role', 'assistant', 'content',
+                        'You ' || b.w || ' it from the settings page, step ' || (i % 7) || '.')),
+                NULL, '{{}}', lower(hex(randomblob(32))), {user_id}, '2026-01-01 00:00:00'
+            FROM seq JOIN bench_words a ON a.id = i % 1000
+                     JOIN bench_words b ON b.id = (i * 7919) % 1000"""
+        )
+        c.execute(
+            f"""INSERT INTO datasets_app_example (id, dataset_id, current_revision_id,
+                content_hash, status, split, split_locked, notes, source_format, revision,
+                created_by_id, created_at, updated_at)
+            SELECT r.id, {dataset_id}, r.id, r.content_hash,
+                CASE WHEN r.id % 20 < 12 THEN 'draft' WHEN r.id % 20 < 17 THEN 'needs_review'
+                     WHEN r.id % 20 < 19 THEN 'approved' ELSE 'rejected' END,
+                'unassigned', 0, '', 'bench', 1, {user_id},
+                '2026-01-01 00:00:00', datetime('2026-01-01', '+' || (r.id * 37 % 1000003) || ' seconds')
+            FROM datasets_app_examplerevision r"""
+        )
+        c.execute(
+            f"""INSERT INTO datasets_app_checkresult
+                (dataset_id, example_id, rule_id, severity, scope, message, path, details,
+                 created_at)
+            SELECT {dataset_id}, id, 'surrounding_whitespace', 'warning', 'example',
+                'Leading or trailing whitespace.', 'messages[1].content', '{{}}',
+                '2026-01-01 00:00:00'
+            FROM datasets_app_example WHERE id % 100 = 3"""
+        )
+        c.execute(f"INSERT INTO datasets_app_tag (dataset_id, name) VALUES ({dataset_id}, 'gold')")
+        c.execute(
+            """INSERT INTO datasets_app_example_tags (example_id, tag_id)
+            SELECT e.id, t.id FROM datasets_app_example e, datasets_app_tag t
+            WHERE e.id % 100 = 7 AND t.name = 'gold'"""
+        )
+    with connection.cursor() as c:
+        c.execute("ANALYZE")
+    return time.perf_counter() - start
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def timed_requests(fn, repeat: int) -> list[float]:
+    fn()  # warm caches and connections once
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def bare_list(dataset_id: int, after: int = 0):
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute(
+            """SELECT e.id, e.status, e.split, r.messages FROM datasets_app_example e
+            JOIN datasets_app_examplerevision r ON r.id = e.current_revision_id
+            WHERE e.dataset_id = %s AND e.id > %s ORDER BY e.id LIMIT 51""",
+            [dataset_id, after],
+        )
+        return c.fetchall()
+
+
+def bare_save(example_id: int, number: int):
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as c:
+        c.execute(
+            """INSERT INTO datasets_app_examplerevision (example_id, number, messages, metadata,
+            content_hash, created_at) VALUES (%s, %s, '[]', '{}', 'x', '2026-01-01')""",
+            [example_id, number],
+        )
+        c.execute(
+            "UPDATE datasets_app_example SET revision = revision + 1 WHERE id = %s", [example_id]
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="finetunedb-bench-pages-"))
+    try:
+        run(work, args.n, args.repeat)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(work: Path, n: int, repeat: int) -> None:
+    django_start(work)
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    # the in-process client's host, and static URLs without a collected manifest
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(
+        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"], STORAGES=storages
+    ):
+        measure(n, repeat)
+
+
+def measure(n: int, repeat: int) -> None:
+    from django.test import Client
+
+    user, dataset = make_dataset("bench-pages")
+    seconds = build(dataset.pk, user.pk, n)
+    print(f"built {n:,} examples (with FTS rows by trigger) in {seconds:.1f} s")
+
+    client = Client()
+    client.force_login(user)
+    url = f"/datasets/{dataset.pk}/"
+    cases = [
+        ("list first page", {}),
+        ("list status=needs_review", {"status": "needs_review"}),
+        ("list rule filter (1 %)", {"rule": "surrounding_whitespace"}),
+        ("list tag filter (1 %)", {"tag": "gold"}),
+        ("list search rare word", {"search": WORDS[417]}),
+        ("list search word in every row", {"search": "item"}),
+        ("list deep page", {"after": int(n * 0.9)}),
+        ("list deep page, recently edited", {"sort": "-updated_at", "after": int(n * 0.9)}),
+    ]
+    # Not the page: a search's count arrives by a second request after the page is shown.
+    counts = [
+        ("count, search rare word (async)", {"search": WORDS[417], "count": "1"}),
+        ("count, search every row (async)", {"search": "item", "count": "1"}),
+    ]
+    baseline = timed_requests(lambda: bare_list(dataset.pk), repeat)
+    deep_baseline = timed_requests(lambda: bare_list(dataset.pk, int(n * 0.9)), repeat)
+    base_ms = statistics.median(baseline)
+    print(
+        f"baseline bare 50-row fetch: median {base_ms:.2f} ms, deep {statistics.median(deep_baseline):.2f} ms"
+    )
+    worst = 0.0
+    for label, params in cases:
+        response = client.get(url, params)
+        assert response.status_code == 200, (label, response.status_code)
+        times = timed_requests(lambda p=params: client.get(url, p), repeat)
+        p50, p95 = statistics.median(times), percentile(times, 0.95)
+        worst = max(worst, p95)
+        print(
+            f"{label:34s} median {p50:7.1f} ms  p95 {p95:7.1f} ms  ({p95 / base_ms:.0f}x bare fetch)"
+        )
+
+    for label, params in counts:
+        times = timed_requests(lambda p=params: client.get(url, p), max(5, repeat // 3))
+        print(
+            f"{label:34s} median {statistics.median(times):7.1f} ms  p95 {percentile(times, 0.95):7.1f} ms"
+        )
+
+    rng = random.Random(7)
+    ids = [rng.randrange(1, n + 1) for _ in range(repeat + 1)]
+    save_times = []
+    for k, example_id in enumerate(ids):
+        page = client.get(f"/examples/{example_id}/edit/")
+        assert page.status_code == 200
+        form = {
+            "expected_revision": 1,
+            "turn_count": 2,
+            "t-0-role": "user",
+            "t-0-content": f"edited question {k}",
+            "t-1-role": "assistant",
+            "t-1-content": "You do it from the settings page.",
+            "t-1-weight": "present",
+            "t-1-weight_orig": "",
+            "t-1-train": "1",
+            "status": "needs_review",
+            "tags": "",
+            "rating": "",
+            "notes": "",
+            "op": "save",
+        }
+        start = time.perf_counter()
+        response = client.post(f"/examples/{example_id}/edit/", form, HTTP_HX_REQUEST="true")
+        elapsed = (time.perf_counter() - start) * 1000
+        assert response.status_code == 200 and b"Saved" in response.content, response.content[:300]
+        if k:
+            save_times.append(elapsed)
+    save_base = timed_requests(lambda: bare_save(ids[0], rng.randrange(10**6, 10**9)), repeat)
+    s50, s95 = statistics.median(save_times), percentile(save_times, 0.95)
+    sb = statistics.median(save_base)
+    print(
+        f"{'save an edit (htmx editor POST)':34s} median {s50:7.1f} ms  p95 {s95:7.1f} ms  (bare insert+update {sb:.2f} ms)"
+    )
+    print(
+        f"BENCH pages_list_p95 value={worst:.1f}ms baseline={base_ms:.2f}ms ratio={worst / base_ms:.1f} "
+        f"target=<={LIST_TARGET_MS}ms pass={'yes' if worst <= LIST_TARGET_MS else 'no'} n={n}"
+    )
+    print(
+        f"BENCH pages_save_p95 value={s95:.1f}ms baseline={sb:.2f}ms ratio={s95 / sb:.1f} "
+        f"target=<={SAVE_TARGET_MS}ms pass={'yes' if s95 <= SAVE_TARGET_MS else 'no'} n={n}"
+    )
+
+
+if __name__ == "__main__":
+    main()

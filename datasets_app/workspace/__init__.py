@@ -1,0 +1,1 @@
+"""The annotation workspace: example list with search and bulk actions, editor, review queue."""

@@ -1,0 +1,182 @@
+"""The example list: full-text search, filters, sorting, keyset pages and bulk actions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from finetunedb.exceptions import ApplicationError
+from finetunedb.teams.permissions import Action, role_allows
+from finetunedb.teams.scoping import role_in_team
+
+from .. import selectors
+from ..checks import FIXES, RULES
+from ..models import ExampleStatus, Split
+from ..services.bulk import examples_bulk_apply
+from ..services.checks import example_fixes_apply
+from ..services.search import search_windowed
+from .keyset import DEFAULT_SORT, SORTS, keyset_page, keyset_search_page
+
+FILTER_KEYS = (
+    "search", "status", "split", "tag", "source_format", "rating", "rule", "severity",
+    "cluster", "author", "sort",
+)  # fmt: skip
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+NOTHING_SELECTED = "Select some examples, or choose “all matching the filter”."
+NO_TAG = "Type the tag to add or remove."
+BULK_DONE = "{action}: {n} example{s} changed."
+FIXES_DONE = (
+    "Safe fixes: {changed} of {selected} examples changed ({skipped} skipped: edited meanwhile)."
+)
+
+
+def read_filters(source) -> dict:
+    return {k: source.get(k).strip() for k in FILTER_KEYS if (source.get(k) or "").strip()}
+
+
+def capped_count(qs) -> tuple[int, bool]:
+    """The number of rows, counting at most ``COUNT_CAP`` + 1 (a full count of a million rows
+    would cost more than the page itself)."""
+    n = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
+    return min(n, COUNT_CAP), n > COUNT_CAP
+
+
+def _first_text(messages, role) -> str:
+    for m in messages:
+        if m.get("role") == role and isinstance(m.get("content"), str):
+            return m["content"]
+    return ""
+
+
+def _row(example) -> dict:
+    msgs = example.current_revision.messages if example.current_revision else []
+    severities = {}
+    for f in example.check_results.all():
+        severities[f.severity] = severities.get(f.severity, 0) + 1
+    return {
+        "example": example,
+        "user": _first_text(msgs, "user"),
+        "assistant": _first_text(msgs, "assistant"),
+        "turns": len(msgs),
+        "tags": [t.name for t in example.tags.all()],
+        "errors": severities.get("error", 0),
+        "warnings": severities.get("warning", 0),
+    }
+
+
+def _bulk_actions(can_curate: bool) -> list[tuple[str, str]]:
+    actions = [(f"set_status:{v}", f"Set status: {label}") for v, label in ExampleStatus.choices]
+    if can_curate:
+        actions += [(f"set_split:{v}", f"Set split: {label}") for v, label in Split.choices]
+        actions += [("add_tags", "Add tag…"), ("remove_tags", "Remove tag…")]
+        actions += [("archive", "Archive")]
+        actions += [(f"fix:{f.id}", f"Safe fix: {f.title}") for f in FIXES.values()]
+    return actions
+
+
+@login_required
+def example_list(request, dataset_id):
+    dataset = selectors.dataset_get_for_user(request.user, dataset_id)
+    role = role_in_team(request.user, dataset.team_id)
+    filters = read_filters(request.GET)
+    sort = filters.get("sort") if filters.get("sort") in SORTS else DEFAULT_SORT
+    qs = selectors.example_list(dataset, filters=filters)
+    search = filters.get("search")
+    if request.GET.get("count") == "1":
+        total, more = capped_count(qs)
+        return render(
+            request, "workspace/_count.html", {"total": total, "total_more": more, "oob": True}
+        )
+    cursor = {"after": request.GET.get("after"), "before": request.GET.get("before")}
+    if search and sort in ("id", "-id") and search_windowed():
+        others = selectors.example_list(
+            dataset, filters={k: v for k, v in filters.items() if k != "search"}
+        )
+        page = keyset_search_page(others, search, sort=sort, size=PAGE_SIZE, **cursor)
+    else:
+        page = keyset_page(qs, sort=sort, size=PAGE_SIZE, **cursor)
+    # A search's count can mean reading every match: the page asks for it after loading.
+    total, more = (None, False) if search else capped_count(qs)
+    query = urlencode(filters)
+    can_curate = role_allows(role, Action.CURATE)
+    context = {
+        "dataset": dataset,
+        "tab": "examples",
+        "rows": [_row(e) for e in page.rows],
+        "page": page,
+        "filters": filters,
+        "query": query,
+        "total": total,
+        "total_more": more,
+        "sort": sort,
+        "sorts": [(k, v[2]) for k, v in SORTS.items()],
+        "statuses": ExampleStatus.choices,
+        "splits": Split.choices,
+        "tags": dataset.tags.order_by("name").values_list("name", flat=True),
+        "rules": sorted(RULES.values(), key=lambda r: r.title),
+        "filter_rule": RULES.get(filters.get("rule", "")),
+        "authors": get_user_model()
+        .objects.filter(memberships__team_id=dataset.team_id)
+        .order_by("username"),
+        "can_annotate": role_allows(role, Action.ANNOTATE),
+        "can_curate": can_curate,
+        "can_import": role_allows(role, Action.IMPORT),
+        "can_export": role_allows(role, Action.EXPORT),
+        "bulk_actions": _bulk_actions(can_curate),
+    }
+    return render(request, "workspace/list.html", context)
+
+
+@login_required
+@require_POST
+def example_bulk(request, dataset_id):
+    dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.ANNOTATE)
+    filters = read_filters(request.POST)
+    back = reverse("datasets:detail", args=[dataset.pk]) + "?" + urlencode(filters)
+    action, _, value = request.POST.get("action", "").partition(":")
+    ids, queryset = None, None
+    if request.POST.get("scope") == "filter":
+        queryset = selectors.example_list(dataset, filters=filters)
+    else:
+        ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
+        if not ids:
+            messages.error(request, NOTHING_SELECTED)
+            return redirect(back)
+    if action in ("add_tags", "remove_tags"):
+        value = request.POST.get("bulk_tag", "").strip()
+        if not value:
+            messages.error(request, NO_TAG)
+            return redirect(back)
+    try:
+        if action == "fix":
+            counts = example_fixes_apply(
+                user=request.user, dataset=dataset, fix_ids=[value], ids=ids, queryset=queryset
+            )
+            messages.success(
+                request,
+                FIXES_DONE.format(
+                    changed=counts["changed"],
+                    selected=counts["examples_selected"],
+                    skipped=counts["skipped_conflicts"],
+                ),
+            )
+        else:
+            n = examples_bulk_apply(
+                user=request.user,
+                dataset=dataset,
+                action=action,
+                value=value or None,
+                ids=ids,
+                queryset=queryset,
+            )
+            label = dict(_bulk_actions(True)).get(request.POST.get("action", ""), action)
+            messages.success(request, BULK_DONE.format(action=label, n=n, s="" if n == 1 else "s"))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect(back)

@@ -1,0 +1,131 @@
+"""Review mode: the examples waiting for review, one at a time, approved or rejected from the
+keyboard (static/js/shortcuts.js clicks the controls marked with ``data-shortcut``)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from finetunedb.exceptions import ApplicationError, PreconditionFailed
+from finetunedb.teams.permissions import Action, role_allows
+from finetunedb.teams.scoping import role_in_team
+
+from .. import selectors
+from ..models import ExampleStatus
+from ..services.checks import example_findings, findings_by_turn
+from ..services.examples import example_update
+from .list_views import capped_count
+from .markdown import render_markdown
+
+DECISIONS = {"approve": ExampleStatus.APPROVED, "reject": ExampleStatus.REJECTED}
+DONE = "Example {pk}: {status}."
+STALE = "Example {pk} changed meanwhile (someone else saved it); look again."
+NOT_IN_QUEUE = "That example is not waiting for review."
+SHORTCUTS = [
+    ("j", "Next example"),
+    ("k", "Previous example"),
+    ("a", "Approve"),
+    ("r", "Reject"),
+    ("e", "Edit this example"),
+    ("Ctrl+S", "Save (in the editor)"),
+]
+BUTTONS = [("approve", "Approve", "a", "primary"), ("reject", "Reject", "r", "danger")]
+
+
+def _queue(dataset, drafts: bool):
+    status = "needs_review,draft" if drafts else "needs_review"
+    return selectors.example_list(dataset, filters={"status": status}).order_by("pk")
+
+
+def _review_url(dataset, at=None, drafts=False) -> str:
+    params = {k: v for k, v in (("at", at), ("drafts", "1" if drafts else None)) if v}
+    return reverse("datasets:review", args=[dataset.pk]) + (
+        "?" + urlencode(params) if params else ""
+    )
+
+
+@login_required
+def review(request, dataset_id):
+    dataset = selectors.dataset_get_for_user(request.user, dataset_id)
+    drafts = request.GET.get("drafts") == "1"
+    queue = _queue(dataset, drafts)
+    try:
+        at = int(request.GET.get("at", 0))
+    except ValueError:
+        at = 0
+    # the example asked for, or the next one after it (it may just have been approved)
+    example = queue.filter(pk__gte=at).first() or queue.filter(pk__lt=at).last()
+    context = {
+        "dataset": dataset,
+        "tab": "review",
+        "drafts": drafts,
+        "example": example,
+        "review_shortcuts": SHORTCUTS,
+        "decisions": BUTTONS,
+    }
+    if example is not None:
+        prev_id = queue.filter(pk__lt=example.pk).values_list("pk", flat=True).last()
+        next_id = queue.filter(pk__gt=example.pk).values_list("pk", flat=True).first()
+        msgs = example.current_revision.messages
+        top, by_turn = findings_by_turn(example_findings(example), len(msgs))
+        remaining, more = capped_count(queue)
+        position = queue.filter(pk__lt=example.pk).count() + 1 if not more else None
+        role = role_in_team(request.user, dataset.team_id)
+        context.update(
+            {
+                "prev_url": _review_url(dataset, prev_id, drafts) if prev_id else None,
+                "next_url": _review_url(dataset, next_id, drafts) if next_id else None,
+                "remaining": remaining,
+                "remaining_more": more,
+                "position": position,
+                "turns": [
+                    {
+                        "m": m,
+                        "html": render_markdown(m.get("content")),
+                        "findings": by_turn.get(i, []),
+                    }
+                    for i, m in enumerate(msgs)
+                ],
+                "top_findings": top,
+                "tags": sorted(t.name for t in example.tags.all()),
+                "can_annotate": role_allows(role, Action.ANNOTATE),
+            }
+        )
+    return render(request, "workspace/review.html", context)
+
+
+@login_required
+@require_POST
+def review_decide(request, dataset_id):
+    dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.ANNOTATE)
+    drafts = request.POST.get("drafts") == "1"
+    status = DECISIONS.get(request.POST.get("decision", ""))
+    try:
+        pk = int(request.POST.get("example", 0))
+        expected = int(request.POST.get("expected_revision", 0))
+    except ValueError:
+        pk, expected = 0, 0
+    example = _queue(dataset, drafts).filter(pk=pk).select_related("dataset").first()
+    if example is None or status is None:
+        messages.error(request, NOT_IN_QUEUE)
+        return redirect(_review_url(dataset, pk, drafts))
+    try:
+        example_update(
+            user=request.user,
+            example=example,
+            expected_revision=expected,
+            changes={"status": status},
+        )
+    except PreconditionFailed:
+        messages.error(request, STALE.format(pk=pk))
+        return redirect(_review_url(dataset, pk, drafts))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(_review_url(dataset, pk, drafts))
+    messages.success(request, DONE.format(pk=pk, status=ExampleStatus(status).label.lower()))
+    # the decided example left the queue; the next one has a higher id
+    return redirect(_review_url(dataset, pk + 1, drafts))
