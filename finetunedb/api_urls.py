@@ -135,3 +135,68 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]
+
+# --- training (training/api) -----------------------------------------------------------------
+from training.api import models as training_models_api  # noqa: E402
+from training.api import runs as training_runs_api  # noqa: E402
+
+urlpatterns += [
+    path(
+        "versions/<int:version_id>/training-runs/",
+        training_runs_api.VersionTrainingRunsApi.as_view(),
+        name="version-training-runs",
+    ),
+    path(
+        "versions/<int:version_id>/models/",
+        training_runs_api.VersionModelsApi.as_view(),
+        name="version-models",
+    ),
+    path(
+        "versions/<int:version_id>/training-preflight/",
+        training_runs_api.VersionTrainingPreflightApi.as_view(),
+        name="version-training-preflight",
+    ),
+    path(
+        "versions/<int:version_id>/training-preview/",
+        training_runs_api.VersionTrainingPreviewApi.as_view(),
+        name="version-training-preview",
+    ),
+    path(
+        "training-runs/<int:run_id>/",
+        training_runs_api.TrainingRunDetailApi.as_view(),
+        name="training-run-detail",
+    ),
+    path(
+        "training-runs/<int:run_id>/cancel/",
+        training_runs_api.TrainingRunCancelApi.as_view(),
+        name="training-run-cancel",
+    ),
+    path(
+        "examples/<int:example_id>/models/",
+        training_runs_api.ExampleModelsApi.as_view(),
+        name="example-models",
+    ),
+    path(
+        "models/<int:model_id>/", training_models_api.ModelDetailApi.as_view(), name="model-detail"
+    ),
+    path(
+        "models/<int:model_id>/download/",
+        training_models_api.ModelDownloadApi.as_view(),
+        name="model-download",
+    ),
+    path(
+        "models/<int:model_id>/playground/",
+        training_models_api.ModelPlaygroundApi.as_view(),
+        name="model-playground",
+    ),
+    path(
+        "models/<int:model_id>/compare/",
+        training_models_api.ModelCompareApi.as_view(),
+        name="model-compare",
+    ),
+    path(
+        "playground/<int:playground_id>/",
+        training_models_api.PlaygroundDetailApi.as_view(),
+        name="playground-detail",
+    ),
+]

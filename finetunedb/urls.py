@@ -7,3 +7,4 @@ urlpatterns = [
     path("", include("finetunedb.teams.urls")),
     path("", include("datasets_app.urls")),
 ]
+urlpatterns += [path("", include("training.urls"))]

@@ -15,6 +15,8 @@ mkdir -p "$DATA_DIR/broker/queue" "$DATA_DIR/broker/processed" "$DATA_DIR/broker
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput -v0
 $PY manage.py ensure_admin --url "http://$HOST:$PORT/"
+# The bundled base model is converted once (about 25 s), so the first training does not wait.
+$PY manage.py ensure_base_model
 
 .venv/bin/celery -A finetunedb worker -Q default,training --concurrency 1 --loglevel INFO \
   >"$DATA_DIR/logs/worker.log" 2>&1 &

@@ -45,7 +45,11 @@ def object_ids(team, dataset, example, owner):
 
     job = ImportJob.objects.create(dataset=dataset, stored_name="0" * 32, has_error_report=True)
     dedup_job = DedupJob.objects.create(dataset=dataset, method="exact")
+    run, model, playground = training_objects(version)
     return {
+        "run_id": run.pk,
+        "model_id": model.pk,
+        "playground_id": playground.pk,
         "team_id": team.pk,
         "dataset_id": dataset.pk,
         "example_id": example.pk,
@@ -54,6 +58,19 @@ def object_ids(team, dataset, example, owner):
         "restore_id": restore.pk,
         "dedup_job_id": dedup_job.pk,
     }
+
+
+def training_objects(version):
+    from training.models import ModelArtifact, PlaygroundRequest, TrainingRun
+
+    run = TrainingRun.objects.create(
+        version=version, dataset_version_hash=version.content_hash, base_model="x", config={}
+    )
+    model = ModelArtifact.objects.create(
+        run=run, path=f"runs/{run.pk}/model", weights_sha256="0" * 64
+    )
+    playground = PlaygroundRequest.objects.create(model=model, messages=[])
+    return run, model, playground
 
 
 def fill(route, ids):

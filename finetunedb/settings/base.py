@@ -213,3 +213,21 @@ CACHES = {
         "LOCATION": str(DATA_DIR / "cache"),
     }
 }
+
+# --- training (docs/training.md) -------------------------------------------------------------
+# Converted base models live in <models>/base, trained runs in <models>/runs/<id>.
+FINETUNEDB_MODELS_DIR = Path(os.environ.get("FINETUNEDB_MODELS_DIR", DATA_DIR / "models")).resolve()
+# Local Hugging Face folders an admin offers as base models, besides the bundled default.
+FINETUNEDB_BASE_MODELS = env_list("FINETUNEDB_BASE_MODELS", "")
+# The worker's device: "" picks CUDA when present, else CPU.
+FINETUNEDB_TRAINING_DEVICE = os.environ.get("FINETUNEDB_TRAINING_DEVICE", "")
+FINETUNEDB_MAX_ACTIVE_RUNS_PER_TEAM = int(
+    os.environ.get("FINETUNEDB_MAX_ACTIVE_RUNS_PER_TEAM", "3")
+)
+# Evaluation after training: held-out records scored, prompts generated side by side.
+FINETUNEDB_EVAL_MAX_RECORDS = int(os.environ.get("FINETUNEDB_EVAL_MAX_RECORDS", "200"))
+FINETUNEDB_EVAL_SAMPLES = int(os.environ.get("FINETUNEDB_EVAL_SAMPLES", "5"))
+FINETUNEDB_EVAL_MAX_NEW_TOKENS = int(os.environ.get("FINETUNEDB_EVAL_MAX_NEW_TOKENS", "128"))
+FINETUNEDB_PLAYGROUND_MAX_NEW_TOKENS = int(
+    os.environ.get("FINETUNEDB_PLAYGROUND_MAX_NEW_TOKENS", "256")
+)

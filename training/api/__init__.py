@@ -1,0 +1,1 @@
+"""Training API (DESIGN §6): runs, models, pre-flight, playground. Views parse and delegate."""

@@ -1,0 +1,112 @@
+"""Output shapes of the training API. No absolute path of the server ever leaves it."""
+
+from django.core.exceptions import ObjectDoesNotExist
+from rest_framework import serializers
+
+# Manifest keys that name server paths; kept on the row, never returned.
+PRIVATE_MANIFEST_KEYS = ("base_path",)
+
+
+class RunInputSerializer(serializers.Serializer):
+    base_model = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, help_text="Omit for the bundled default."
+    )
+    method = serializers.ChoiceField(choices=["lora", "full"], required=False, default="lora")
+    hyperparameters = serializers.JSONField(
+        required=False, default=dict, help_text="TrainConfig fields; see docs/training.md."
+    )
+
+
+class ModelSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    run = serializers.IntegerField(source="run_id")
+    version = serializers.IntegerField(source="run.version_id")
+    base_model = serializers.CharField(source="run.base_model")
+    method = serializers.CharField(source="run.method")
+    weights_sha256 = serializers.CharField()
+    eval_status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class RunOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField(source="version_id")
+    dataset = serializers.IntegerField(source="version.dataset_id")
+    dataset_version_hash = serializers.CharField()
+    base_model = serializers.CharField()
+    method = serializers.CharField()
+    config = serializers.JSONField()
+    seed = serializers.IntegerField()
+    status = serializers.CharField()
+    phase = serializers.CharField()
+    step = serializers.IntegerField()
+    total_steps = serializers.IntegerField()
+    progress = serializers.FloatField()
+    plan = serializers.JSONField()
+    metrics = serializers.JSONField()
+    evals = serializers.JSONField()
+    log_tail = serializers.JSONField()
+    failure_reason = serializers.CharField()
+    cancel_requested = serializers.BooleanField()
+    attempts = serializers.IntegerField()
+    heartbeat_at = serializers.DateTimeField(allow_null=True)
+    device = serializers.CharField()
+    library_versions = serializers.JSONField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    model = serializers.SerializerMethodField()
+
+    def get_model(self, run) -> int | None:
+        try:
+            return run.model.pk
+        except ObjectDoesNotExist:
+            return None
+
+
+class ModelOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    run = serializers.IntegerField(source="run_id")
+    lineage = serializers.SerializerMethodField()
+    base_model = serializers.CharField(source="run.base_model")
+    method = serializers.CharField(source="run.method")
+    config = serializers.JSONField(source="run.config")
+    weights_sha256 = serializers.CharField()
+    manifest = serializers.SerializerMethodField()
+    model_card = serializers.CharField()
+    eval_status = serializers.CharField()
+    eval_results = serializers.JSONField()
+    eval_error = serializers.CharField()
+    files = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_lineage(self, model) -> dict:
+        run = model.run
+        return {
+            "model": model.pk,
+            "training_run": run.pk,
+            "dataset_version": run.version_id,
+            "dataset_version_number": run.version.number,
+            "dataset_version_hash": run.dataset_version_hash,
+            "dataset": run.version.dataset_id,
+        }
+
+    def get_manifest(self, model) -> dict:
+        return {k: v for k, v in model.manifest.items() if k not in PRIVATE_MANIFEST_KEYS}
+
+    def get_files(self, model) -> list[str]:
+        from .models import model_files
+
+        return model_files(model)
+
+
+class PlaygroundOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    model = serializers.IntegerField(source="model_id")
+    messages = serializers.JSONField()
+    status = serializers.CharField()
+    answers = serializers.JSONField()
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)

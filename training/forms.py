@@ -1,0 +1,67 @@
+"""The "Train on this version" form, built from TrainConfig: defaults, help text, choices."""
+
+from __future__ import annotations
+
+from django import forms
+
+from training.recipe.config import TrainConfig
+
+from .services.base_models import base_model_choices, hub_online
+
+LIST_FIELDS = ("lora_target_modules",)
+
+
+def _field(name: str, default, help_text: str, choices) -> forms.Field:
+    if name in LIST_FIELDS:
+        return forms.CharField(
+            initial=", ".join(default), help_text=help_text + " Comma-separated."
+        )
+    if choices:
+        return forms.ChoiceField(
+            choices=[(c, c) for c in choices], initial=default, help_text=help_text
+        )
+    if isinstance(default, bool):
+        return forms.BooleanField(required=False, initial=default, help_text=help_text)
+    if isinstance(default, int):
+        return forms.IntegerField(initial=default, help_text=help_text)
+    if isinstance(default, float):
+        return forms.FloatField(initial=default, help_text=help_text)
+    return forms.CharField(initial=default, help_text=help_text)
+
+
+class TrainForm(forms.Form):
+    """Field types come from TrainConfig; bounds are checked once, by TrainConfig.from_dict,
+    and its errors are put back on the field they name."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        helps, defaults = TrainConfig.help_texts(), TrainConfig.defaults()
+        choices = {f: TrainConfig.__dataclass_fields__[f].metadata.get("choices") for f in defaults}
+        self.fields["base_model"] = forms.ChoiceField(
+            choices=base_model_choices(), help_text=helps["base_model"], required=False
+        )
+        if hub_online():
+            self.fields["hub_model"] = forms.CharField(
+                required=False, help_text="A Hugging Face hub id (org/name); overrides the choice."
+            )
+        self.fields["method"] = _field(
+            "method", defaults["method"], helps["method"], choices["method"]
+        )
+        for name, default in defaults.items():
+            if name not in ("base_model", "method"):
+                self.fields[name] = _field(name, default, helps[name], choices[name])
+
+    def request_arguments(self) -> dict:
+        """``training_run_create`` keyword arguments from the cleaned data."""
+        data = dict(self.cleaned_data)
+        base_model = data.pop("hub_model", "") or data.pop("base_model", "")
+        data.pop("base_model", None)
+        method = data.pop("method")
+        for name in LIST_FIELDS:
+            data[name] = [part.strip() for part in data[name].split(",") if part.strip()]
+        return {"base_model": base_model, "method": method, "hyperparameters": data}
+
+    def add_service_errors(self, errors: list[dict]) -> None:
+        for error in errors:
+            field = error["path"].removeprefix("hyperparameters.")
+            self.add_error(field if field in self.fields else None, error["message"])

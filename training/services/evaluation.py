@@ -1,0 +1,160 @@
+"""After training: base against fine-tuned on held-out records; and the playground.
+
+Both run in the worker (the ``training`` queue), never on a request thread: loading a model and
+generating takes seconds to minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from finetunedb.exceptions import ApplicationError
+from finetunedb.teams.permissions import Action
+from finetunedb.teams.scoping import require_role
+
+from ..models import EvalStatus, ModelArtifact, PlaygroundRequest, PlaygroundStatus
+from .base_models import base_cache_dir, models_dir
+from .records import training_splits, version_records
+
+logger = logging.getLogger(__name__)
+
+EVAL_LEASE = timedelta(minutes=30)
+NO_HELD_OUT = (
+    "This version has no test or validation split; there was nothing held out to compare on."
+)
+EVAL_FAILED = "The evaluation failed ({kind}: {detail})."
+PLAYGROUND_FAILED = "The playground failed ({kind}: {detail})."
+
+MAX_MESSAGES = 50
+MAX_CHARS = 20_000
+ROLES = ("system", "user", "assistant")
+BAD_MESSAGES = "messages must be a list of 1–50 {role, content} objects (roles system, user, assistant) ending with a user turn"
+TOO_LONG = f"the conversation is longer than {MAX_CHARS} characters"
+
+
+def _device() -> str:
+    import torch
+
+    return settings.FINETUNEDB_TRAINING_DEVICE or ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def model_evaluate(*, model_id: int) -> None:
+    """Score base and fine-tuned on the version's test split (validation if none); store it."""
+    from training.recipe.evaluate import compare
+
+    now = timezone.now()
+    claimed = ModelArtifact.objects.filter(
+        Q(eval_status=EvalStatus.PENDING)
+        | Q(eval_status=EvalStatus.RUNNING, eval_started_at__lt=now - EVAL_LEASE),
+        pk=model_id,
+    ).update(eval_status=EvalStatus.RUNNING, eval_started_at=now)
+    if not claimed:
+        return
+    model = ModelArtifact.objects.select_related("run__version").get(pk=model_id)
+    version = model.run.version
+    split = training_splits(version)["test"]
+    records = version_records(version, split, limit=settings.FINETUNEDB_EVAL_MAX_RECORDS)
+    if not records:
+        ModelArtifact.objects.filter(pk=model_id).update(
+            eval_status=EvalStatus.DONE, eval_results={"split": None, "note": NO_HELD_OUT}
+        )
+        return
+    config = model.run.config
+    try:
+        results = compare(
+            models_dir() / model.path,
+            [{k: v for k, v in r.items() if k != "id"} for r in records],
+            models_dir=base_cache_dir(),
+            max_seq_len=config["max_seq_len"],
+            batch_size=config["batch_size"],
+            samples=settings.FINETUNEDB_EVAL_SAMPLES,
+            max_new_tokens=settings.FINETUNEDB_EVAL_MAX_NEW_TOKENS,
+            device=_device(),
+        )
+    except Exception as exc:
+        logger.exception("evaluation of model %s failed", model_id)
+        detail = (str(exc).splitlines() or [""])[0][:300]
+        ModelArtifact.objects.filter(pk=model_id).update(
+            eval_status=EvalStatus.FAILED,
+            eval_error=EVAL_FAILED.format(kind=type(exc).__name__, detail=detail),
+        )
+        return
+    results.update(split=split, records=len(records))
+    ModelArtifact.objects.filter(pk=model_id).update(
+        eval_status=EvalStatus.DONE, eval_results=results, eval_error=""
+    )
+
+
+def playground_messages_check(messages) -> list[dict]:
+    def bad(message):
+        return ApplicationError(message, errors=[{"path": "messages", "message": message}])
+
+    if not isinstance(messages, list) or not 1 <= len(messages) <= MAX_MESSAGES:
+        raise bad(BAD_MESSAGES)
+    clean = []
+    for message in messages:
+        if (
+            not isinstance(message, dict)
+            or message.get("role") not in ROLES
+            or not isinstance(message.get("content"), str)
+        ):
+            raise bad(BAD_MESSAGES)
+        clean.append({"role": message["role"], "content": message["content"]})
+    if clean[-1]["role"] != "user":
+        raise bad(BAD_MESSAGES)
+    if sum(len(m["content"]) for m in clean) > MAX_CHARS:
+        raise bad(TOO_LONG)
+    return clean
+
+
+def playground_request_create(*, user, model: ModelArtifact, messages) -> PlaygroundRequest:
+    """Queue a conversation for the model's playground; the worker answers it."""
+    require_role(user, model.run.version.dataset.team_id, Action.TRAIN)
+    clean = playground_messages_check(messages)
+    with transaction.atomic():
+        request = PlaygroundRequest.objects.create(model=model, messages=clean, created_by=user)
+        transaction.on_commit(lambda: playground_request_enqueue(request.pk))
+    return request
+
+
+def playground_request_enqueue(request_id: int) -> None:
+    from ..tasks import playground_request_run as task
+
+    task.delay(request_id)
+
+
+def playground_request_run(*, request_id: int) -> None:
+    from training.recipe.evaluate import playground
+
+    claimed = PlaygroundRequest.objects.filter(
+        pk=request_id, status=PlaygroundStatus.QUEUED
+    ).update(status=PlaygroundStatus.RUNNING)
+    if not claimed:
+        return
+    request = PlaygroundRequest.objects.select_related("model").get(pk=request_id)
+    try:
+        answers = playground(
+            models_dir() / request.model.path,
+            request.messages,
+            models_dir=base_cache_dir(),
+            max_new_tokens=settings.FINETUNEDB_PLAYGROUND_MAX_NEW_TOKENS,
+            device=_device(),
+        )
+    except Exception as exc:
+        logger.exception("playground request %s failed", request_id)
+        detail = (str(exc).splitlines() or [""])[0][:300]
+        PlaygroundRequest.objects.filter(pk=request_id).update(
+            status=PlaygroundStatus.FAILED,
+            error=PLAYGROUND_FAILED.format(kind=type(exc).__name__, detail=detail),
+            finished_at=timezone.now(),
+        )
+        return
+    PlaygroundRequest.objects.filter(pk=request_id).update(
+        status=PlaygroundStatus.DONE, answers=answers, finished_at=timezone.now()
+    )

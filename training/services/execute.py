@@ -1,0 +1,231 @@
+"""The worker side of a run: claim with a lease, check the version, train, publish the model.
+
+``training_run_execute`` is safe to call any number of times for one run: only a queued run, or a
+running one whose lease expired, can be claimed; a redelivered task while the first worker is
+alive does nothing. A worker killed at any point leaves the run ``running`` with a lease that
+runs out; recovery re-enqueues it and the recipe resumes from the newest complete checkpoint.
+The model row is written, with the run's success, in one transaction and only while the lease is
+still ours, so a run ends with one model.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from training.recipe import artifacts
+from training.recipe.base_models import BaseModelError
+from training.recipe.config import ConfigError, TrainConfig
+from training.recipe.data import OverlengthError, TemplateError
+from training.recipe.reporter import TrainingOutOfMemory
+
+from ..models import EvalStatus, ModelArtifact, RunStatus, TrainingRun
+from .base_models import base_cache_dir, model_relative_path, models_dir, run_dir
+from .records import training_splits, version_hash_recompute, version_records
+from .reporter import LEASE, LeaseLost, RunReporter, run_mine
+from .runs import training_run_enqueue
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+QUEUED_GRACE = timedelta(minutes=2)
+
+HASH_MISMATCH = (
+    "The version's content no longer matches its hash (recorded {expected}…, recomputed "
+    "{actual}…); training was refused. The version's data was changed outside the app."
+)
+GAVE_UP = "The run was interrupted {attempts} times (the worker stopped); it was given up."
+CRASHED = "Training failed unexpectedly ({kind}: {detail}). The error was logged."
+CANCELLED = "cancelled at step {step}"
+# Failures whose message is written for people: shown as they are.
+READABLE = (
+    TrainingOutOfMemory,
+    ConfigError,
+    BaseModelError,
+    TemplateError,
+    OverlengthError,
+    ValueError,
+)
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:200]
+
+
+def _claim(run_id: int) -> int | None:
+    """Take the run if queued, or running under an expired lease; the attempt number, or None."""
+    now = timezone.now()
+    claimable = Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING, lease_expires_at__lt=now)
+    TrainingRun.objects.filter(claimable, pk=run_id, attempts__gte=MAX_ATTEMPTS).update(
+        status=RunStatus.FAILED,
+        finished_at=now,
+        phase="",
+        failure_reason=GAVE_UP.format(attempts=MAX_ATTEMPTS),
+    )
+    claimed = TrainingRun.objects.filter(claimable, pk=run_id, attempts__lt=MAX_ATTEMPTS).update(
+        status=RunStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        lease_expires_at=now + LEASE,
+        heartbeat_at=now,
+        started_at=now,
+        worker_id=_worker_id(),
+        phase="loading",
+    )
+    if not claimed:
+        return None
+    return TrainingRun.objects.values_list("attempts", flat=True).get(pk=run_id)
+
+
+def _finish(run_id: int, attempt: int, status: str, **fields) -> bool:
+    return bool(
+        run_mine(run_id, attempt).update(
+            status=status, finished_at=timezone.now(), phase="", **fields
+        )
+    )
+
+
+def training_run_execute(*, run_id: int) -> None:
+    attempt = _claim(run_id)
+    if attempt is None:
+        return
+    run = TrainingRun.objects.select_related("version", "version__dataset").get(pk=run_id)
+    reporter = RunReporter(run, attempt)
+    try:
+        _train(run, attempt, reporter)
+    except LeaseLost:
+        logger.warning("run %s: lease lost, another worker has it", run_id)
+    except READABLE as exc:
+        _fail(run_id, attempt, reporter, str(exc))
+    except Exception as exc:
+        logger.exception("training run %s crashed", run_id)
+        detail = (str(exc).splitlines() or [""])[0][:300]
+        _fail(run_id, attempt, reporter, CRASHED.format(kind=type(exc).__name__, detail=detail))
+
+
+def _fail(run_id: int, attempt: int, reporter: RunReporter, reason: str) -> None:
+    try:
+        reporter.on_log(f"failed: {reason}")
+    except LeaseLost:
+        return
+    _finish(run_id, attempt, RunStatus.FAILED, failure_reason=reason)
+
+
+def _train(run: TrainingRun, attempt: int, reporter: RunReporter) -> None:
+    from training.recipe.loop import TrainingRecipe  # torch: imported only where training runs
+
+    if run.cancel_requested:
+        _finish(run.pk, attempt, RunStatus.CANCELLED)
+        return
+    version = run.version
+    recomputed = version_hash_recompute(version)
+    if recomputed != run.dataset_version_hash or recomputed != version.content_hash:
+        reporter.on_log("version hash mismatch")
+        _finish(
+            run.pk,
+            attempt,
+            RunStatus.FAILED,
+            failure_reason=HASH_MISMATCH.format(
+                expected=run.dataset_version_hash[:12], actual=recomputed[:12]
+            ),
+        )
+        return
+    config = TrainConfig.from_dict(run.config)
+    splits = training_splits(version)
+    train = version_records(version, splits["train"])
+    validation = version_records(version, splits["validation"], limit=config.eval_max_records)
+    reporter.on_log(
+        f"attempt {attempt}: {len(train)} training and {len(validation)} validation examples "
+        f"of v{version.number} (hash {recomputed[:12]}…)"
+    )
+    recipe = TrainingRecipe(
+        config,
+        out_dir=run_dir(run.pk),
+        models_dir=base_cache_dir(),
+        reporter=reporter,
+        device=settings.FINETUNEDB_TRAINING_DEVICE or None,
+    )
+    plan = recipe.setup(train, validation)
+    reporter.resume_step = recipe.step
+    reporter.flush(
+        force=True,
+        plan=plan,
+        total_steps=plan["total_steps"],
+        device=str(recipe.device),
+        library_versions=artifacts.library_versions(),
+    )
+    result = recipe.train()
+    reporter.flush(force=True)
+    if result.status == "cancelled":
+        _finish(run.pk, attempt, RunStatus.CANCELLED)
+        return
+    reporter.flush(force=True, phase="saving")
+    manifest = recipe.save(
+        lineage={
+            "dataset_version_id": version.pk,
+            "dataset_version_hash": recomputed,
+            "dataset_id": version.dataset_id,
+            "training_run_id": run.pk,
+            "name": f"{version.dataset.name} v{version.number} · run {run.pk}",
+        }
+    )
+    if _publish(run, attempt, manifest):
+        shutil.rmtree(run_dir(run.pk) / "checkpoints", ignore_errors=True)
+
+
+def _publish(run: TrainingRun, attempt: int, manifest: dict) -> bool:
+    relative = model_relative_path(run.pk)
+    card = (models_dir() / relative / "README.md").read_text(encoding="utf-8")
+    with transaction.atomic():
+        # Ownership is checked inside the transaction: a worker that lost its lease while saving
+        # must not publish next to the one that took over.
+        mine = run_mine(run.pk, attempt).filter(lease_expires_at__gte=timezone.now())
+        if not mine.exists():
+            return False
+        model = ModelArtifact.objects.create(
+            run=run,
+            path=relative,
+            weights_sha256=manifest["weights_sha256"],
+            manifest=manifest,
+            model_card=card,
+        )
+        _finish(run.pk, attempt, RunStatus.SUCCEEDED)
+        transaction.on_commit(lambda: model_evaluate_enqueue(model.pk))
+    return True
+
+
+def model_evaluate_enqueue(model_id: int) -> None:
+    from ..tasks import model_evaluate as task
+
+    task.delay(model_id)
+
+
+def training_runs_recover() -> int:
+    """Re-enqueue runs a dead worker left behind (queued for a while, or running with an expired
+    lease) and evaluations that never finished. Called when a worker starts and once more a lease
+    later. Returns how many runs were re-enqueued."""
+    from .evaluation import EVAL_LEASE
+
+    now = timezone.now()
+    stale = TrainingRun.objects.filter(
+        Q(status=RunStatus.QUEUED, created_at__lt=now - QUEUED_GRACE)
+        | Q(status=RunStatus.RUNNING, lease_expires_at__lt=now)
+    ).values_list("pk", flat=True)
+    count = 0
+    for run_id in stale:
+        training_run_enqueue(run_id)
+        count += 1
+    evaluations = ModelArtifact.objects.filter(
+        Q(eval_status=EvalStatus.PENDING, created_at__lt=now - QUEUED_GRACE)
+        | Q(eval_status=EvalStatus.RUNNING, eval_started_at__lt=now - EVAL_LEASE)
+    ).values_list("pk", flat=True)
+    for model_id in evaluations:
+        model_evaluate_enqueue(model_id)
+    return count

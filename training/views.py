@@ -1,0 +1,173 @@
+"""Training pages: the train form with pre-flight, a run, a model, comparison, token preview."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from datasets_app.services.versions import version_get_for_user
+from finetunedb.exceptions import ApplicationError
+from finetunedb.teams.permissions import Action, role_allows
+from finetunedb.teams.scoping import role_in_team
+
+from . import selectors, services
+from .api.models import model_files
+from .charts import run_chart_panels
+from .forms import TrainForm
+from .models import ModelArtifact
+from .services.comparison import model_compare
+
+LAUNCHED = "Run {id} queued on the training worker."
+CANCEL_ASKED = "Cancel requested."
+PLAYGROUND_QUEUED = "Sent to the worker; the answers appear below."
+
+
+def _can(user, team_id, *actions) -> dict:
+    role = role_in_team(user, team_id)
+    return {f"can_{a.value}": role_allows(role, a) for a in actions}
+
+
+@login_required
+def train_form(request, version_id):
+    version = version_get_for_user(request.user, version_id, action=Action.TRAIN)
+    form = TrainForm(request.POST or None)
+    preflight = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        arguments = form.request_arguments()
+        try:
+            if "launch" in request.POST:
+                run = services.training_run_create(user=request.user, version=version, **arguments)
+                messages.success(request, LAUNCHED.format(id=run.pk))
+                return redirect("training:run", run_id=run.pk)
+            preflight = services.training_preflight(version=version, **arguments)
+        except ApplicationError as exc:
+            form.add_service_errors(exc.errors or [{"path": "", "message": exc.message}])
+            status = exc.status_code
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "training/train.html",
+        {"version": version, "dataset": version.dataset, "form": form, "preflight": preflight},
+        status=status,
+    )
+
+
+@login_required
+def run_detail(request, run_id):
+    run = selectors.run_get_for_user(request.user, run_id)
+    try:
+        model = run.model
+    except ModelArtifact.DoesNotExist:
+        model = None
+    return render(
+        request,
+        "training/run.html",
+        {
+            "run": run,
+            "version": run.version,
+            "dataset": run.version.dataset,
+            "model": model,
+            "panels": run_chart_panels(run),
+            **_can(request.user, run.version.dataset.team_id, Action.TRAIN),
+        },
+    )
+
+
+@login_required
+@require_POST
+def run_cancel(request, run_id):
+    run = selectors.run_get_for_user(request.user, run_id, action=Action.TRAIN)
+    try:
+        services.training_run_cancel(user=request.user, run=run)
+        messages.success(request, CANCEL_ASKED)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("training:run", run_id=run.pk)
+
+
+@login_required
+def model_detail(request, model_id):
+    model = selectors.model_get_for_user(request.user, model_id)
+    team_id = model.run.version.dataset.team_id
+    if request.method == "POST":
+        model = selectors.model_get_for_user(request.user, model_id, action=Action.TRAIN)
+        turns = [
+            {"role": "system", "content": request.POST.get("system", "")},
+            {"role": "user", "content": request.POST.get("prompt", "")},
+        ]
+        turns = [t for t in turns if t["content"].strip()]
+        try:
+            services.playground_request_create(user=request.user, model=model, messages=turns)
+            messages.success(request, PLAYGROUND_QUEUED)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("training:model", model_id=model.pk)
+    others = (
+        ModelArtifact.objects.filter(run__version__dataset__team_id=team_id)
+        .exclude(pk=model.pk)
+        .select_related("run__version")[:100]
+    )
+    return render(
+        request,
+        "training/model.html",
+        {
+            "model": model,
+            "run": model.run,
+            "version": model.run.version,
+            "dataset": model.run.version.dataset,
+            "files": model_files(model),
+            "playground": model.playground.all()[:5],
+            "others": others,
+            **_can(request.user, team_id, Action.TRAIN, Action.EXPORT),
+        },
+    )
+
+
+@login_required
+def model_compare_page(request, model_id):
+    model = selectors.model_get_for_user(request.user, model_id)
+    if not request.GET.get("against"):
+        return redirect("training:model", model_id=model.pk)
+    other = selectors.model_get_for_user(request.user, request.GET["against"])
+    return render(
+        request,
+        "training/compare.html",
+        {"model": model, "other": other, "report": model_compare(model, other)},
+    )
+
+
+@login_required
+def version_preview(request, version_id):
+    version = version_get_for_user(request.user, version_id)
+    preview = error = None
+    example_id = request.GET.get("example")
+    if example_id:
+        try:
+            preview = services.training_preview(
+                version=version,
+                example_id=example_id,
+                base_model=request.GET.get("base_model"),
+                max_seq_len=int(request.GET["max_seq_len"])
+                if request.GET.get("max_seq_len", "").isdigit()
+                else None,
+            )
+        except ApplicationError as exc:
+            if exc.errors and exc.errors[0]["path"] == "example":
+                raise Http404(exc.message) from exc
+            error = exc.message
+    return render(
+        request,
+        "training/preview.html",
+        {
+            "version": version,
+            "dataset": version.dataset,
+            "preview": preview,
+            "error": error,
+            "example_id": example_id or "",
+        },
+    )
