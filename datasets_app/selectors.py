@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from finetunedb.teams.permissions import Action
-from finetunedb.teams.scoping import get_for_user, scope_to_user
+from finetunedb.teams.scoping import MAX_ID, get_for_user, parse_id, scope_to_user
 
 from .checks import RULES
 from .models import (
@@ -34,10 +34,10 @@ EXAMPLE_ORDERINGS = {
 def dataset_list_for_user(user, *, team_id=None) -> QuerySet:
     qs = scope_to_user(Dataset.objects.all(), user).select_related("team")
     if team_id not in (None, ""):
-        try:
-            qs = qs.filter(team_id=int(team_id))
-        except (TypeError, ValueError):
+        team_id = parse_id(team_id)
+        if team_id is None:
             return qs.none()
+        qs = qs.filter(team_id=team_id)
     return qs.annotate(
         example_count=Count("examples", filter=~Q(examples__status=ExampleStatus.ARCHIVED))
     ).order_by("name", "id")
@@ -82,9 +82,12 @@ def example_list(dataset: Dataset, *, filters: dict | None = None) -> QuerySet:
         qs = qs.filter(source_format=filters["source_format"])
     if filters.get("rating"):
         try:
-            qs = qs.filter(rating=int(filters["rating"]))
+            rating = int(filters["rating"])
         except (TypeError, ValueError):
             qs = qs.none()
+        else:
+            # beyond any stored rating, and beyond what the database driver accepts
+            qs = qs.filter(rating=rating) if abs(rating) <= MAX_ID else qs.none()
     rule, severity = filters.get("rule"), filters.get("severity")
     if rule or severity:
         # Unknown values match nothing, as an unknown status does. An IN over the dataset's
@@ -99,19 +102,17 @@ def example_list(dataset: Dataset, *, filters: dict | None = None) -> QuerySet:
     cluster = filters.get("cluster")
     if cluster:
         # members of one duplicate cluster of this dataset; a foreign or bad id matches nothing
-        try:
-            members = DuplicateClusterMember.objects.filter(
-                example=OuterRef("pk"), cluster_id=int(cluster)
-            )
-        except (TypeError, ValueError):
+        cluster_id = parse_id(cluster)
+        if cluster_id is None:
             qs = qs.none()
         else:
+            members = DuplicateClusterMember.objects.filter(
+                example=OuterRef("pk"), cluster_id=cluster_id
+            )
             qs = qs.filter(Exists(members))
     if filters.get("author"):
-        try:
-            qs = qs.filter(created_by_id=int(filters["author"]))
-        except (TypeError, ValueError):
-            qs = qs.none()
+        author_id = parse_id(filters["author"])
+        qs = qs.none() if author_id is None else qs.filter(created_by_id=author_id)
     search = (filters.get("search") or "").strip()
     if search:
         qs = example_search(qs, search)

@@ -39,7 +39,13 @@ class CappedUploadHandler(TemporaryFileUploadHandler):
             self.file.close()  # a temporary upload file is deleted on close
             self.request.upload_too_large = True
             raise StopUpload(connection_reset=True)
-        return super().receive_data_chunk(raw_data, start)
+        try:
+            return super().receive_data_chunk(raw_data, start)
+        except OSError:
+            # Disk full (or another write error) mid-upload: drop the partial temporary file now
+            # rather than whenever the request object is collected; the API answers 507.
+            self.file.close()
+            raise
 
     def file_complete(self, file_size):
         if self.received > self.limit:

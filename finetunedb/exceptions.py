@@ -6,16 +6,28 @@ so scripts can rely on one shape. No traceback or internal path ever reaches a r
 
 from __future__ import annotations
 
+import errno
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 logger = logging.getLogger(__name__)
+
+# A locked (SQLite, after its busy timeout) or unreachable/timed-out (PostgreSQL lock_timeout,
+# statement_timeout) database: the request is refused whole, and the client told when to retry.
+DATABASE_BUSY = "The database is busy or unavailable; nothing was changed. Retry in a few seconds."
+RETRY_AFTER_S = 5
+DISK_FULL = "The server ran out of disk space; nothing was changed. Try again later or ask an admin to free space."
+# Django's own body limits (DATA_UPLOAD_MAX_*): too many fields or files, a body too big to hold.
+REQUEST_REFUSED = "The request body was refused: {reason}"
+OUT_OF_RANGE = "A value in the request is out of range for the database; nothing was changed."
 
 
 class ApplicationError(Exception):
@@ -83,9 +95,27 @@ def _flatten(detail, path=""):
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, OperationalError):
+        logger.warning("database unavailable: %s", exc)
+        exc = ServiceUnavailable(DATABASE_BUSY, code="database_busy")
+    elif isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        logger.error("disk full: %s", exc)
+        exc = ApplicationError(DISK_FULL, code="insufficient_storage", status_code=507)
+    elif isinstance(exc, (OverflowError, DataError)):
+        # A value the database cannot hold (an integer past 64 bits, …): the request's fault.
+        exc = ApplicationError(OUT_OF_RANGE, code="out_of_range")
+    elif isinstance(exc, RequestDataTooBig):
+        exc = ApplicationError(
+            REQUEST_REFUSED.format(reason=exc), code="too_large", status_code=413
+        )
+    elif isinstance(exc, SuspiciousOperation):
+        exc = ApplicationError(REQUEST_REFUSED.format(reason=exc), code="bad_request")
     if isinstance(exc, ApplicationError):
         body = {"detail": exc.message, "code": exc.code, "errors": exc.errors, **exc.extra}
-        return Response(body, status=exc.status_code)
+        response = Response(body, status=exc.status_code)
+        if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+            response["Retry-After"] = str(RETRY_AFTER_S)
+        return response
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else exc.messages

@@ -1,5 +1,7 @@
 """Response headers every page and API answer carries."""
 
+from django.http import HttpResponseNotAllowed
+
 # Scripts and styles only from our own origin (htmx and app JS are vendored into static/), no
 # inline script, no framing: user text that slips past escaping still cannot run.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -36,3 +38,23 @@ class SecurityHeadersMiddleware:
         response.setdefault("X-Content-Type-Options", "nosniff")
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+PAGE_METHODS = frozenset({"GET", "HEAD", "POST", "OPTIONS"})
+API_PREFIX = "/api/"
+
+
+class PageMethodsMiddleware:
+    """HTML pages answer only the methods a browser form sends.
+
+    Page views branch on ``request.method == "POST"`` and treat anything else as a read, so a
+    PUT or DELETE would silently render the page; a 405 keeps the method matrix honest.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in PAGE_METHODS and not request.path.startswith(API_PREFIX):
+            return HttpResponseNotAllowed(sorted(PAGE_METHODS))
+        return self.get_response(request)

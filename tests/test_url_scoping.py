@@ -7,80 +7,20 @@ parameter is added to OBJECT_IDS, so no route escapes the check.
 """
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.security.routes import fill, routes_with_ids
 
 METHODS = ["get", "post", "put", "patch", "delete"]
 ALLOWED = {404, 405}
-# Framework routes whose ids are not team objects.
-SKIP_PREFIXES = ("admin/",)
-
-
-def walk(patterns, prefix=""):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-        elif isinstance(pattern, URLPattern):
-            yield prefix + str(pattern.pattern), pattern
-
-
-def routes_with_ids():
-    out = []
-    for route, pattern in walk(get_resolver().url_patterns):
-        if route.startswith(SKIP_PREFIXES) or not pattern.pattern.converters:
-            continue
-        out.append((route, sorted(pattern.pattern.converters)))
-    return out
-
 
 ROUTES = routes_with_ids()
 
 
 @pytest.fixture
 def object_ids(team, dataset, example, owner):
-    from datasets_app.models import DedupJob, ImportJob
-    from datasets_app.services.versions import dataset_version_freeze, dataset_version_restore
+    from tests.security.world import build_objects
 
-    version = dataset_version_freeze(user=owner, dataset=dataset, name="v1")
-    restore = dataset_version_restore(user=owner, version=version)
-
-    job = ImportJob.objects.create(dataset=dataset, stored_name="0" * 32, has_error_report=True)
-    dedup_job = DedupJob.objects.create(dataset=dataset, method="exact")
-    run, model, playground = training_objects(version)
-    return {
-        "run_id": run.pk,
-        "model_id": model.pk,
-        "playground_id": playground.pk,
-        "team_id": team.pk,
-        "dataset_id": dataset.pk,
-        "example_id": example.pk,
-        "import_id": job.pk,
-        "version_id": version.pk,
-        "restore_id": restore.pk,
-        "dedup_job_id": dedup_job.pk,
-    }
-
-
-def training_objects(version):
-    from training.models import ModelArtifact, PlaygroundRequest, TrainingRun
-
-    run = TrainingRun.objects.create(
-        version=version, dataset_version_hash=version.content_hash, base_model="x", config={}
-    )
-    model = ModelArtifact.objects.create(
-        run=run, path=f"runs/{run.pk}/model", weights_sha256="0" * 64
-    )
-    playground = PlaygroundRequest.objects.create(model=model, messages=[])
-    return run, model, playground
-
-
-def fill(route, ids):
-    path = route
-    for name, value in ids.items():
-        path = path.replace(f"<int:{name}>", str(value))
-    assert "<" not in path, (
-        f"{route}: add its path parameter to the object_ids fixture of this test"
-    )
-    return "/" + path
+    return build_objects(team=team, dataset=dataset, example=example, owner=owner)
 
 
 def test_it_found_the_object_routes():

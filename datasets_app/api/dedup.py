@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from finetunedb.pagination import CappedPageNumberPagination
 from finetunedb.teams.permissions import Action
-from finetunedb.teams.scoping import get_for_user
+from finetunedb.teams.scoping import MAX_ID, get_for_user
 
 from .. import selectors
 from ..models import (
@@ -120,9 +120,14 @@ class DatasetDuplicateClusterResolveApi(APIView):
     class InputSerializer(serializers.Serializer):
         action = serializers.ChoiceField(choices=dedup_services.RESOLVE_ACTIONS)
         cluster = serializers.IntegerField(
-            required=False, help_text="keep, not_duplicates, merge_tags"
+            required=False,
+            min_value=1,
+            max_value=MAX_ID,
+            help_text="keep, not_duplicates, merge_tags",
         )
-        keep = serializers.IntegerField(required=False, help_text="keep: the example to keep")
+        keep = serializers.IntegerField(
+            required=False, min_value=1, max_value=MAX_ID, help_text="keep: the example to keep"
+        )
         clusters = serializers.JSONField(
             required=False, help_text='keep_best: a list of cluster ids, or "all"'
         )

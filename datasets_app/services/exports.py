@@ -11,6 +11,7 @@ import orjson
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
+from finetunedb import faults
 from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
@@ -76,7 +77,11 @@ def _loads(text: str | None):
 
 def _rows(queryset) -> Iterator[ExportRow]:
     loads = orjson.loads
-    for example_id, split, messages, tools, metadata in queryset.iterator(chunk_size=CHUNK):
+    for written, (example_id, split, messages, tools, metadata) in enumerate(
+        queryset.iterator(chunk_size=CHUNK)
+    ):
+        if faults.PLAN is not None:
+            faults.fault_point("export.mid_write", n=written)
         content = {"messages": loads(messages), "metadata": _loads(metadata) or {}}
         tools = _loads(tools)
         if tools:

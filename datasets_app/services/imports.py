@@ -9,6 +9,7 @@ published job is no longer claimable.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -19,7 +20,8 @@ import orjson
 from django.db import transaction
 from django.utils import timezone
 
-from finetunedb.exceptions import ApplicationError
+from finetunedb import faults
+from finetunedb.exceptions import ApplicationError, ServiceUnavailable
 from finetunedb.leases import lease_claim, lease_held, lease_stale
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
@@ -46,12 +48,8 @@ ALL_DUPLICATES = "Every valid row is a duplicate and duplicates are skipped; not
 GAVE_UP = "The import was interrupted {attempts} times (the worker stopped); it was given up. Upload the file again."
 CRASHED = "The import failed unexpectedly; nothing was imported. The error was logged."
 
-# Fault point for the kill -9 tests (tests/datasets_app/test_import_worker.py): with
-# FINETUNEDB_FAULT="import_publish:sleep:<seconds>" the worker pauses inside the publishing
-# transaction, after every row is written and before the commit, so a test can kill it there.
-# Read once at import; unset, it costs one falsy test per job.
-FAULT_ENV = "FINETUNEDB_FAULT"
-_FAULT = os.environ.get(FAULT_ENV, "")
+DISK_FULL = "The server ran out of disk space while storing the upload; nothing was stored. Try again later or ask an admin to free space."
+BROKER_DOWN = "The job queue is unreachable, so the import was not started and nothing was stored. Try again in a minute."
 
 
 def import_job_create(
@@ -90,7 +88,12 @@ def import_job_create(
 
     stored_name = storage.new_name()
     target = storage.path_for(storage.UPLOADS, stored_name)
-    _save_upload(upload, target)
+    try:
+        _save_upload(upload, target)
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        raise ApplicationError(DISK_FULL, code="insufficient_storage", status_code=507) from None
     try:
         with transaction.atomic():
             job = ImportJob.objects.create(
@@ -104,23 +107,40 @@ def import_job_create(
                 column_mapping=column_mapping,
                 skip_duplicates=skip_duplicates,
             )
-            transaction.on_commit(lambda: import_job_enqueue(job.pk))
+            transaction.on_commit(lambda: _enqueue_or_withdraw(job.pk))
     except Exception:
         storage.remove_quietly(target)
         raise
     return job
 
 
+def _enqueue_or_withdraw(job_id: int) -> None:
+    # Runs after the commit. With the broker down, a queued row nobody will ever be told about
+    # would wait for the next worker restart: withdraw it (the caller removes the file) and
+    # answer 503, so the client retries instead of polling a job that never starts.
+    try:
+        import_job_enqueue(job_id)
+    except Exception as exc:
+        logger.warning("could not enqueue import job %s: %s", job_id, exc)
+        ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).delete()
+        raise ServiceUnavailable(BROKER_DOWN, code="queue_unavailable") from exc
+
+
 def _save_upload(upload, target) -> None:
     temporary = getattr(upload, "temporary_file_path", None)
     partial = target.with_suffix(".part")
-    if temporary is not None:
-        shutil.copyfile(temporary(), partial)
-    else:
-        with open(partial, "wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-    storage.fsync_file(partial)
+    try:
+        if temporary is not None:
+            shutil.copyfile(temporary(), partial)
+        else:
+            with open(partial, "wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+        faults.fault_point("upload.save")
+        storage.fsync_file(partial)
+    except BaseException:
+        storage.remove_quietly(partial)
+        raise
     os.replace(partial, target)
 
 
@@ -187,6 +207,8 @@ def _parse_to_staging(job: ImportJob, attempt: int, staging, report) -> dict | N
         detection = reader.detect()
         for item in reader:
             counts["rows"] += 1
+            if faults.PLAN is not None:
+                faults.fault_point("import.after_rows", n=counts["rows"])
             if type(item) is ParsedRow:
                 counts["valid"] += 1
                 content = item.content
@@ -262,6 +284,7 @@ def _staged_rows(staging):
 
 
 def _publish(job: ImportJob, attempt: int, staging, counts: dict) -> None:
+    faults.fault_point("import.before_publish")
     with transaction.atomic():
         # Re-check ownership inside the publishing transaction: a worker that lost its lease
         # while parsing must not publish next to the one that took over.
@@ -279,15 +302,7 @@ def _publish(job: ImportJob, attempt: int, staging, counts: dict) -> None:
         Dataset.objects.filter(pk=job.dataset_id).update(updated_at=timezone.now())
         # Enqueued on commit: the new rows are checked only once they are visible.
         dataset_checks_schedule(dataset_id=job.dataset_id)
-        if _FAULT:
-            _fault_point("import_publish")
-
-
-def _fault_point(name: str) -> None:
-    point, _, seconds = _FAULT.partition(":sleep:")
-    if point == name:
-        logger.warning("fault point %s reached: sleeping %s s", name, seconds)
-        time.sleep(float(seconds))
+        faults.fault_point("import.before_commit")
 
 
 def import_jobs_recover() -> int:

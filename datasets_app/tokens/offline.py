@@ -35,7 +35,7 @@ HASH_MISMATCH = "the {name} vocabulary shipped in {path} has sha256 {actual}, ex
 
 def cache_key(name: str) -> str:
     """The file name tiktoken looks for in its cache: sha1 hex of the download URL."""
-    return hashlib.sha1(_URL.format(name=name).encode()).hexdigest()  # noqa: S324 - tiktoken's own naming
+    return hashlib.sha1(_URL.format(name=name).encode(), usedforsecurity=False).hexdigest()
 
 
 def _check_name(name: str) -> None:

@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "finetunedb.middleware.SecurityHeadersMiddleware",
+    "finetunedb.middleware.PageMethodsMiddleware",
 ]
 
 ROOT_URLCONF = "finetunedb.urls"
@@ -143,10 +144,13 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "finetunedb.exceptions.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "finetunedb.parsers.StrictJSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("FINETUNEDB_LOGIN_RATE", "10/min")},
+    # Proxies in front of the app that append to X-Forwarded-For. 0: throttles key on the socket
+    # address; leaving it unset would let a client pick its own address by sending the header.
+    "NUM_PROXIES": int(os.environ.get("FINETUNEDB_NUM_PROXIES", "0")),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # ?format= names an export format in this API, not a DRF renderer.
     "URL_FORMAT_OVERRIDE": None,

@@ -20,6 +20,24 @@ NOT_FOUND = "Not found."
 FORBIDDEN = "Your role in this team does not allow this action."
 
 
+# The largest id a 64-bit signed column holds; bigger numbers fail in the database driver.
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value) -> int | None:
+    """``value`` as a row id, or None when it is not an integer in 1..MAX_ID.
+
+    Ids from query strings and forms go through this before reaching a foreign-key filter:
+    Django range-checks a model's own integer fields but not foreign keys, so an id past 64 bits
+    would raise in the driver (OverflowError on SQLite, DataError on PostgreSQL) — a 500.
+    """
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= MAX_ID else None
+
+
 def team_ids_for(user) -> QuerySet:
     """A subquery of the ids of the teams ``user`` belongs to (empty for anonymous users)."""
     if not getattr(user, "is_authenticated", False):

@@ -31,6 +31,12 @@ class LoginView(auth_views.LoginView):
             "signup_open": settings.FINETUNEDB_SIGNUP_OPEN,
         }
 
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled:
+            response.status_code = 429
+        return response
+
 
 def signup(request):
     if not settings.FINETUNEDB_SIGNUP_OPEN:

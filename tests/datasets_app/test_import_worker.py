@@ -28,6 +28,7 @@ from datasets_app import storage
 from datasets_app.formats.source import BUFFER_SIZE
 from datasets_app.models import Example, ExampleRevision, ImportJob
 from datasets_app.services import imports
+from finetunedb import faults
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).parent / "celery"
@@ -113,7 +114,7 @@ class Workers:
             (self.broker / name).mkdir(parents=True, exist_ok=True)
 
     def env(self, **extra) -> dict:
-        unset = ("CELERY_BROKER_URL", imports.FAULT_ENV)  # the filesystem broker; no fault
+        unset = ("CELERY_BROKER_URL", faults.ENV)  # the filesystem broker; no fault
         env = {k: v for k, v in os.environ.items() if k not in unset}
         env.update(
             DJANGO_SETTINGS_MODULE="finetunedb.settings.dev",
@@ -269,9 +270,9 @@ def test_it_imports_once_after_the_worker_is_killed_before_the_publish_commits(
     rows = 20_000
     job = _queue_job(owner, dataset, rows, monkeypatch)
     workers.enqueue(job.pk)
-    first, log = workers.start(**{imports.FAULT_ENV: "import_publish:sleep:60"})
+    first, log = workers.start(**{faults.ENV: "import.before_commit=delay:60"})
     _wait_for(
-        lambda: b"fault point import_publish reached" in log.read_bytes(),
+        lambda: b"fault point import.before_commit reached" in log.read_bytes(),
         "the first worker to write every row and pause before committing",
         workers,
     )

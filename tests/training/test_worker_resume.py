@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from finetunedb import faults
 from tests.datasets_app.test_import_worker import Workers
 from training.models import ModelArtifact, TrainingRun
 from training.services import runs
 from training.services.base_models import run_dir
-from training.services.reporter import FAULT_ENV
 
 WAIT_S = 90
 
@@ -82,7 +82,7 @@ def test_it_resumes_from_the_checkpoint_after_the_worker_is_killed(
     }
     checkpoint = run_dir(run.pk) / "checkpoints" / "step-2" / "COMPLETE"
     _send(workers, run.pk)
-    first, _ = workers.start(**env, **{FAULT_ENV: "training_step:sleep:0.5"})
+    first, _ = workers.start(**env, **{faults.ENV: "train.after_step=delay:0.5"})
     _wait_for(checkpoint.is_file, "the first complete checkpoint", workers)
     workers.kill(first)
 

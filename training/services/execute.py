@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from finetunedb import faults
 from training.recipe import artifacts
 from training.recipe.base_models import BaseModelError
 from training.recipe.config import ConfigError, TrainConfig
@@ -183,6 +184,7 @@ def _train(run: TrainingRun, attempt: int, reporter: RunReporter) -> None:
 def _publish(run: TrainingRun, attempt: int, manifest: dict) -> bool:
     relative = model_relative_path(run.pk)
     card = (models_dir() / relative / "README.md").read_text(encoding="utf-8")
+    faults.fault_point("train.before_lineage_write")
     with transaction.atomic():
         # Ownership is checked inside the transaction: a worker that lost its lease while saving
         # must not publish next to the one that took over.

@@ -5,12 +5,13 @@ ours (the lease expired and another worker claimed it), :class:`LeaseLost` stops
 from __future__ import annotations
 
 import math
-import os
 import time
 from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
+
+from finetunedb import faults
 
 from ..models import RunStatus, TrainingRun
 
@@ -21,12 +22,6 @@ MAX_POINTS = 1000
 LOG_LINES = 200
 LOG_LINE_CHARS = 500
 STEP_FIELDS = ("loss", "lr", "grad_norm", "tokens_per_s", "memory_mb", "trained_tokens", "epoch")
-
-# Fault point for the kill -9 test (tests/training/test_worker_resume.py): with
-# FINETUNEDB_FAULT="training_step:sleep:<seconds>" every optimizer step pauses, so a test can kill
-# the worker between checkpoints however fast the machine is.
-FAULT_ENV = "FINETUNEDB_FAULT"
-_FAULT = os.environ.get(FAULT_ENV, "")
 
 
 class LeaseLost(Exception):  # noqa: N818 - a signal to stop, not an error to report
@@ -78,8 +73,7 @@ class RunReporter:
         self.metrics = thin([*self.metrics, point])
         self.step = step
         self._dirty = True
-        if _FAULT:
-            _fault_point("training_step")
+        faults.fault_point("train.after_step", n=step)
         self.flush()
 
     def on_eval(self, step: int, metrics: dict[str, Any]) -> None:
@@ -127,9 +121,3 @@ class RunReporter:
 
     def log(self, line: str) -> None:
         self.on_log(line)
-
-
-def _fault_point(name: str) -> None:
-    point, _, seconds = _FAULT.partition(":sleep:")
-    if point == name:
-        time.sleep(float(seconds))

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action
-from finetunedb.teams.scoping import require_role
+from finetunedb.teams.scoping import MAX_ID, require_role
 
 from ...dedup import KeeperCandidate, choose_keeper
 from ...models import Dataset, DuplicateCluster, ExampleStatus, NotDuplicatePair
@@ -43,7 +43,8 @@ def _load(dataset: Dataset, ids) -> list[DuplicateCluster]:
         wanted = sorted({int(i) for i in ids})
     except (TypeError, ValueError):
         raise ApplicationError(CLUSTERS_REQUIRED, code="invalid") from None
-    clusters = list(qs.filter(pk__in=wanted))
+    # an id past 64 bits cannot be a row, and would make the database driver raise
+    clusters = list(qs.filter(pk__in=[i for i in wanted if 1 <= i <= MAX_ID]))
     missing = sorted(set(wanted) - {c.pk for c in clusters})
     if missing:
         # clusters of other datasets or teams read the same as nonexistent ones

@@ -7,6 +7,7 @@ import hashlib
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 
+from finetunedb import faults
 from finetunedb.exceptions import ApplicationError, ConflictError
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
@@ -191,6 +192,7 @@ def dataset_version_freeze(
         version.content_hash, version.counts = _seal(version.pk, total)
         version.stats = dataset_stats(dataset, by_split=version.counts)
         version.save(update_fields=["content_hash", "counts", "stats"])
+        faults.fault_point("freeze.before_commit")
     return version
 
 

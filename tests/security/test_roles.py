@@ -1,0 +1,227 @@
+"""Checklist C19 (and API5/BFLA): a role × route × method matrix generated from the URL conf.
+
+``EXPECTED`` names, for every route and method, the :class:`Action` of
+``finetunedb/teams/permissions.py`` it needs. For each of the five roles the route must answer
+403 exactly when the documented matrix denies that action, and never 403/5xx when it allows it.
+Methods a route does not list must answer 405. A route missing from the table fails
+``test_it_has_an_expectation_for_every_route``, so a new route cannot ship without one.
+"""
+
+import pytest
+from django.db import transaction
+
+from finetunedb.teams.permissions import Action, role_allows
+from tests.security.conftest import ROLES
+from tests.security.routes import all_routes, fill
+
+pytestmark = pytest.mark.django_db
+
+A = Action
+ANY = "any signed-in user"  # no team role involved (own teams, own tokens, own profile)
+PUBLIC = "anyone"
+METHODS = ("get", "post", "put", "patch", "delete")
+
+EXPECTED: dict[str, dict[str, object]] = {
+    # --- API ------------------------------------------------------------------------------
+    "api:auth-token": {"post": PUBLIC},
+    "api:me": {"get": ANY},
+    "api:team-list": {"get": ANY, "post": ANY},
+    "api:team-members": {"get": A.READ, "post": A.MANAGE_MEMBERS, "delete": A.MANAGE_MEMBERS},
+    "api:dataset-list": {"get": ANY, "post": A.MANAGE_DATASETS},
+    "api:dataset-detail": {
+        "get": A.READ,
+        "patch": A.MANAGE_DATASETS,
+        "delete": A.DELETE_DATASETS,
+    },
+    "api:dataset-examples": {"get": A.READ, "post": A.ANNOTATE},
+    "api:dataset-examples-bulk": {"post": A.CURATE},  # body: action=archive
+    "api:example-detail": {"get": A.READ, "patch": A.ANNOTATE, "delete": A.CURATE},
+    "api:dataset-imports": {"get": A.READ, "post": A.IMPORT},
+    "api:import-detail": {"get": A.READ},
+    "api:import-errors": {"get": A.READ},
+    "api:dataset-export": {"get": A.EXPORT},
+    "api:dataset-versions": {"get": A.READ, "post": A.FREEZE},
+    "api:version-detail": {"get": A.READ, "patch": A.FREEZE},
+    "api:version-diff": {"get": A.READ},
+    "api:version-export": {"get": A.EXPORT},
+    "api:version-restore": {"post": A.CURATE},
+    "api:restore-detail": {"get": A.READ},
+    "api:restore-undo": {"post": A.CURATE},
+    "api:dataset-report": {"get": A.READ},
+    "api:dataset-fixes-preview": {"post": A.CURATE},
+    "api:dataset-fixes-apply": {"post": A.CURATE},
+    "api:dataset-dedup": {"post": A.CURATE},
+    "api:dedup-job-detail": {"get": A.READ},
+    "api:dataset-duplicate-clusters": {"get": A.READ},
+    "api:dataset-duplicate-clusters-resolve": {"post": A.CURATE},
+    "api:dataset-contamination": {"post": A.READ},  # a report, writes nothing
+    "api:dataset-split": {"post": A.CURATE},
+    "api:dataset-leakage": {"get": A.READ},
+    "api:schema": {"get": PUBLIC},  # the API's shape is public; no data in it
+    "api:docs": {"get": PUBLIC},
+    "api:version-training-runs": {"get": A.READ, "post": A.TRAIN},
+    "api:version-models": {"get": A.READ},
+    "api:version-training-preflight": {"get": A.TRAIN, "post": A.TRAIN},
+    "api:version-training-preview": {"get": A.READ},
+    "api:training-run-detail": {"get": A.READ},
+    "api:training-run-cancel": {"post": A.TRAIN},
+    "api:example-models": {"get": A.READ},
+    "api:model-detail": {"get": A.READ},
+    "api:model-download": {"get": A.EXPORT},
+    "api:model-playground": {"post": A.TRAIN},
+    "api:model-compare": {"get": A.READ},
+    "api:playground-detail": {"get": A.READ},
+    # --- pages (a POST to a page that only shows something renders it again: READ) ---------
+    "teams:home": {"get": ANY, "post": ANY},
+    "teams:login": {"get": PUBLIC, "post": PUBLIC},
+    "teams:logout": {"post": ANY},
+    "teams:signup": {"get": PUBLIC, "post": PUBLIC},
+    "teams:password-change": {"get": ANY, "post": ANY},
+    "teams:password-done": {"get": ANY},
+    "teams:switch": {"post": ANY},
+    "teams:create": {"post": ANY},
+    "teams:members": {"get": A.READ, "post": A.MANAGE_MEMBERS},
+    "teams:tokens": {"get": ANY, "post": ANY},
+    "datasets:list": {"get": ANY, "post": ANY},
+    "datasets:create": {"post": A.MANAGE_DATASETS},
+    "datasets:detail": {"get": A.READ, "post": A.READ},
+    "datasets:overview": {"get": A.READ, "post": A.READ},
+    "datasets:bulk": {"post": A.ANNOTATE},  # per action: status is annotate, the rest curate
+    "datasets:review": {"get": A.READ, "post": A.READ},
+    "datasets:review-decide": {"post": A.ANNOTATE},
+    "datasets:example-edit": {"get": A.READ, "post": A.ANNOTATE},
+    "datasets:example-checks-live": {"post": A.READ},  # checks a draft, writes nothing
+    "datasets:example-history": {"get": A.READ, "post": A.READ},
+    "datasets:example-restore": {"post": A.ANNOTATE},
+    "datasets:example-new": {"get": A.ANNOTATE, "post": A.ANNOTATE},
+    "datasets:example": {"get": A.READ, "post": A.READ},
+    "datasets:import-new": {"get": A.IMPORT, "post": A.IMPORT},
+    "datasets:import": {"get": A.READ, "post": A.READ},
+    "datasets:export": {"get": A.EXPORT, "post": A.EXPORT},
+    "datasets:versions": {"get": A.READ, "post": A.FREEZE},
+    "datasets:version": {"get": A.READ, "post": A.FREEZE},
+    "datasets:version-diff": {"get": A.READ, "post": A.READ},
+    "datasets:version-restore": {"get": A.CURATE, "post": A.CURATE},
+    "datasets:restore-undo": {"post": A.CURATE},
+    "datasets:checks": {"get": A.READ, "post": A.READ},
+    "datasets:checks-fixes-preview": {"get": A.CURATE, "post": A.CURATE},
+    "datasets:checks-fixes-apply": {"post": A.CURATE},
+    "datasets:checks-recheck": {"post": A.CURATE},
+    "datasets:duplicates": {"get": A.READ, "post": A.READ},
+    "datasets:duplicates-run": {"post": A.CURATE},
+    "datasets:duplicates-resolve": {"post": A.CURATE},
+    "datasets:split": {"get": A.READ, "post": A.CURATE},
+    "datasets:contamination": {"get": A.READ, "post": A.READ},
+    "training:train": {"get": A.TRAIN, "post": A.TRAIN},
+    "training:preview": {"get": A.READ, "post": A.READ},
+    "training:run": {"get": A.READ, "post": A.READ},
+    "training:run-cancel": {"post": A.TRAIN},
+    "training:model": {"get": A.READ, "post": A.TRAIN},  # POST asks the playground
+    "training:model-compare": {"get": A.READ, "post": A.READ},
+}
+
+BODY = {
+    "name": "x",
+    "messages": [{"role": "user", "content": "x"}],
+    "user": "viewer-user",
+    "role": "viewer",
+    "action": "archive",
+    "reason": "r",
+}
+ROUTES = all_routes()
+
+
+def test_it_has_an_expectation_for_every_route():
+    names = {name for _, name in ROUTES}
+    assert names - EXPECTED.keys() == set(), "add these routes to EXPECTED"
+    assert EXPECTED.keys() - names == set(), "these routes no longer exist"
+
+
+def call(caller, method, path, is_api, objects):
+    if method == "get":
+        return caller.get(path)
+    if is_api:
+        body = {**BODY, "ids": [objects["example_id"]], "team": objects["team_id"]}
+        return getattr(caller, method)(path, body, format="json", HTTP_IF_MATCH='"1"')
+    return getattr(caller, method)(path, {**BODY, "team": objects["team_id"]})
+
+
+def verdict(expected, role, status):
+    """None when ``status`` is what ``role`` should get for ``expected``, else the complaint."""
+    if status >= 500:
+        return f"server error {status}"
+    if expected in (ANY, PUBLIC):
+        return "403 for a route open to every user" if status == 403 else None
+    if role_allows(role, expected):
+        return f"403 although {role} may {expected}" if status == 403 else None
+    return None if status == 403 else f"{status} although {role} may not {expected}"
+
+
+@pytest.fixture
+def no_model_loading(monkeypatch):
+    """The pre-flight converts and reads the bundled base model (tens of seconds on first use);
+    its role gate runs before that, and the gate is what this module tests."""
+    from training import services
+
+    monkeypatch.setattr(services, "training_preflight", lambda **kwargs: {})
+
+
+@pytest.mark.parametrize("route,name", ROUTES, ids=[name for _, name in ROUTES])
+@pytest.mark.usefixtures("no_model_loading")
+def test_it_enforces_the_documented_matrix(route, name, members, objects, api_for, client):
+    path = fill(route, objects)
+    is_api = path.startswith("/api/")
+    expected_by_method = EXPECTED.get(name)
+    assert expected_by_method is not None, f"{name}: no expectation"
+    api_clients = {role: api_for(user) for role, user in members.items()} if is_api else {}
+    problems = []
+    for method in METHODS:
+        expected = expected_by_method.get(method)
+        for role in ROLES if expected is not None else ("owner",):
+            if is_api:
+                caller = api_clients[role]
+            else:
+                client.force_login(members[role])
+                caller = client
+            savepoint = transaction.savepoint()
+            try:
+                status = call(caller, method, path, is_api, objects).status_code
+            finally:
+                transaction.savepoint_rollback(savepoint)
+            if expected is None:
+                problem = None if status == 405 else f"{status}, not 405, for an unlisted method"
+            else:
+                problem = verdict(expected, role, status)
+            if problem:
+                problems.append(f"{method.upper()} as {role}: {problem}")
+    assert problems == [], f"{path}: " + "; ".join(problems)
+
+
+def test_it_documents_the_same_matrix_it_enforces():
+    """docs/permissions.md and permissions.MATRIX agree, role by role (C19)."""
+    from pathlib import Path
+
+    from finetunedb.teams.permissions import MATRIX
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "permissions.md").read_text()
+    rows = {}
+    for line in doc.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and cells[1] in ("✓", "–"):
+            rows[cells[0]] = {role for role, c in zip(ROLES, cells[1:], strict=True) if c == "✓"}
+    by_label = {
+        Action.READ: "read datasets, examples, versions, runs, models",
+        Action.ANNOTATE: "annotate: create and edit examples, status, tags, rating, notes",
+        Action.CURATE: "curate: delete examples, bulk actions, dedup, split, safe fixes",
+        Action.IMPORT: "import files",
+        Action.EXPORT: "export",
+        Action.MANAGE_DATASETS: "create and edit datasets",
+        Action.DELETE_DATASETS: "delete datasets",
+        Action.FREEZE: "freeze versions",
+        Action.TRAIN: "train models",
+        Action.MANAGE_MEMBERS: "manage members",
+        Action.MANAGE_TEAM: "rename or delete the team, grant or remove the owner role",
+    }
+    assert set(by_label) == set(MATRIX)
+    for action, label in by_label.items():
+        assert rows[label] == set(MATRIX[action]), action

@@ -1,0 +1,61 @@
+"""One object of every team-owned kind, for the route walks: ids by path-parameter name."""
+
+import uuid
+
+from datasets_app.models import (
+    DedupJob,
+    DuplicateCluster,
+    DuplicateClusterMember,
+    ImportJob,
+)
+
+
+def build_objects(*, team, dataset, example, owner) -> dict:
+    """Create a version, a restore, an import, a dedup job with a cluster, a training run with
+    its model and a playground request under ``dataset`` and return their ids."""
+    from datasets_app.services.versions import dataset_version_freeze, dataset_version_restore
+
+    version = dataset_version_freeze(user=owner, dataset=dataset, name="v1")
+    restore = dataset_version_restore(user=owner, version=version)
+    job = ImportJob.objects.create(
+        dataset=dataset, stored_name=uuid.uuid4().hex, has_error_report=True
+    )
+    dedup_job = DedupJob.objects.create(dataset=dataset, method="exact")
+    cluster = DuplicateCluster.objects.create(
+        dataset=dataset,
+        job=dedup_job,
+        method="exact",
+        fields="conversation",
+        threshold=1.0,
+        min_similarity=1.0,
+        max_similarity=1.0,
+        size=1,
+    )
+    DuplicateClusterMember.objects.create(cluster=cluster, example=example, similarity=1.0)
+    run, model, playground = training_objects(version)
+    return {
+        "run_id": run.pk,
+        "model_id": model.pk,
+        "playground_id": playground.pk,
+        "team_id": team.pk,
+        "dataset_id": dataset.pk,
+        "example_id": example.pk,
+        "import_id": job.pk,
+        "version_id": version.pk,
+        "restore_id": restore.pk,
+        "dedup_job_id": dedup_job.pk,
+        "cluster_id": cluster.pk,
+    }
+
+
+def training_objects(version):
+    from training.models import ModelArtifact, PlaygroundRequest, TrainingRun
+
+    run = TrainingRun.objects.create(
+        version=version, dataset_version_hash=version.content_hash, base_model="x", config={}
+    )
+    model = ModelArtifact.objects.create(
+        run=run, path=f"runs/{run.pk}/model", weights_sha256="0" * 64
+    )
+    playground = PlaygroundRequest.objects.create(model=model, messages=[])
+    return run, model, playground
