@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from difflib import SequenceMatcher
+from operator import attrgetter
 
 from datasets_app.checks.catalog import finding
 
@@ -103,6 +104,8 @@ def check_prefix(summaries, settings, out: list) -> None:
             group = [(k, t) for k, t in group if t.startswith(prefix)]
             length = candidate
             step *= 2
+        elif candidate <= settings.prefix_min_chars:
+            return  # no longer prefix can be shared more widely than this one: none will do
         else:
             step //= 2
     if length < settings.prefix_min_chars:
@@ -128,27 +131,38 @@ def check_prefix(summaries, settings, out: list) -> None:
 
 
 def check_style_drift(summaries, settings, out: list) -> None:
-    styled = [s for s in summaries if s.answer_style is not None]
+    # Few distinct styles exist: count them, and list keys only for a feature that drifts.
+    styles = Counter(s.answer_style for s in summaries)
+    styles.pop(None, None)
     for feature, rule_id, yes_text, no_text in _STYLE_RULES:
-        values = [(s.key, getattr(s.answer_style, feature)) for s in styled]
-        values = [(k, v) for k, v in values if v is not None]
-        if len(values) < settings.style_min_answers:
+        get = attrgetter(feature)
+        n_yes = sum(n for style, n in styles.items() if get(style))
+        n_no = sum(n for style, n in styles.items() if get(style) is not None and not get(style))
+        n_values = n_yes + n_no
+        if n_values < settings.style_min_answers:
             continue
-        yes = [k for k, v in values if v]
-        no = [k for k, v in values if not v]
-        minority, majority_text, minority_text = (
-            (yes, no_text, yes_text) if len(yes) <= len(no) else (no, yes_text, no_text)
+        minority_is_yes = n_yes <= n_no
+        n_minority = n_yes if minority_is_yes else n_no
+        if not n_minority or n_minority > settings.style_minority_share * n_values:
+            continue
+        majority_text, minority_text = (
+            (no_text, yes_text) if minority_is_yes else (yes_text, no_text)
         )
-        if not minority or len(minority) > settings.style_minority_share * len(values):
-            continue
+        minority = [
+            s.key
+            for s in summaries
+            if s.answer_style is not None
+            and (value := get(s.answer_style)) is not None
+            and bool(value) is minority_is_yes
+        ]
         out.append(
             finding(
                 rule_id,
-                f"{len(minority)} of {len(values)} answers {minority_text} while {len(values) - len(minority)} {majority_text}.",
+                f"{len(minority)} of {n_values} answers {minority_text} while {n_values - len(minority)} {majority_text}.",
                 details={
                     "feature": feature,
                     "minority": len(minority),
-                    "majority": len(values) - len(minority),
+                    "majority": n_values - len(minority),
                 },
                 example_keys=tuple(minority),
             )

@@ -8,10 +8,14 @@ it may fire. Real data rarely trips a screen, so most examples never reach a reg
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from datasets_app.checks import patterns as p
 from datasets_app.checks.catalog import finding
+from datasets_app.checks.screens import byte_classes, has_c0_control, may_contain_phone_classes
+
+_C1_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
 
 
 def check_texts(texts: list[tuple[str, str, str]], settings, out: list) -> None:
@@ -32,9 +36,9 @@ def check_texts(texts: list[tuple[str, str, str]], settings, out: list) -> None:
                 finding("surrounding_whitespace", "The text starts or ends with whitespace.", path)
             )
         if len(text) >= settings.uppercase_min_letters:
-            _check_case(text, path, settings, out)
+            check_case(text, path, settings, out)
     blob = "\n".join(t for _, _, t in texts)
-    detectors = _screen(blob)
+    detectors = screen_detectors(blob)
     if detectors:
         for path, _, text in texts:
             if text and not text.isspace():
@@ -42,27 +46,42 @@ def check_texts(texts: list[tuple[str, str, str]], settings, out: list) -> None:
                     detector(text, path, out)
 
 
-def _screen(blob: str) -> list:
+def screen_detectors(blob: str, classes: bytes | None = None) -> list:
+    """The detectors worth running on the texts joined as ``blob`` (its byte classes optional).
+
+    Most screens scan the UTF-8 bytes: single-byte tests run at memchr speed there, and every
+    needle is ASCII, so a needle is in the bytes exactly when it is in the text.
+    """
+    data = blob.encode("utf-8", "surrogatepass")
+    if classes is None:
+        classes = byte_classes(data)
     detectors = []
-    if p.CONTROL.search(blob):
-        detectors.append(_check_control)
-    if not blob.isascii() and (
-        p.INVALID_UNICODE.search(blob) or not unicodedata.is_normalized("NFC", blob)
-    ):
-        detectors.append(_check_unicode)
+    if blob.isascii():
+        if has_c0_control(classes):  # C1 controls are not ASCII
+            detectors.append(_check_control)
+    else:
+        # C1 controls are U+0080..U+009F: C2 80..C2 9F in UTF-8
+        if has_c0_control(classes) or (b"\xc2" in data and _C1_UTF8.search(data)):
+            detectors.append(_check_control)
+        # every INVALID_UNICODE character starts with E1, E2, EF, or ED (surrogates) in UTF-8
+        if (
+            (b"\xe2" in data or b"\xef" in data or b"\xe1" in data or b"\xed" in data)
+            and p.INVALID_UNICODE.search(blob)
+        ) or not unicodedata.is_normalized("NFC", blob):
+            detectors.append(_check_unicode)
     if (
-        "{" in blob
-        or ("<" in blob and "put" in blob)
-        or ("[" in blob and p.BRACKET_WORDS.search(blob))
+        b"{" in data
+        or (b"<" in data and p.ANGLE_PLACEHOLDER.search(blob) is not None)
+        or (b"[" in data and p.BRACKET_WORDS.search(blob))
     ):
         detectors.append(_check_placeholders)
-    if "://" in blob or "www." in blob:
+    if b"://" in data or b"www." in data:
         detectors.append(_check_url)
-    if "@" in blob:
+    if b"@" in data:
         detectors.append(_check_email)
-    if p.may_contain_phone(blob):
+    if may_contain_phone_classes(classes):
         detectors.append(_check_phone)
-    if p.may_contain_secret(blob):
+    if p.may_contain_secret(blob, classes, data):
         detectors.append(_check_secrets)
     return detectors
 
@@ -92,8 +111,11 @@ def _check_placeholders(text: str, path: str, out: list) -> None:
     match = None
     if "{" in text:
         match = p.MUSTACHE.search(text) if "{{" in text else None
-        if match is None and not p.CODE_HINT.search(text):
-            match = p.SINGLE_BRACE.search(text)
+        if match is None:
+            # code hints rule single braces out; most texts with "{" have no single brace to rule
+            single = p.SINGLE_BRACE.search(text)
+            if single is not None and not p.CODE_HINT.search(text):
+                match = single
     if match is None and "<" in text:
         match = p.ANGLE_PLACEHOLDER.search(text)
     if match is None and "[" in text:
@@ -109,7 +131,7 @@ def _check_placeholders(text: str, path: str, out: list) -> None:
         )
 
 
-def _check_case(text: str, path: str, settings, out: list) -> None:
+def check_case(text: str, path: str, settings, out: list) -> None:
     data = text.encode("utf-8", "surrogatepass")
     upper = len(data) - len(data.translate(None, p.UPPER_ASCII))
     if (
@@ -171,6 +193,17 @@ def _check_secrets(text: str, path: str, out: list) -> None:
                 details={"kind": kind, "masked": p.mask(value)},
             )
         )
+
+
+# The detector of each rule a detector reports, for callers that screen texts themselves.
+DETECTORS = {
+    "control_characters": _check_control,
+    "unfilled_placeholder": _check_placeholders,
+    "contains_url": _check_url,
+    "contains_email": _check_email,
+    "contains_phone": _check_phone,
+    "contains_secret": _check_secrets,
+}
 
 
 def check_answer(text: str, path: str, settings, out: list) -> None:

@@ -52,11 +52,15 @@ def _check_size(summaries, settings, out) -> None:
 
 
 def _check_duplicates(summaries, out) -> None:
-    groups: dict[str, list] = defaultdict(list)
-    for s in summaries:
-        if s.content_hash is not None:
-            groups[s.content_hash].append(s.key)
-    dup_groups = [keys for keys in groups.values() if len(keys) > 1]
+    # Most hashes occur once: count them all, then list the members of the repeated ones only.
+    seen = Counter(s.content_hash for s in summaries)
+    repeated = {h for h, n in seen.items() if n > 1 and h is not None}
+    groups: dict[str, list] = {}
+    if repeated:
+        for s in summaries:
+            if s.content_hash in repeated:
+                groups.setdefault(s.content_hash, []).append(s.key)
+    dup_groups = list(groups.values())
     if dup_groups:
         extra = sum(len(keys) - 1 for keys in dup_groups)
         out.append(
@@ -70,11 +74,20 @@ def _check_duplicates(summaries, out) -> None:
 
 
 def _check_conflicts(summaries, out) -> None:
-    answers: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    # Most prompts occur once: remember each prompt's first answer, group only the conflicts.
+    first_answer: dict[str, str] = {}
+    conflicting = set()
     for s in summaries:
         if s.prompt_hash is not None:
-            answers[s.prompt_hash][s.answer_hash].append(s.key)
-    conflicts = [by_answer for by_answer in answers.values() if len(by_answer) > 1]
+            seen = first_answer.setdefault(s.prompt_hash, s.answer_hash)
+            if seen != s.answer_hash:
+                conflicting.add(s.prompt_hash)
+    answers: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    if conflicting:
+        for s in summaries:
+            if s.prompt_hash in conflicting:
+                answers[s.prompt_hash][s.answer_hash].append(s.key)
+    conflicts = list(answers.values())
     if conflicts:
         keys = tuple(k for by_answer in conflicts for ks in by_answer.values() for k in ks)
         out.append(
@@ -90,7 +103,7 @@ def _check_conflicts(summaries, out) -> None:
         )
     n_answered = sum(1 for s in summaries if s.prompt_hash is not None)
     if n_answered >= 2:
-        if len(answers) == 1:
+        if len(first_answer) == 1:
             out.append(
                 finding("all_prompts_identical", f"All {n_answered} examples have the same prompt.")
             )

@@ -11,6 +11,8 @@ import math
 import re
 from collections import Counter
 
+from datasets_app.checks.screens import byte_classes, may_contain_phone_classes
+
 # C0 controls except tab, newline and carriage return; DEL; C1 controls.
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # U+FFFD, unpaired surrogates, zero-width space, word joiner, BOM, Mongolian vowel separator,
@@ -25,7 +27,8 @@ REMOVABLE_INVALID = re.compile(
 )
 
 MUSTACHE = re.compile(r"\{\{\s{0,3}[A-Za-z_][\w.\- ]{0,40}?\s{0,3}\}\}")
-SINGLE_BRACE = re.compile(r"(?<![{\w$%/])\{[a-z_][a-z0-9_]{1,30}\}(?!\})")
+# The brace comes first and the look-behind after it so the engine scans for "{" alone.
+SINGLE_BRACE = re.compile(r"\{(?<![{\w$%/]\{)[a-z_][a-z0-9_]{1,30}\}(?!\})")
 # Single-brace placeholders (outside URL paths) count only outside code and format strings;
 # upper-case share is not judged on code either (SQL keywords, constants).
 CODE_HINT = re.compile(r"```|\bdef |\bfunction\b|\breturn\b|[;=]|\bf\"|\.format\(|\$\{|=>")
@@ -103,23 +106,15 @@ GENERIC_SECRET = re.compile(
     r"(?:api[_-]?key|secret(?:[_-]?key)?|access[_-]?token|auth[_-]?token|token|passw(?:or)?d)"
     r"[\"']?\s{0,3}[:=]\s{0,3}[\"']?([a-z0-9_\-/+=.]{16,200})"
 )
-DIGITS = b"0123456789"
-_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
-# Every PHONE alternative contains "+<digit>" or three digits, a separator, then three digits.
-_PHONE_SHAPES = (
-    b"000-000-0000",
-    b"000.000.0000",
-    b" +0",
-    b"(+0",
-    b"\n+0",
-    b")000",
-    b") 000",
-    b")-000",
-    b").000",
-)
+_KELVIN = "\u212a".encode()
 MIN_SECRET_ENTROPY = 3.5  # bits per character; placeholders like YOUR_API_KEY_HERE score lower
 
-MARKDOWN = re.compile(r"(?m)^[ \t]{0,3}(?:#{1,6} |[-*+] |\d{1,3}[.)] |```|> |\|.{0,200}\|)")
+_MARKDOWN_LINE = r"[ \t]{0,3}(?:#{1,6} |[-*+] |\d{1,3}[.)] |```|> |\|.{0,200}\|)"
+MARKDOWN = re.compile("(?m)^" + _MARKDOWN_LINE)
+# The same test split in two: the first line, then lines after "\n" (a literal the engine
+# scans for quickly, where a multi-line "^" is tried at every position).
+MARKDOWN_FIRST_LINE = re.compile(_MARKDOWN_LINE)
+MARKDOWN_LATER_LINE = re.compile("\n" + _MARKDOWN_LINE)
 MARKDOWN_LINE_STARTS = frozenset("#-*+>|0123456789 \t")
 TERMINAL_PUNCTUATION = frozenset(".!?。！？…")
 CLOSERS = "\"')]*_»”’"
@@ -148,29 +143,36 @@ def looks_like_secret(value: str) -> bool:
 
 def may_contain_phone(text: str) -> bool:
     """Cheap screen: at least 7 digits and a phone-like digit shape somewhere."""
-    data = text.encode("utf-8", "surrogatepass")
-    if len(data) - len(data.translate(None, DIGITS)) < 7:
-        return False
-    shaped = data.translate(_DIGITS_TO_ZERO)
-    return shaped.startswith(b"+0") or any(shape in shaped for shape in _PHONE_SHAPES)
+    return may_contain_phone_classes(byte_classes(text.encode("utf-8", "surrogatepass")))
 
 
-def may_contain_secret(text: str) -> bool:
-    if "sk-" in text or "AKIA" in text or "ASIA" in text or "xox" in text or "-----BEGIN" in text:
+def may_contain_secret(text: str, classes: bytes | None = None, data: bytes | None = None) -> bool:
+    """Cheap screen for :func:`find_secret`. Scans the UTF-8 bytes (``data``, when the caller has
+    them; ``classes``, their byte classes, save two scans): every needle is ASCII."""
+    if data is None:
+        data = text.encode("utf-8", "surrogatepass")
+    # "sk-", "xox…-" and "-----BEGIN" all contain "-"; AKIA/ASIA are four capitals in a row.
+    if b"-" in data and (b"sk-" in data or b"xox" in data or b"-----BEGIN" in data):
         return True
-    if "_" in text and (
-        "ghp_" in text
-        or "gho_" in text
-        or "ghu_" in text
-        or "ghs_" in text
-        or "ghr_" in text
-        or "github_pat_" in text
+    if (classes is None or b"AAAA" in classes) and (b"AKIA" in data or b"ASIA" in data):
+        return True
+    if b"_" in data and (
+        b"ghp_" in data
+        or b"gho_" in data
+        or b"ghu_" in data
+        or b"ghs_" in data
+        or b"ghr_" in data
+        or b"github_pat_" in data
     ):
         return True
-    if "=" not in text and ":" not in text:
+    if b"=" not in data and b":" not in data:
         return False
-    lower = text.lower()
-    return "key" in lower or "secret" in lower or "token" in lower or "passw" in lower
+    # The keywords of the lower-cased text: bytes.lower() folds ASCII only, and the only other
+    # character str.lower() turns into a keyword letter is the Kelvin sign (into "k").
+    if _KELVIN in data:
+        data = text.lower().encode("utf-8", "surrogatepass")
+    lower = data.lower()
+    return b"key" in lower or b"secret" in lower or b"token" in lower or b"passw" in lower
 
 
 def find_secret(text: str) -> tuple[str, str] | None:

@@ -9,23 +9,15 @@ import gc
 from collections import Counter
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
 
 from datasets_app.checks.catalog import RULES
 from datasets_app.checks.dataset import check_dataset
-from datasets_app.checks.example import check_example
 from datasets_app.checks.registry import SEVERITY_ORDER, Finding
+from datasets_app.checks.scan import ExampleInput, scan_chunks
 from datasets_app.checks.settings import DEFAULT_SETTINGS, CheckSettings
-from datasets_app.checks.summary import ExampleSummary, summarize_example
-from datasets_app.tokens.counting import ExampleTokens, count_example_tokens
+from datasets_app.checks.summary import ExampleSummary
+from datasets_app.tokens.counting import ExampleTokens
 from datasets_app.tokens.stats import TokenStats, token_stats
-
-
-class ExampleInput(NamedTuple):
-    key: Hashable
-    content: Any
-    source_format: str | None = None
-    content_hash: str | None = None  # pass the stored hash to skip recomputing it
 
 
 @dataclass
@@ -56,10 +48,6 @@ class CheckReport:
         }
 
 
-def _as_input(item) -> ExampleInput:
-    return item if isinstance(item, ExampleInput) else ExampleInput(*item)
-
-
 def build_report(
     examples: Iterable[ExampleInput | tuple],
     settings: CheckSettings = DEFAULT_SETTINGS,
@@ -86,20 +74,15 @@ def _build(examples, settings: CheckSettings, encoding) -> CheckReport:
     example_findings: dict[Hashable, list[Finding]] = {}
     summaries: list[ExampleSummary] = []
     counts: dict[Hashable, ExampleTokens] = {}
-    for item in examples:
-        key, content, source_format, chash = _as_input(item)
-        messages = content.get("messages") if isinstance(content, dict) else None
-        tokens = None
-        if isinstance(messages, list) and messages and all(isinstance(m, dict) for m in messages):
-            tokens = count_example_tokens(messages, encoding)
-            counts[key] = tokens
-        findings = check_example(content, settings, tokens=tokens)
-        if findings:
-            example_findings[key] = [replace(f, example_key=key) for f in findings]
-        if tokens is not None:
-            summaries.append(
-                summarize_example(key, content, source_format=source_format, content_hash=chash)
-            )
+    for keys, tokens, findings, chunk_summaries in scan_chunks(examples, settings, encoding):
+        for key, counted, found, summary in zip(
+            keys, tokens, findings, chunk_summaries, strict=True
+        ):
+            if counted is not None:
+                counts[key] = counted
+                summaries.append(summary)
+            if found:
+                example_findings[key] = [replace(f, example_key=key) for f in found]
     return CheckReport(
         example_findings=example_findings,
         dataset_findings=check_dataset(summaries, settings),

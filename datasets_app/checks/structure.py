@@ -30,7 +30,7 @@ def check_structure(content, out: list) -> list[tuple[int, dict]] | None:
             finding("example_not_object", f"The example is {_type_name(content)}, not an object.")
         )
         return None
-    for key in content.keys() - EXAMPLE_KEYS:
+    for key in sorted(content.keys() - EXAMPLE_KEYS, key=str):  # a set: sorted for a stable order
         out.append(finding("unrecognized_example_key", f"Unrecognized key {key!r}.", str(key)))
     messages = content.get("messages")
     if not isinstance(messages, list) or not messages:

@@ -8,7 +8,7 @@ cryptographic: they only group examples within one dataset).
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import orjson
 import xxhash
@@ -20,8 +20,7 @@ FIRST_USER_MAX_CHARS = 4000  # enough for any shared instruction prefix worth re
 _SHORT_ANSWER_WORDS = 3  # labels and numbers have no sentence ending to be consistent about
 
 
-@dataclass(frozen=True, slots=True)
-class AnswerStyle:
+class AnswerStyle(NamedTuple):
     """Style features of the final answer; None where a feature does not apply."""
 
     terminal_punctuation: bool | None  # ends with . ! ? (prose answers of 3+ words only)
@@ -30,8 +29,9 @@ class AnswerStyle:
     trailing_newline: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ExampleSummary:
+class ExampleSummary(NamedTuple):
+    """One example as the dataset rules see it (a named tuple: the report builds 100,000s)."""
+
     key: Hashable
     content_hash: str | None
     source_format: str | None
@@ -44,21 +44,26 @@ class ExampleSummary:
     answer_style: AnswerStyle | None
 
 
-def _normalized_hash(text: str) -> str:
+_STYLES: dict[tuple, AnswerStyle] = {}
+
+
+def normalized_hash(text: str) -> str:
     # strip + casefold only: collapsing inner whitespace costs more than the rest of the summary
     return xxhash.xxh3_64_hexdigest(text.strip().casefold().encode("utf-8", "surrogatepass"))
 
 
-def _has_markdown(text: str) -> bool:
+def has_markdown(text: str) -> bool:
     # literal screens first; the line-anchored regex only confirms
     if "**" in text or "```" in text:
         return True
-    if not (text[:1] in p.MARKDOWN_LINE_STARTS or "\n" in text):
-        return False
-    return p.MARKDOWN.search(text) is not None
+    if text[:1] in p.MARKDOWN_LINE_STARTS and p.MARKDOWN_FIRST_LINE.match(text):
+        return True
+    return "\n" in text and p.MARKDOWN_LATER_LINE.search(text) is not None
 
 
-def answer_style(answer: str) -> AnswerStyle:
+def answer_style(answer: str, *, markdown: bool | None = None) -> AnswerStyle:
+    """The style of ``answer``; ``markdown`` may carry ``has_markdown(answer.rstrip())`` when the
+    caller computed it already (the report does, for a chunk of answers at once)."""
     stripped = answer.rstrip()
     is_json = False
     if stripped[:1] in ("{", "[") and stripped[-1:] in ("}", "]"):
@@ -75,12 +80,16 @@ def answer_style(answer: str) -> AnswerStyle:
     ):
         tail = stripped.rstrip(p.CLOSERS)
         terminal = tail[-1:] in p.TERMINAL_PUNCTUATION
-    return AnswerStyle(
-        terminal_punctuation=terminal,
-        markdown=not is_json and _has_markdown(stripped),
-        json=is_json,
-        trailing_newline=answer.endswith("\n"),
-    )
+    if is_json:
+        markdown = False
+    elif markdown is None:
+        markdown = has_markdown(stripped)
+    # 24 styles exist; each is built once and shared (they are immutable)
+    key = (terminal, markdown, is_json, answer.endswith("\n"))
+    style = _STYLES.get(key)
+    if style is None:
+        style = _STYLES[key] = AnswerStyle(*key)
+    return style
 
 
 def summarize_example(
@@ -123,9 +132,9 @@ def summarize_example(
     prompt_hash = answer_hash = style = None
     if final_index is not None:
         answer = messages[final_index]["content"]
-        answer_hash = _normalized_hash(answer)
+        answer_hash = normalized_hash(answer)
         style = answer_style(answer)
-        prompt_hash = _normalized_hash(
+        prompt_hash = normalized_hash(
             "\n".join(f"{m.get('role')}: {m.get('content') or ''}" for m in messages[:final_index])
         )
     return ExampleSummary(
@@ -139,4 +148,43 @@ def summarize_example(
         prompt_hash=prompt_hash,
         answer_hash=answer_hash,
         answer_style=style,
+    )
+
+
+def summarize_clean(
+    key: Hashable,
+    messages: list[dict],
+    texts: list[str],
+    first_user: str,
+    *,
+    source_format: str | None = None,
+    content_hash: str | None = None,
+    markdown: bool | None = None,
+) -> ExampleSummary:
+    """:func:`summarize_example` of a clean conversation, known to be one by the caller: the
+    system message, if any, comes first, ``texts`` are every message's non-blank content in
+    order, ``first_user`` is the first user text and the last message is the final answer.
+    ``markdown`` is passed on to :func:`answer_style`."""
+    if content_hash is None:
+        try:
+            content_hash = canonical_content_hash(messages, None)
+        except TypeError:
+            content_hash = None
+    answer = texts[-1]
+    has_system = messages[0]["role"] == "system"
+    if len(texts) == 2:  # most conversations: one question, one answer
+        prompt = f"{messages[0]['role']}: {texts[0]}"
+    else:
+        prompt = "\n".join([f"{m['role']}: {m['content']}" for m in messages[:-1]])
+    return ExampleSummary(
+        key,
+        content_hash,
+        source_format,
+        has_system,
+        True,
+        texts[0] if has_system else None,
+        first_user[:FIRST_USER_MAX_CHARS],
+        normalized_hash(prompt),
+        normalized_hash(answer),
+        answer_style(answer, markdown=markdown),
     )

@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import NamedTuple
 
 SPLITS = ("train", "validation", "test")
 UNASSIGNED = "unassigned"
@@ -38,15 +41,19 @@ UNKNOWN_SPLIT = "unknown split {name!r}; use train, validation or test"
 NON_POSITIVE_RATIO = "ratio for {name!r} must be a positive number; got {value!r}"
 RATIOS_DO_NOT_SUM = "ratios must sum to 1; they sum to {total:.6g}"
 BAD_OVERRIDE = "override of {key!r} must be train, validation or test; got {value!r}"
+_KEY = itemgetter(0)
 
 
 class SplitConfigError(ValueError):
     """Bad ratios or overrides: the message says what to fix."""
 
 
-@dataclass(frozen=True)
-class SplitItem:
-    """One example: a stable key (never reused), its duplicate group, stratum and splits."""
+class SplitItem(NamedTuple):
+    """One example: a stable key (never reused), its duplicate group, stratum and splits.
+
+    A named tuple, so a caller with 100,000 rows may pass plain ``(key, group, stratum, current,
+    override)`` tuples instead and skip building these.
+    """
 
     key: Hashable
     group: Hashable | None = None
@@ -84,35 +91,59 @@ def position(seed: int | str, group_key: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def bucket(pos: float, ratios: dict[str, float]) -> str:
-    cumulative = 0.0
-    for name, share in ratios.items():
+def _bounds(ratios: dict[str, float]) -> list[float]:
+    """Cumulative shares in split order: a position belongs to the first split whose bound
+    exceeds it (the last split when rounding leaves it just above the last bound)."""
+    bounds, cumulative = [], 0.0
+    for share in ratios.values():
         cumulative += share
-        if pos < cumulative:
-            return name
-    return next(reversed(ratios))  # rounding left pos just above the last bound
+        bounds.append(cumulative)
+    return bounds
 
 
-def _pinned_split(item: SplitItem, keep_existing: bool) -> str | None:
-    if item.override is not None:
-        return item.override
-    if keep_existing and item.current in SPLITS:
-        return item.current
+def _pinned_split(item: tuple, keep_existing: bool) -> str | None:
+    if item[4] is not None:  # override
+        return item[4]
+    if keep_existing and item[3] in SPLITS:  # current
+        return item[3]
     return None
 
 
-def _group_items(items: list[SplitItem], use_groups: bool) -> list[list[SplitItem]]:
+def _units(items: list[tuple], use_groups: bool) -> list:
+    """Groups in order of their smallest key, members by key; a group of one is the item itself.
+
+    Keys are unique, so one sort of the items orders both the groups and their members.
+    """
+    if len(set(map(_KEY, items))) != len(items):
+        return _units_with_repeated_keys(items, use_groups)
+    units: list = []
+    grouped: dict = {}
+    for item in sorted(items, key=_KEY):
+        group = item[1]
+        if use_groups and group is not None:
+            members = grouped.get(group)
+            if members is None:
+                members = grouped[group] = []
+                units.append(members)
+            members.append(item)
+        else:
+            units.append(item)
+    return units
+
+
+def _units_with_repeated_keys(items: list[tuple], use_groups: bool) -> list:
+    # a repeated key is one group (outside a duplicate group), as it always was
     groups: dict = {}
     for item in items:
-        gid = ("g", item.group) if use_groups and item.group is not None else ("k", item.key)
+        gid = ("g", item[1]) if use_groups and item[1] is not None else ("k", item[0])
         groups.setdefault(gid, []).append(item)
-    out = [sorted(members, key=lambda m: m.key) for members in groups.values()]
-    out.sort(key=lambda members: members[0].key)
+    out = [sorted(members, key=_KEY) for members in groups.values()]
+    out.sort(key=lambda members: members[0][0])
     return out
 
 
 def assign_splits(
-    items: Iterable[SplitItem],
+    items: Iterable[SplitItem | tuple],
     *,
     ratios: Mapping[str, float],
     seed: int | str = 0,
@@ -124,30 +155,44 @@ def assign_splits(
     shares = validate_ratios(ratios)
     items = list(items)
     for item in items:
-        if item.override is not None and item.override not in SPLITS:
-            raise SplitConfigError(BAD_OVERRIDE.format(key=item.key, value=item.override))
+        if item[4] is not None and item[4] not in SPLITS:
+            raise SplitConfigError(BAD_OVERRIDE.format(key=item[0], value=item[4]))
     assignments: dict = {}
-    free: list[tuple[float, str, list[SplitItem]]] = []
-    for members in _group_items(items, group_near_duplicates):
-        pins = [(m.key, s) for m in members if (s := _pinned_split(m, keep_existing))]
+    free: list[tuple[float, str, list]] = []
+    prefix = f"{seed}\x00"
+    sha256 = hashlib.sha256
+    from_bytes = int.from_bytes
+    for unit in _units(items, group_near_duplicates):
+        if isinstance(unit, list):
+            members = unit
+            pins = [(m[0], s) for m in members if (s := _pinned_split(m, keep_existing))]
+        else:  # a group of one, most of them: _pinned_split inlined
+            members = (unit,)
+            pin = unit[4] if unit[4] is not None else unit[3] if keep_existing else None
+            pins = [(unit[0], pin)] if pin in SPLITS else None
         if pins:
             votes = Counter(s for _, s in pins)
             top = max(votes.values())
             group_split = next(s for _, s in pins if votes[s] == top)
             pinned = dict(pins)
             for m in members:
-                assignments[m.key] = pinned.get(m.key, group_split)
+                assignments[m[0]] = pinned.get(m[0], group_split)
         else:
-            group_key = str(members[0].key)
-            free.append((position(seed, group_key), group_key, members))
-    free.sort(key=lambda entry: (entry[0], entry[1]))
+            # position(seed, group_key), inlined: it runs once per free group
+            group_key = str(members[0][0])
+            digest = sha256((prefix + group_key).encode()).digest()
+            free.append((from_bytes(digest[:8], "big") / 2**64, group_key, members))
+    free.sort(key=itemgetter(0, 1))
     if stratify:
         _assign_balanced(free, items, shares, assignments)
     else:
+        names = list(shares)
+        bounds = _bounds(shares)
+        last = len(names) - 1
         for pos, _, members in free:
-            split = bucket(pos, shares)
+            split = names[min(bisect_right(bounds, pos), last)]
             for m in members:
-                assignments[m.key] = split
+                assignments[m[0]] = split
     return _result(items, assignments)
 
 
@@ -155,25 +200,32 @@ def _assign_balanced(free, items, shares, assignments) -> None:
     # pinned examples count toward their stratum first, so new groups fill what is missing
     counts: dict = {}
     for item in items:
-        if item.key in assignments:
-            counts.setdefault(item.stratum, Counter())[assignments[item.key]] += 1
+        split = assignments.get(item[0])
+        if split is not None:
+            have = counts.get(item[2])
+            if have is None:
+                have = counts[item[2]] = Counter()
+            have[split] += 1
+    order = {name: -SPLITS.index(name) for name in shares}
     for _, _, members in free:
-        have = counts.setdefault(members[0].stratum, Counter())
+        have = counts.get(members[0][2])
+        if have is None:
+            have = counts[members[0][2]] = Counter()
         done = sum(have.values()) + len(members)
         # the split furthest below its share once this group is placed; ties in split order
-        split = max(shares, key=lambda s: (shares[s] * done - have[s], -SPLITS.index(s)))
+        split = max(shares, key=lambda s: (shares[s] * done - have[s], order[s]))
         have[split] += len(members)
         for m in members:
-            assignments[m.key] = split
+            assignments[m[0]] = split
 
 
-def _result(items: list[SplitItem], assignments: dict) -> SplitResult:
-    counts = Counter(assignments[item.key] for item in items)
+def _result(items: list[tuple], assignments: dict) -> SplitResult:
+    per_stratum = Counter((item[2], assignments[item[0]]) for item in items)
+    counts = dict.fromkeys(SPLITS, 0)
     strata: dict = {}
-    for item in items:
-        strata.setdefault(item.stratum, Counter())[assignments[item.key]] += 1
-    return SplitResult(
-        assignments=assignments,
-        counts={s: counts.get(s, 0) for s in SPLITS},
-        strata={k: {s: c.get(s, 0) for s in SPLITS} for k, c in strata.items()},
-    )
+    for (stratum, split), n in per_stratum.items():
+        counts[split] += n
+        if stratum not in strata:
+            strata[stratum] = dict.fromkeys(SPLITS, 0)
+        strata[stratum][split] += n
+    return SplitResult(assignments=assignments, counts=counts, strata=strata)

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 
-from datasets_app.dedup.clusters import build_clusters
-from datasets_app.dedup.near import DuplicatePair
-
 
 def group_ids(
     pairs: Iterable[tuple[Hashable, Hashable]],
@@ -14,12 +11,30 @@ def group_ids(
 ) -> dict:
     """Member -> group id for every member of a pair (exact and near pairs may be mixed).
 
-    Pairs a curator marked "not duplicates" are left out, as in the duplicate clusters. Examples
-    in no pair have no entry: they are groups of one.
+    The groups are the duplicate clusters of :func:`datasets_app.dedup.build_clusters`: connected
+    components of the pairs, leaving out pairs a curator marked "not duplicates" (in either
+    order). Examples in no pair have no entry: they are groups of one. Entries come in order of
+    group id, then member.
     """
-    edges = (DuplicatePair(a, b, 1.0) for a, b in pairs)
-    out: dict = {}
-    for cluster in build_clusters(edges, excluded_pairs):
-        for member in cluster.members:
-            out[member] = cluster.members[0]
-    return out
+    excluded = {(a, b) if a <= b else (b, a) for a, b in excluded_pairs}
+    parent: dict = {}
+    for a, b in pairs:
+        if a == b or (excluded and ((a, b) if a <= b else (b, a)) in excluded):
+            continue
+        root_a, root_b = _root(parent, a), _root(parent, b)
+        # the smaller root wins, so every root is its component's smallest member
+        if root_b < root_a:
+            root_a, root_b = root_b, root_a
+        parent[root_b] = root_a
+        parent.setdefault(root_a, root_a)
+    roots = sorted((_root(parent, member), member) for member in parent)
+    return {member: root for root, member in roots}
+
+
+def _root(parent: dict, x):
+    root = x
+    while (up := parent.get(root, root)) != root:
+        root = up
+    while x != root:  # path compression
+        parent[x], x = root, parent[x]
+    return root

@@ -32,6 +32,7 @@ def test_it_finds_nothing_in_plain_good_text():
         ("Dear {recipient_name}, thanks for writing.", "unfilled_placeholder"),
         ("Regards, [Your Name]", "unfilled_placeholder"),
         ("Input: <noinput>", "unfilled_placeholder"),
+        ("Answer <NO INPUT> here.", "unfilled_placeholder"),
         ("N/A", "placeholder_answer"),
         ("<nooutput>", "placeholder_answer"),
         ("THIS IS A VERY LOUD ANSWER INDEED.", "mostly_uppercase"),

@@ -1,5 +1,11 @@
+from collections import Counter, defaultdict
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from datasets_app.checks import CheckSettings, check_dataset, summarize_example
-from datasets_app.checks.consistency import similarity
+from datasets_app.checks.consistency import check_prefix, check_style_drift, similarity
+from datasets_app.checks.dataset import _check_conflicts
 
 
 def ex(prompt, answer, system=None):
@@ -134,3 +140,113 @@ def test_it_reports_mixed_source_formats_naming_the_minority():
     found = by_rule(varied(20), formats={i: "alpaca" if i < 17 else "sharegpt" for i in range(20)})
     assert found["mixed_source_formats"].details["counts"] == {"alpaca": 17, "sharegpt": 3}
     assert set(found["mixed_source_formats"].example_keys) == {17, 18, 19}
+
+
+def prefix_length_before(texts, check_settings):
+    """The prefix search as first written (no early stop): the shared length it settles on."""
+    needed = check_settings.prefix_min_share * len(texts)
+    group, length, step = texts, 0, check_settings.prefix_min_chars
+    while step >= 1:
+        candidate = length + step
+        best = Counter(t[:candidate] for t in group if len(t) >= candidate).most_common(1)
+        if best and best[0][1] >= needed:
+            group = [t for t in group if t.startswith(best[0][0])]
+            length, step = candidate, step * 2
+        else:
+            step //= 2
+    return length
+
+
+openings = st.lists(
+    st.sampled_from(
+        ["Translate this sentence into French please: ", "Translate ", "Sum: ", "x"]
+    ).flatmap(lambda head: st.text(alphabet="ab ", max_size=30).map(lambda tail: head + tail)),
+    min_size=10,
+    max_size=30,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(openings, st.sampled_from([0.5, 0.9]))
+def test_it_stops_the_prefix_search_early_only_when_no_long_prefix_is_shared(firsts, share):
+    check_settings = CheckSettings(prefix_min_share=share, prefix_min_chars=12)
+    contents = [ex(first, "An answer that is long enough.") for first in firsts]
+    out = []
+    check_prefix(summaries(contents), check_settings, out)
+    if prefix_length_before(firsts, check_settings) < 12:
+        assert out == []
+    for f in out:
+        assert f.details["count"] <= sum(1 for t in firsts if t.startswith(f.details["prefix"]))
+        assert f.details["count"] >= share * len(firsts)
+
+
+def conflicts_before(records):
+    answers = defaultdict(lambda: defaultdict(list))
+    for s in records:
+        if s.prompt_hash is not None:
+            answers[s.prompt_hash][s.answer_hash].append(s.key)
+    return [[k for ks in c.values() for k in ks] for c in answers.values() if len(c) > 1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from("xyz")), max_size=20))
+def test_it_groups_conflicting_answers_as_the_nested_grouping_did(pairs):
+    records = summaries([ex(f"Prompt {p}?", f"Answer {a}.") for p, a in pairs])
+    out = []
+    _check_conflicts(records, out)
+    found = [f for f in out if f.rule_id == "conflicting_answers"]
+    expected = conflicts_before(records)
+    assert (found[0].details["members"] if found else []) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=20))
+def test_it_lists_duplicate_groups_in_order_of_first_appearance(answers):
+    contents = [ex("Same prompt?", f"Answer {a}.") for a in answers]
+    groups = defaultdict(list)
+    for i, a in enumerate(answers):
+        groups[a].append(i)
+    expected = [keys for keys in groups.values() if len(keys) > 1]
+    found = by_rule(contents, CheckSettings(min_examples_error=0)).get("exact_duplicates")
+    assert (found.details["members"] if found else []) == expected
+
+
+def drift_before(records, check_settings):
+    """Style drift as first written: (rule, minority keys) per drifting feature."""
+    out = []
+    for feature, rule in [
+        ("terminal_punctuation", "answer_ending_drift"),
+        ("markdown", "answer_markdown_drift"),
+        ("json", "answer_json_drift"),
+        ("trailing_newline", "answer_trailing_newline_drift"),
+    ]:
+        values = [(s.key, getattr(s.answer_style, feature)) for s in records if s.answer_style]
+        values = [(k, v) for k, v in values if v is not None]
+        yes = [k for k, v in values if v]
+        no = [k for k, v in values if not v]
+        minority = yes if len(yes) <= len(no) else no
+        if len(values) >= check_settings.style_min_answers and minority:
+            if len(minority) <= check_settings.style_minority_share * len(values):
+                out.append((rule, tuple(minority)))
+    return out
+
+
+answers = st.sampled_from(
+    [
+        "Plain answer here.",
+        "Plain answer here",
+        "**Bold** answer.",
+        '{"a": 1}',
+        "Ends in newline.\n",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(answers, max_size=30))
+def test_it_finds_style_drift_as_the_per_feature_lists_did(texts):
+    records = summaries([ex(f"Question {i}?", text) for i, text in enumerate(texts)])
+    check_settings = CheckSettings(style_min_answers=3)
+    out = []
+    check_style_drift(records, check_settings, out)
+    assert [(f.rule_id, f.example_keys) for f in out] == drift_before(records, check_settings)

@@ -1,3 +1,5 @@
+import hashlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -144,3 +146,45 @@ def test_it_balances_small_strata_and_reports_their_sizes():
 def test_it_rejects_an_unknown_override():
     with pytest.raises(SplitConfigError, match="override"):
         assign_splits([SplitItem(key=1, override="holdout")], ratios=RATIOS)
+
+
+def design_split(seed, group_key, ratios):
+    """DESIGN §3, written out: sha256("<seed>\\x00<group key>") read as a fraction in [0, 1)."""
+    digest = hashlib.sha256(f"{seed}\x00{group_key}".encode()).digest()
+    pos = int.from_bytes(digest[:8], "big") / 2**64
+    bound = 0.0
+    for name, share in ratios.items():
+        bound += share
+        if pos < bound:
+            return name
+    return list(ratios)[-1]
+
+
+@given(item_lists, st.integers(0, 5), st.sampled_from([RATIOS, {"train": 0.5, "test": 0.5}]))
+def test_it_places_each_free_group_by_the_design_position_of_its_smallest_key(items, seed, ratios):
+    result = assign_splits(items, ratios=ratios, seed=seed)
+    smallest: dict = {}
+    for item in items:
+        gid = ("g", item.group) if item.group is not None else ("k", item.key)
+        smallest[gid] = min(smallest.get(gid, item.key), item.key)
+    for item in items:
+        gid = ("g", item.group) if item.group is not None else ("k", item.key)
+        assert result.assignments[item.key] == design_split(seed, str(smallest[gid]), ratios)
+
+
+@given(item_lists, st.data())
+def test_it_takes_plain_tuples_as_split_items(items, data):
+    pinned = [
+        SplitItem(
+            i.key,
+            i.group,
+            i.stratum,
+            current=data.draw(st.sampled_from([None, *SPLITS])),
+            override=data.draw(st.sampled_from([None, None, *SPLITS])),
+        )
+        for i in items
+    ]
+    stratify = data.draw(st.booleans())
+    as_items = assign_splits(pinned, ratios=RATIOS, seed=1, stratify=stratify)
+    as_tuples = assign_splits([tuple(i) for i in pinned], ratios=RATIOS, seed=1, stratify=stratify)
+    assert as_tuples == as_items
