@@ -1,6 +1,10 @@
 """Response headers every page and API answer carries."""
 
+import logging
+
 from django.http import HttpResponseNotAllowed
+
+logger = logging.getLogger(__name__)
 
 # Scripts and styles only from our own origin (htmx and app JS are vendored into static/), no
 # inline script, no framing: user text that slips past escaping still cannot run.
@@ -58,3 +62,27 @@ class PageMethodsMiddleware:
         if request.method not in PAGE_METHODS and not request.path.startswith(API_PREFIX):
             return HttpResponseNotAllowed(sorted(PAGE_METHODS))
         return self.get_response(request)
+
+
+class DatabaseBusyMiddleware:
+    """Pages answer a locked or unreachable database with a 503 and Retry-After, like the API,
+    instead of a 500: the request changed nothing (its transaction rolled back) and can be retried."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import OperationalError
+        from django.shortcuts import render
+
+        from .exceptions import DATABASE_BUSY, RETRY_AFTER_S
+
+        if not isinstance(exception, OperationalError) or request.path.startswith("/api/"):
+            return None
+        logger.warning("database unavailable on a page: %s", exception)
+        response = render(request, "503.html", {"message": DATABASE_BUSY}, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_S)
+        return response

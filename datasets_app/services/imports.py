@@ -327,6 +327,23 @@ def _sweep_staging() -> None:
     for path in storage.folder(storage.STAGING).glob("*.jsonl"):
         if path.name.removesuffix(".jsonl") not in running:
             storage.remove_quietly(path)
+    # An upload saved inside a transaction that then rolled back has no job row; once it is
+    # older than a lease (no transaction is still open around it) it is an orphan.
+    cutoff = time.time() - LEASE.total_seconds()
+    candidates = {
+        p.name: p
+        for p in storage.folder(storage.UPLOADS).iterdir()
+        if p.is_file() and p.stat().st_mtime < cutoff
+    }
+    if candidates:
+        known = set(
+            ImportJob.objects.filter(stored_name__in=list(candidates)).values_list(
+                "stored_name", flat=True
+            )
+        )
+        for name, path in candidates.items():
+            if name not in known:
+                storage.remove_quietly(path)
 
 
 def import_job_error_report_path(job: ImportJob):

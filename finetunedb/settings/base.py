@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "finetunedb.middleware.SecurityHeadersMiddleware",
     "finetunedb.middleware.PageMethodsMiddleware",
+    "finetunedb.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "finetunedb.urls"

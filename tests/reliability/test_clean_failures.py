@@ -185,3 +185,21 @@ def test_it_answers_503_and_keeps_no_job_when_the_broker_is_down_during_an_uploa
     assert not ImportJob.objects.exists()
     assert _files(data_dir / "uploads") == []
     assert_invariants(data_dir=data_dir)
+
+
+def test_it_removes_uploads_orphaned_by_a_rolled_back_transaction(db, settings):
+    import os
+    import time
+
+    from datasets_app import storage
+    from datasets_app.services.imports import import_jobs_recover
+
+    orphan = storage.path_for(storage.UPLOADS, "f" * 32)
+    orphan.write_bytes(b"{}\n")
+    fresh = storage.path_for(storage.UPLOADS, "e" * 32)
+    fresh.write_bytes(b"{}\n")
+    old = time.time() - 3600
+    os.utime(orphan, (old, old))
+    import_jobs_recover()
+    assert not orphan.exists()
+    assert fresh.exists()  # may still belong to a transaction that has not committed yet

@@ -100,3 +100,21 @@ def test_it_refuses_to_switch_into_a_foreign_team(client, owner, other_team):
 def test_it_redirects_anonymous_visitors_to_login(client, db):
     response = client.get("/datasets/")
     assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def test_it_answers_503_with_retry_after_when_the_database_is_busy(
+    client, owner, team, monkeypatch
+):
+    from django.db import OperationalError
+
+    from datasets_app.workspace import home
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(home, "team_home_summary", locked)
+    client.force_login(owner)
+    response = client.get("/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "try again" in response.content.decode().lower()
