@@ -134,7 +134,7 @@ def test_it_shows_members_without_emails(alice, team, owner, teammate):
 
 
 def test_it_has_no_serializer_or_form_with_all_fields():
-    """B17: no ``fields = "__all__"`` (nor ``exclude``, its twin) in any serializer or form."""
+    """B17: no serializer or form lists every field implicitly (the "__all__" shortcut, or exclude)."""
     pattern = re.compile(r"""^\s*(fields\s*=\s*["']__all__["']|exclude\s*=)""", re.MULTILINE)
     offenders = [
         str(path.relative_to(ROOT))

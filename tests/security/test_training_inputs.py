@@ -73,7 +73,7 @@ def _calls(tree):
 
 
 def test_it_never_trusts_remote_code_and_loads_torch_files_weights_only():
-    """E45: no ``trust_remote_code=True`` anywhere; every ``torch.load`` has ``weights_only=True``;
+    """E45: remote model code is never trusted (no trust_remote_code set to True); every ``torch.load`` has ``weights_only=True``;
     every ``from_pretrained`` of a model passes ``use_safetensors=True`` or ``trust_remote_code=False``."""
     problems = []
     for folder in ("training", "datasets_app", "finetunedb"):
