@@ -11,10 +11,9 @@ from finetunedb.teams.scoping import require_role
 
 from ..models import Dataset, Example, ExampleStatus, Split, Tag
 from .checks import dataset_checks_schedule
+from .selection import examples_selected_ids
 
 ACTIONS = ("set_status", "add_tags", "remove_tags", "set_split", "archive")
-UNKNOWN_IDS = "Some ids are not examples of this dataset: {ids}. Nothing was changed."
-MAX_IDS = 100_000
 
 
 def examples_bulk_apply(
@@ -28,27 +27,8 @@ def examples_bulk_apply(
     )
     if action not in ACTIONS:
         raise ApplicationError(f"Unknown action {action!r}; use one of {', '.join(ACTIONS)}.")
-    if ids is not None:
-        ids = sorted({int(i) for i in ids})
-        if len(ids) > MAX_IDS:
-            raise ApplicationError(f"At most {MAX_IDS} ids per request; use a filter instead.")
-        found = set(
-            Example.objects.filter(dataset=dataset, pk__in=ids).values_list("pk", flat=True)
-        )
-        missing = [i for i in ids if i not in found]
-        if missing:
-            # Ids of other datasets (or teams) are reported the same as nonexistent ones.
-            raise ApplicationError(
-                UNKNOWN_IDS.format(ids=", ".join(map(str, missing[:20]))), code="unknown_ids"
-            )
-        target = Example.objects.filter(dataset=dataset, pk__in=ids)
-    elif queryset is not None:
-        target = queryset.filter(dataset=dataset)
-    else:
-        raise ApplicationError("Give ids or a filter.")
-
     with transaction.atomic():
-        pks = list(target.values_list("pk", flat=True))
+        pks = examples_selected_ids(dataset, ids=ids, queryset=queryset)
         rows = Example.objects.filter(pk__in=pks)
         if action in ("set_status", "archive"):
             status = ExampleStatus.ARCHIVED if action == "archive" else value

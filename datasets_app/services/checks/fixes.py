@@ -5,7 +5,7 @@ revisions stay)."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F, Max, QuerySet
+from django.db.models import F, Max
 from django.utils import timezone
 
 from finetunedb.exceptions import ApplicationError
@@ -15,18 +15,16 @@ from finetunedb.teams.scoping import require_role
 from ... import canonical
 from ...checks import FIXES, apply_fixes
 from ...models import Dataset, Example, ExampleRevision
+from ..selection import examples_selected_ids
 from .engine import content_of
 from .schedule import dataset_checks_schedule
 from .store import example_checks_refresh
 
 CHUNK = 500
-MAX_IDS = 100_000
 PREVIEW_MAX = 200
 
 NO_FIXES = "Choose at least one fix."
 UNKNOWN_FIXES = "Unknown fix ids: {ids}. Known: {known}."
-UNKNOWN_IDS = "Some ids are not examples of this dataset: {ids}. Nothing was changed."
-NO_SELECTION = "Give ids or a filter."
 
 
 def _check_fix_ids(fix_ids) -> list[str]:
@@ -38,26 +36,6 @@ def _check_fix_ids(fix_ids) -> list[str]:
         message = UNKNOWN_FIXES.format(ids=", ".join(unknown), known=", ".join(FIXES))
         raise ApplicationError(message, errors=[{"path": "fix_ids", "message": message}])
     return list(dict.fromkeys(wanted))
-
-
-def _selected_ids(dataset: Dataset, ids, queryset: QuerySet | None) -> list[int]:
-    if ids is not None:
-        wanted = sorted({int(i) for i in ids})
-        if len(wanted) > MAX_IDS:
-            raise ApplicationError(f"At most {MAX_IDS} ids per request; use a filter instead.")
-        found = set(
-            Example.objects.filter(dataset=dataset, pk__in=wanted).values_list("pk", flat=True)
-        )
-        missing = [i for i in wanted if i not in found]
-        if missing:
-            # Ids of other datasets (or teams) read the same as nonexistent ones.
-            raise ApplicationError(
-                UNKNOWN_IDS.format(ids=", ".join(map(str, missing[:20]))), code="unknown_ids"
-            )
-        return wanted
-    if queryset is None:
-        raise ApplicationError(NO_SELECTION)
-    return list(queryset.filter(dataset=dataset).order_by("pk").values_list("pk", flat=True))
 
 
 def _fixed(pks: list[int], fix_ids: list[str]):
@@ -86,7 +64,7 @@ def example_fixes_preview(
     """What applying ``fix_ids`` to the selection would change, one page of examples at a time."""
     require_role(user, dataset.team_id, Action.CURATE)
     fix_ids = _check_fix_ids(fix_ids)
-    pks = _selected_ids(dataset, ids, queryset)
+    pks = examples_selected_ids(dataset, ids=ids, queryset=queryset)
     limit = max(1, min(int(limit), PREVIEW_MAX))
     offset = max(0, int(offset))
     changed = changes = 0
@@ -118,7 +96,7 @@ def example_fixes_apply(*, user, dataset: Dataset, fix_ids, ids=None, queryset=N
     that changed under us since they were read (counter moved) are skipped, not overwritten."""
     require_role(user, dataset.team_id, Action.CURATE)
     fix_ids = _check_fix_ids(fix_ids)
-    pks = _selected_ids(dataset, ids, queryset)
+    pks = examples_selected_ids(dataset, ids=ids, queryset=queryset)
     counts = {"examples_selected": len(pks), "changed": 0, "changes": 0, "skipped_conflicts": 0}
     counts["skipped_invalid"] = 0
     touched: list[int] = []
