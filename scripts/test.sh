@@ -19,10 +19,13 @@ if [ "${1:-all}" = all ]; then
 fi
 
 # --- security gates (issue 9) ----------------------------------------------------------------
+# SBOM: a CycloneDX file of every pinned runtime component, kept as a CI artifact.
 # bandit: no high-severity finding in the app's code. schemathesis: the whole OpenAPI schema
 # fuzzed against the app with two users of different teams as peers (object-level
 # authorization, ignored auth, no server error), 20 examples per operation (about a minute).
 if [ "${1:-all}" = all ]; then
+  echo "== SBOM (CycloneDX) of the hash-pinned runtime lock -> test-artifacts/sbom.cdx.json"
+  scripts/sbom.sh test-artifacts/sbom.cdx.json >/dev/null || status=1
   echo "== bandit (high severity)"
   .venv/bin/bandit -q -r finetunedb datasets_app training -lll || status=1
   echo "== schemathesis against /api/v1/schema/"
