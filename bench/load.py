@@ -50,6 +50,9 @@ class Stack:
 
     def __enter__(self):
         env = {**os.environ, "STACK_MODE": self.mode, "STACK_PORT": "8766"}
+        # The load mix keeps many imports in flight in one team; the per-team cap (default 3,
+        # SECURITY.md) would turn most into 409s and measure refusals instead of imports.
+        env.setdefault("FINETUNEDB_MAX_ACTIVE_IMPORTS_PER_TEAM", "1000")
         out = subprocess.run(
             [ROOT / "scripts" / "stack.sh", "start"], env=env, check=True, capture_output=True
         )
@@ -62,6 +65,9 @@ class Stack:
 
     def __exit__(self, *exc):
         env = {**os.environ, "STACK_MODE": self.mode, "STACK_PORT": "8766"}
+        # The load mix keeps many imports in flight in one team; the per-team cap (default 3,
+        # SECURITY.md) would turn most into 409s and measure refusals instead of imports.
+        env.setdefault("FINETUNEDB_MAX_ACTIVE_IMPORTS_PER_TEAM", "1000")
         subprocess.run([ROOT / "scripts" / "stack.sh", "stop"], env=env, capture_output=True)
 
 

@@ -6,12 +6,14 @@ from django.shortcuts import redirect, render
 
 from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action
+from finetunedb.teams.quota import team_storage_usage
 from finetunedb.teams.scoping import get_for_user
 
 from . import selectors
 from .formats import EXPORT_FORMATS, FORMATS
 from .models import ImportJob, ImportMode, Split
 from .services import imports as import_services
+from .services.imports_admission import import_active_count, import_active_limit
 from .uploads import TOO_LARGE, max_upload_bytes
 
 FORMAT_LABELS = {
@@ -32,10 +34,13 @@ FORMAT_LABELS = {
 def import_new(request, dataset_id):
     dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.IMPORT)
     error = None
+    status = 200
     if request.method == "POST":
         upload = request.FILES.get("file")
+        status = 400
         if getattr(request, "upload_too_large", False):
             error = TOO_LARGE.format(limit=max_upload_bytes())
+            status = 413
         elif upload is None:
             error = "Choose a file to upload."
         else:
@@ -61,6 +66,7 @@ def import_new(request, dataset_id):
                 error = "; ".join(
                     [exc.message] + [f"{e['path']}: {e['message']}" for e in exc.errors]
                 )
+                status = exc.status_code
             else:
                 return redirect("datasets:import", import_id=job.pk)
     return render(
@@ -73,8 +79,11 @@ def import_new(request, dataset_id):
             "error": error,
             "max_bytes": max_upload_bytes(),
             "recent": ImportJob.objects.filter(dataset=dataset)[:10],
+            "storage": team_storage_usage(team_id=dataset.team_id),
+            "active_imports": import_active_count(team_id=dataset.team_id),
+            "max_active_imports": import_active_limit(),
         },
-        status=413 if error and "larger than" in error else (400 if error else 200),
+        status=status if error else 200,
     )
 
 

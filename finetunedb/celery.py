@@ -1,11 +1,42 @@
 """The Celery app. Tasks receive an id and call one service (DESIGN §4)."""
 
+import logging.config
 import os
 
-from celery import Celery
+from celery import Celery, signals
+
+from .logs import log_context_bind, log_context_reset
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "finetunedb.settings.dev")
 
 app = Celery("finetunedb")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.setup_logging.connect
+def _use_project_logging(**kwargs):
+    # Connected, this stops Celery from replacing the root logger's handlers with its own plain
+    # format: the worker writes the same JSON lines (settings.LOGGING) as the web processes.
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
+
+# task id -> context token; prerun and postrun run in the same thread, eager tasks included.
+_task_tokens = {}
+
+
+@signals.task_prerun.connect
+def _bind_task_to_logs(task_id=None, task=None, **kwargs):
+    _task_tokens[task_id] = log_context_bind(task_id=task_id, task_name=getattr(task, "name", None))
+
+
+@signals.task_postrun.connect
+def _unbind_task_from_logs(task_id=None, **kwargs):
+    token = _task_tokens.pop(task_id, None)
+    if token is not None:
+        try:
+            log_context_reset(token)
+        except ValueError:  # bound in another context (a pool that switched it); nothing to undo
+            pass

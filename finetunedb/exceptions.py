@@ -68,6 +68,23 @@ class PayloadTooLarge(ApplicationError):
     default_code = "too_large"
 
 
+class TooManyActiveJobs(ConflictError):
+    """A per-team cap on jobs queued or running at once (imports) is full. Retry once one ends."""
+
+    default_code = "too_many_active_imports"
+
+
+class TeamStorageQuotaExceeded(ApplicationError):
+    """The team's stored bytes would pass FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES.
+
+    413 for an upload (its content is what does not fit); a launch that only adds files later
+    (training) passes ``status_code=409``. The body carries ``used_bytes``, ``quota_bytes`` and
+    ``incoming_bytes`` next to the message."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "team_storage_quota"
+
+
 class ServiceUnavailable(ApplicationError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "unavailable"

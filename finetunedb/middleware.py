@@ -1,10 +1,86 @@
-"""Response headers every page and API answer carries."""
+"""Response headers every page and API answer carries, and the request id every log line names."""
 
 import logging
 
 from django.http import HttpResponseNotAllowed
+from django.utils.functional import empty
+
+from .logs import (
+    log_context_bind,
+    log_context_fields,
+    log_context_reset,
+    request_id_accept,
+    request_id_new,
+)
 
 logger = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+def _known_user_id(request):
+    """The user's id once authentication has run; never triggers a session or database read."""
+    user = request.__dict__.get("user")
+    if user is None or getattr(user, "_wrapped", None) is empty:
+        return None
+    return getattr(user, "pk", None)
+
+
+def _route_team_id(request):
+    match = getattr(request, "resolver_match", None)
+    return match.kwargs.get("team_id") if match else None
+
+
+def _bound_stream(chunks, fields):
+    # A streamed body is produced after the view returns: bind the context around each chunk
+    # so logs written while streaming (an export failing) still name their request.
+    for_each = iter(chunks)
+    while True:
+        token = log_context_bind(**fields)
+        try:
+            chunk = next(for_each)
+        except StopIteration:
+            return
+        finally:
+            log_context_reset(token)
+        yield chunk
+
+
+class RequestIdMiddleware:
+    """Names each request: a sane incoming ``X-Request-ID`` is kept, else one is generated.
+
+    The id is bound to the log context with method, path (never the query string), user and
+    team (once known) for every record logged while the request is served, and returned in the
+    ``X-Request-ID`` response header. Outermost, so every answer carries it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request_id_accept(request.headers.get(REQUEST_ID_HEADER)) or request_id_new()
+        request.request_id = request_id
+        fields = {
+            "request_id": request_id,
+            "method": request.method,
+            "path": request.path,
+            "user_id": lambda: _known_user_id(request),
+            "team_id": lambda: _route_team_id(request),
+        }
+        token = log_context_bind(**fields)
+        try:
+            response = self.get_response(request)
+        finally:
+            # Resolved now, for the records Django writes about the answer after we return.
+            request.log_context = log_context_fields()
+            log_context_reset(token)
+        response[REQUEST_ID_HEADER] = request_id
+        # A FileResponse goes to the server's sendfile path untouched; it logs nothing.
+        file_backed = getattr(response, "file_to_stream", None) is not None
+        if response.streaming and not response.is_async and not file_backed:
+            response.streaming_content = _bound_stream(response.streaming_content, fields)
+        return response
+
 
 # Scripts and styles only from our own origin (htmx and app JS are vendored into static/), no
 # inline script, no framing: user text that slips past escaping still cannot run.

@@ -27,7 +27,8 @@ trap cleanup EXIT INT TERM
 echo "Worker started (pid $WORKER, log: $DATA_DIR/logs/worker.log)"
 echo "Serving FinetuneDB at http://$HOST:$PORT/  (Ctrl+C stops the server and the worker)"
 .venv/bin/gunicorn finetunedb.wsgi:application --bind "$HOST:$PORT" --workers "${WEB_WORKERS:-2}" \
-  --threads 4 --timeout 300 --access-logfile - --control-socket "$DATA_DIR/gunicorn.ctl" &
+  --threads 4 --timeout 300 --access-logfile - --control-socket "$DATA_DIR/gunicorn.ctl" \
+  --logger-class finetunedb.logs.GunicornLogger &
 WEB=$!
 trap 'kill $WEB 2>/dev/null || true; cleanup' EXIT INT TERM
 wait "$WEB"

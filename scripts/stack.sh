@@ -88,7 +88,7 @@ team_create(user=user, name='Load')
 "
   setsid .venv/bin/gunicorn finetunedb.wsgi:application --bind "127.0.0.1:$PORT" \
     --workers "${WEB_WORKERS:-2}" --threads 4 --timeout 120 --pid "$DIR/web.pid" \
-    --control-socket "$DIR/gunicorn.ctl" \
+    --control-socket "$DIR/gunicorn.ctl" --logger-class finetunedb.logs.GunicornLogger --access-logfile - \
     >>"$DIR/web.log" 2>&1 </dev/null &
   if [ "$MODE" = production ]; then
     start_worker default default

@@ -11,6 +11,18 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+
+@pytest.fixture(autouse=True)
+def fresh_log_context():
+    """Services called outside a request (as tests do) bind log fields such as the team id that
+    a request or task would reset at its end; each test starts and ends with none."""
+    from finetunedb.logs import _CONTEXT
+
+    token = _CONTEXT.set(None)
+    yield
+    _CONTEXT.reset(token)
+
+
 CHAT = [
     {"role": "system", "content": "You are terse."},
     {"role": "user", "content": "What is 2+2?"},

@@ -21,6 +21,7 @@ from ..formats import EXPORT_FORMATS, FORMATS
 from ..models import ImportJob, ImportMode
 from ..services import exports as export_services
 from ..services import imports as import_services
+from ..services.imports_admission import import_admission_check
 from ..uploads import raise_if_upload_too_large
 
 FILE_REQUIRED = "Send the file as multipart/form-data in a field named 'file'."
@@ -88,6 +89,9 @@ class DatasetImportApi(APIView):
     def post(self, request, dataset_id):
         # Scope and role first, so an outsider's or a viewer's body is never read.
         dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.IMPORT)
+        # A team with no free import slot, or already at its storage quota, is refused before
+        # the body streams in; the service checks again with the file's real size.
+        usage = import_admission_check(team_id=dataset.team_id, upload_bytes=0)
         files = request.FILES
         raise_if_upload_too_large(request._request)
         if "file" not in files:
@@ -113,6 +117,7 @@ class DatasetImportApi(APIView):
             mode=data.validated_data["mode"],
             column_mapping=mapping,
             skip_duplicates=data.validated_data["skip_duplicates"],
+            usage=usage,
         )
         job.refresh_from_db()
         response = Response(ImportJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)

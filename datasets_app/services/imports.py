@@ -25,12 +25,14 @@ from finetunedb.exceptions import ApplicationError, ServiceUnavailable
 from finetunedb.leases import lease_claim, lease_held, lease_stale
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
+from finetunedb.teams.storage_usage import StorageUsage
 
 from .. import canonical, storage
 from ..formats import FORMATS, Limits, ParsedRow, iter_rows
 from ..models import Dataset, Example, ExampleStatus, ImportJob, ImportMode, ImportStatus
 from .checks import dataset_checks_schedule
 from .example_rows import examples_insert_new
+from .imports_admission import import_admission_check, import_admission_recheck
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +63,13 @@ def import_job_create(
     mode: str = ImportMode.STRICT,
     column_mapping: dict | None = None,
     skip_duplicates: bool = False,
+    usage: StorageUsage | None = None,
 ) -> ImportJob:
     """Store an uploaded file under a generated name and queue its import.
 
     ``upload`` is a Django UploadedFile (or any object with ``name``, ``size`` and ``chunks()``,
-    or ``temporary_file_path()``).
+    or ``temporary_file_path()``). ``usage``: the team's storage usage the caller measured
+    before reading the body (``import_admission_check``), so it is not measured twice.
     """
     require_role(user, dataset.team_id, Action.IMPORT)
     errors = []
@@ -86,6 +90,11 @@ def import_job_create(
     if errors:
         raise ApplicationError("Invalid import options.", errors=errors)
 
+    # Refused for a full slot cap or quota before a byte is copied into storage; the re-check
+    # under the team lock below covers a concurrent upload, and the copy is removed if it says no.
+    usage = import_admission_check(
+        team_id=dataset.team_id, upload_bytes=_upload_size(upload), usage=usage
+    )
     stored_name = storage.new_name()
     target = storage.path_for(storage.UPLOADS, stored_name)
     try:
@@ -95,13 +104,15 @@ def import_job_create(
             raise
         raise ApplicationError(DISK_FULL, code="insufficient_storage", status_code=507) from None
     try:
+        size = target.stat().st_size
         with transaction.atomic():
+            import_admission_recheck(team_id=dataset.team_id, upload_bytes=size, usage=usage)
             job = ImportJob.objects.create(
                 dataset=dataset,
                 created_by=user,
                 original_name=os.path.basename(getattr(upload, "name", "") or "")[:255],
                 stored_name=stored_name,
-                size_bytes=target.stat().st_size,
+                size_bytes=size,
                 requested_format=format,
                 mode=mode,
                 column_mapping=column_mapping,
@@ -124,6 +135,15 @@ def _enqueue_or_withdraw(job_id: int) -> None:
         logger.warning("could not enqueue import job %s: %s", job_id, exc)
         ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).delete()
         raise ServiceUnavailable(BROKER_DOWN, code="queue_unavailable") from exc
+
+
+def _upload_size(upload) -> int:
+    """The upload's size when known without reading it (0 when not: the re-check has it)."""
+    size = getattr(upload, "size", None)
+    if isinstance(size, int):
+        return size
+    temporary = getattr(upload, "temporary_file_path", None)
+    return os.path.getsize(temporary()) if temporary is not None else 0
 
 
 def _save_upload(upload, target) -> None:

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -48,6 +49,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every answer, redirects and refusals included, carries its X-Request-ID.
+    "finetunedb.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "datasets_app.uploads.UploadLimitMiddleware",
@@ -125,6 +128,15 @@ LOGOUT_REDIRECT_URL = "teams:login"
 # Sign-up is open in the embedded single-machine mode; a team deployment may close it.
 FINETUNEDB_SIGNUP_OPEN = env_bool("FINETUNEDB_SIGNUP_OPEN", True)
 FINETUNEDB_MAX_UPLOAD_BYTES = int(os.environ.get("FINETUNEDB_MAX_UPLOAD_BYTES", str(2 * 1024**3)))
+# Imports a team may have queued or running at once; the next one is refused with 409.
+FINETUNEDB_MAX_ACTIVE_IMPORTS_PER_TEAM = int(
+    os.environ.get("FINETUNEDB_MAX_ACTIVE_IMPORTS_PER_TEAM", "3")
+)
+# Bytes a team may keep (uploads, error reports, training run folders, example content; see
+# finetunedb/teams/quota.py); 0 = unlimited. Past it, uploads answer 413 and launches 409.
+FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES = int(
+    os.environ.get("FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES", str(20 * 1024**3))
+)
 # Request bodies other than file uploads stay small; files stream to disk above this size.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -195,11 +207,21 @@ CELERY_TASK_ROUTES = {"training.*": {"queue": "training"}}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# "json": one JSON object per line (docs/deployment.md, "Logs"); "text": one escaped line per
+# record for reading in a terminal. Either way user text cannot forge a line. gunicorn
+# (finetunedb.logs.GunicornLogger) and the Celery worker (finetunedb/celery.py) use the same.
+FINETUNEDB_LOG_FORMAT = os.environ.get("FINETUNEDB_LOG_FORMAT", "json")
+BAD_LOG_FORMAT = "FINETUNEDB_LOG_FORMAT={value!r}: use json or text"
+if FINETUNEDB_LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(BAD_LOG_FORMAT.format(value=FINETUNEDB_LOG_FORMAT))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": "finetunedb.logs.JsonFormatter"},
+        "text": {"()": "finetunedb.logs.TextFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": FINETUNEDB_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "WARNING"}},
 }

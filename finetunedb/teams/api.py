@@ -1,7 +1,12 @@
 """API for auth tokens, teams and members. Views parse and delegate."""
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -13,6 +18,7 @@ from finetunedb.exceptions import ApplicationError
 from . import selectors, services
 from .models import Role
 from .permissions import Action
+from .quota import team_storage_usage
 from .scoping import NOT_FOUND, require_role
 
 BAD_CREDENTIALS = "Unable to log in with the given username and password."
@@ -55,12 +61,26 @@ class TokenObtainApi(APIView):
         return Response({"token": raw, "name": token.name})
 
 
+class StorageOutputSerializer(serializers.Serializer):
+    used_bytes = serializers.IntegerField()
+    quota_bytes = serializers.IntegerField(help_text="0 = unlimited")
+    remaining_bytes = serializers.IntegerField(allow_null=True, help_text="null when unlimited")
+    parts = serializers.DictField(
+        child=serializers.IntegerField(), help_text="uploads, reports, models, content"
+    )
+
+
 class TeamOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     my_role = serializers.ChoiceField(choices=Role.choices)
     member_count = serializers.IntegerField()
     created_at = serializers.DateTimeField()
+    storage = serializers.SerializerMethodField()
+
+    @extend_schema_field(StorageOutputSerializer)
+    def get_storage(self, team) -> dict:
+        return team_storage_usage(team_id=team.pk).as_dict()
 
 
 class TeamListCreateApi(APIView):

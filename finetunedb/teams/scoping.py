@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F, Model, QuerySet
 from django.http import Http404
 
+from finetunedb.logs import log_context_bind
+
 from .models import Membership
 from .permissions import Action, role_allows
 
@@ -73,6 +75,8 @@ def require_role(user, team_id: int, action: Action) -> str:
     role = role_in_team(user, team_id)
     if role is None:
         raise Http404(NOT_FOUND)
+    # Every scoped request passes here: its log records name the team from now on.
+    log_context_bind(team_id=team_id)
     if not role_allows(role, action):
         raise PermissionDenied(FORBIDDEN)
     return role

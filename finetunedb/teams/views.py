@@ -16,6 +16,7 @@ from .context_processors import SESSION_KEY
 from .forms import LoginForm, MemberForm, SignupForm, TeamForm, TokenForm
 from .models import ApiToken
 from .permissions import Action, role_allows
+from .quota import team_storage_usage
 
 SIGNUP_CLOSED = "Sign-up is closed on this server. Ask an administrator for an account."
 
@@ -132,6 +133,7 @@ def team_members(request, team_id):
             "members": selectors.membership_list(team),
             "form": form,
             "can_manage": can_manage,
+            "storage": team_storage_usage(team_id=team.pk),
         },
     )
 

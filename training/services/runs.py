@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from finetunedb.exceptions import ApplicationError, ConflictError
 from finetunedb.teams.permissions import Action
+from finetunedb.teams.quota import team_storage_require_not_full, team_storage_usage_to_check
 from finetunedb.teams.scoping import require_role
 from training.recipe.config import ConfigError, TrainConfig
 
@@ -74,6 +75,11 @@ def training_run_create(
     )
     if not (version.counts or {}).get(training_splits(version)["train"]):
         raise ApplicationError(NO_TRAINING_DATA, code="no_training_data")
+    # A run's size is unknown until it trains (checkpoints, adapter): a team with no byte left
+    # under its quota may not start one (409, code team_storage_quota).
+    team_storage_require_not_full(
+        usage=team_storage_usage_to_check(team_id=version.dataset.team_id), what="a training run"
+    )
     limit = settings.FINETUNEDB_MAX_ACTIVE_RUNS_PER_TEAM
     with transaction.atomic():
         active = TrainingRun.objects.filter(

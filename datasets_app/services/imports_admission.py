@@ -1,0 +1,82 @@
+"""Whether a team may start another import: a free slot (FINETUNEDB_MAX_ACTIVE_IMPORTS_PER_TEAM)
+and room for the file under its storage quota (see ``finetunedb.teams.quota``).
+
+Checked three times, each as cheap as its moment allows: by the API before the request body is
+read (slots and a full quota only), before the upload is copied into storage (the real size),
+and again inside the transaction that creates the job with the team row locked, so two uploads
+racing for the last slot or the last bytes cannot both win.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from finetunedb.exceptions import TooManyActiveJobs
+from finetunedb.teams.models import Team
+from finetunedb.teams.quota import (
+    team_storage_refresh_uploads,
+    team_storage_require_not_full,
+    team_storage_require_room,
+    team_storage_usage_to_check,
+)
+from finetunedb.teams.storage_usage import StorageUsage
+
+from ..models import ImportJob, ImportStatus
+
+TOO_MANY_ACTIVE = (
+    "This team already has {count} import(s) queued or running (the limit is {limit}); wait "
+    "for one to finish, then upload again. Nothing was stored."
+)
+ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+
+def import_active_limit() -> int:
+    return int(settings.FINETUNEDB_MAX_ACTIVE_IMPORTS_PER_TEAM)
+
+
+def import_active_count(*, team_id: int) -> int:
+    return ImportJob.objects.filter(dataset__team_id=team_id, status__in=ACTIVE).count()
+
+
+def import_slots_require_free(*, team_id: int) -> None:
+    """Raise TooManyActiveJobs (409) when the team's queued + running imports fill the cap."""
+    limit = import_active_limit()
+    active = import_active_count(team_id=team_id)
+    if active >= limit:
+        raise TooManyActiveJobs(
+            TOO_MANY_ACTIVE.format(count=active, limit=limit),
+            extra={"active": active, "limit": limit},
+        )
+
+
+def import_admission_check(
+    *, team_id: int, upload_bytes: int, usage: StorageUsage | None = None
+) -> StorageUsage:
+    """Refuse (409 or 413) an upload of ``upload_bytes`` the team has no slot or no room for.
+
+    Returns the usage measured (or ``usage``, measured earlier in the same request, with its
+    uploads part refreshed), for :func:`import_admission_recheck` to reuse. With
+    ``upload_bytes=0`` (size not known yet) it refuses only a team with no byte left.
+    """
+    import_slots_require_free(team_id=team_id)
+    if usage is None:
+        usage = team_storage_usage_to_check(team_id=team_id)
+    else:
+        usage = team_storage_refresh_uploads(usage, team_id=team_id)
+    if upload_bytes:
+        team_storage_require_room(usage=usage, incoming_bytes=upload_bytes)
+    else:
+        team_storage_require_not_full(usage=usage, what="an upload", status_code=413)
+    return usage
+
+
+def import_admission_recheck(*, team_id: int, upload_bytes: int, usage: StorageUsage) -> None:
+    """The same decision inside the job-creating transaction, serialised per team.
+
+    Locks the team row (PostgreSQL; SQLite's IMMEDIATE transactions already serialise writers)
+    and re-measures only what a concurrent import changes: its slot and its stored upload.
+    """
+    Team.objects.select_for_update().filter(pk=team_id).values_list("pk", flat=True).first()
+    import_slots_require_free(team_id=team_id)
+    fresh = team_storage_refresh_uploads(usage, team_id=team_id)
+    team_storage_require_room(usage=fresh, incoming_bytes=upload_bytes)

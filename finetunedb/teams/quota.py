@@ -1,0 +1,181 @@
+"""The per-team storage quota (FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES, 0 = unlimited).
+
+A team's usage is what it makes the server keep, measured from columns and the disk at the
+moment of asking (no counter to drift):
+
+- ``uploads``: ``ImportJob.size_bytes`` of every import job of its datasets. Stored uploads are
+  kept as long as their job row; a deleted dataset's files go with the orphan sweep.
+- ``reports``: the import error reports on disk (a ``stat`` per job that has one).
+- ``models``: every file under its training runs' folders: adapters, merged weights, checkpoints
+  a failed or cancelled run left behind. Shared base-model caches are the server's, not counted.
+- ``content``: the stored bytes of every example revision's messages, tools and metadata (UTF-8
+  JSON text on SQLite, the compressed column size on PostgreSQL). Revisions are immutable and
+  kept, so an edited example counts each of its revisions.
+
+Not counted: database indexes and derived rows (check results, version entries, clusters),
+which grow with the content and are rebuilt from it; exports, which are streamed and not kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from django.conf import settings
+from django.db.models import BigIntegerField, Func, Sum, TextField, Value
+from django.db.models.functions import Cast, Coalesce, Length
+
+from finetunedb.exceptions import TeamStorageQuotaExceeded
+
+from .storage_usage import StorageUsage, folder_bytes, format_bytes
+
+OVER_QUOTA = (
+    "This team's storage quota is {quota} and it uses {used}; {what} of {incoming} would pass "
+    "it. Delete datasets, imports or models the team no longer needs, or ask an admin to raise "
+    "FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES."
+)
+FULL = (
+    "This team's storage quota is {quota} and it uses {used}, so {what} cannot start. Delete "
+    "datasets, imports or models the team no longer needs, or ask an admin to raise "
+    "FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES."
+)
+
+
+def team_storage_quota() -> int:
+    return int(settings.FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES)
+
+
+# The datasets and training apps depend on teams, not the reverse: their models are imported
+# where they are used so that loading this module never pulls them in first.
+
+
+def team_upload_bytes(*, team_id: int) -> int:
+    """Bytes of the team's stored import files (one indexed aggregate)."""
+    from datasets_app.models import ImportJob
+
+    total = ImportJob.objects.filter(dataset__team_id=team_id).aggregate(n=Sum("size_bytes"))["n"]
+    return int(total or 0)
+
+
+def _report_bytes(team_id: int) -> int:
+    from datasets_app import storage
+    from datasets_app.models import ImportJob
+
+    names = ImportJob.objects.filter(dataset__team_id=team_id, has_error_report=True).values_list(
+        "stored_name", flat=True
+    )
+    total = 0
+    for name in names:
+        try:
+            total += storage.path_for(storage.REPORTS, name, ".errors.jsonl").stat().st_size
+        except (FileNotFoundError, ValueError):
+            continue
+    return total
+
+
+def _model_bytes(team_id: int) -> int:
+    from training.models import TrainingRun
+    from training.services.base_models import run_dir
+
+    run_ids = TrainingRun.objects.filter(version__dataset__team_id=team_id).values_list(
+        "pk", flat=True
+    )
+    return sum(folder_bytes(run_dir(run_id)) for run_id in run_ids)
+
+
+class StoredBytes(Func):
+    """Bytes a JSON column's value takes in the database.
+
+    SQLite: the UTF-8 text's byte length (a cast to BLOB; LENGTH of text counts characters and is
+    about twice as slow). PostgreSQL: ``pg_column_size``, the stored size after compression,
+    read without decompressing. Elsewhere: the length of the value as text.
+    """
+
+    output_field = BigIntegerField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return Length(Cast(self.source_expressions[0], TextField())).as_sql(compiler, connection)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler, connection, template="LENGTH(CAST(%(expressions)s AS BLOB))"
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, template="pg_column_size(%(expressions)s)")
+
+
+def _stored(field: str):
+    return Coalesce(StoredBytes(field), Value(0))
+
+
+def _content_bytes(team_id: int) -> int:
+    from datasets_app.models import ExampleRevision
+
+    total = ExampleRevision.objects.filter(example__dataset__team_id=team_id).aggregate(
+        n=Sum(_stored("messages") + _stored("tools") + _stored("metadata"))
+    )["n"]
+    return int(total or 0)
+
+
+def team_storage_usage(*, team_id: int) -> StorageUsage:
+    """What the team keeps now, part by part, with the configured quota."""
+    return StorageUsage(
+        uploads=team_upload_bytes(team_id=team_id),
+        reports=_report_bytes(team_id),
+        models=_model_bytes(team_id),
+        content=_content_bytes(team_id),
+        quota=team_storage_quota(),
+    )
+
+
+def team_storage_usage_to_check(*, team_id: int) -> StorageUsage:
+    """The usage a quota check needs: measured when a quota is set, empty when unlimited (a
+    check then never refuses, so the revision scan is skipped)."""
+    if team_storage_quota() <= 0:
+        return StorageUsage(quota=0)
+    return team_storage_usage(team_id=team_id)
+
+
+def team_storage_refresh_uploads(usage: StorageUsage, *, team_id: int) -> StorageUsage:
+    """``usage`` with its uploads part measured again: the part a concurrent upload changes.
+
+    Meant for the re-check inside the transaction that creates an import job, where the full
+    measurement (a scan of every revision) would hold the team's lock too long."""
+    return replace(usage, uploads=team_upload_bytes(team_id=team_id))
+
+
+def team_storage_require_room(
+    *, usage: StorageUsage, incoming_bytes: int, what: str = "an upload"
+) -> None:
+    """Raise TeamStorageQuotaExceeded (413) when ``incoming_bytes`` more would pass the quota."""
+    if usage.would_exceed(incoming_bytes):
+        raise TeamStorageQuotaExceeded(
+            OVER_QUOTA.format(
+                quota=format_bytes(usage.quota),
+                used=format_bytes(usage.total),
+                what=what,
+                incoming=format_bytes(incoming_bytes),
+            ),
+            extra=_extra(usage, incoming_bytes),
+        )
+
+
+def team_storage_require_not_full(
+    *, usage: StorageUsage, what: str, status_code: int = 409
+) -> None:
+    """Raise TeamStorageQuotaExceeded (409 by default) when the team has no byte left: for
+    launches whose size is not known up front (a training run's files appear as it trains)."""
+    if usage.full:
+        raise TeamStorageQuotaExceeded(
+            FULL.format(quota=format_bytes(usage.quota), used=format_bytes(usage.total), what=what),
+            extra=_extra(usage, 0),
+            status_code=status_code,
+        )
+
+
+def _extra(usage: StorageUsage, incoming_bytes: int) -> dict:
+    return {
+        "used_bytes": usage.total,
+        "quota_bytes": usage.quota,
+        "incoming_bytes": incoming_bytes,
+    }
