@@ -121,6 +121,14 @@ def model_detail(request, model_id):
             "version": model.run.version,
             "dataset": model.run.version.dataset,
             "files": model_files(model),
+            "merged_file": next(
+                (
+                    f
+                    for f in model_files(model)
+                    if f.startswith("merged/") and f.endswith(".safetensors")
+                ),
+                None,
+            ),
             "playground": model.playground.all()[:5],
             "others": others,
             **_can(request.user, team_id, Action.TRAIN, Action.EXPORT),

@@ -248,6 +248,18 @@ FINETUNEDB_MODELS_DIR = Path(os.environ.get("FINETUNEDB_MODELS_DIR", DATA_DIR / 
 FINETUNEDB_BASE_MODELS = env_list("FINETUNEDB_BASE_MODELS", "")
 # The worker's device: "" picks CUDA when present, else CPU.
 FINETUNEDB_TRAINING_DEVICE = os.environ.get("FINETUNEDB_TRAINING_DEVICE", "")
+# Processes per run: "auto" is one per visible CUDA GPU under torchrun when there are several,
+# else in the worker itself; a number N forces N processes. docs/training.md "Several GPUs".
+FINETUNEDB_TRAINING_PROCESSES = os.environ.get("FINETUNEDB_TRAINING_PROCESSES", "auto").strip()
+BAD_TRAINING_PROCESSES = (
+    "FINETUNEDB_TRAINING_PROCESSES={value!r}: use auto (one process per visible GPU) or a whole "
+    "number of processes, 1 or more"
+)
+if not (
+    FINETUNEDB_TRAINING_PROCESSES == "auto"
+    or (FINETUNEDB_TRAINING_PROCESSES.isdigit() and int(FINETUNEDB_TRAINING_PROCESSES) >= 1)
+):
+    raise ImproperlyConfigured(BAD_TRAINING_PROCESSES.format(value=FINETUNEDB_TRAINING_PROCESSES))
 FINETUNEDB_MAX_ACTIVE_RUNS_PER_TEAM = int(
     os.environ.get("FINETUNEDB_MAX_ACTIVE_RUNS_PER_TEAM", "3")
 )

@@ -61,7 +61,9 @@ class ModelDownloadApi(APIView):
         model = selectors.model_get_for_user(request.user, model_id, action=Action.EXPORT)
         target = model_file_path(model, request.query_params.get("file"))
         # The download name is ours, built from ids: never a user string (RFC 6266 safe).
-        filename = f"model-{model.pk}-{target.name}"
+        # The folder is part of it: weights/ and merged/ both hold a `*.safetensors`.
+        inside = target.relative_to((models_dir() / model.path).resolve())
+        filename = f"model-{model.pk}-{'-'.join(inside.parts)}"
         return FileResponse(
             open(target, "rb"),  # noqa: SIM115 - FileResponse closes it
             as_attachment=True,

@@ -27,6 +27,9 @@ ERR_OPEN_RANGE = "{name}: {value!r} is out of range, allowed ({low}, {high}]"
 ERR_CHOICE = "{name}: {value!r} is not one of {choices}"
 ERR_MODULES = "lora_target_modules: give 1–32 module names such as 'q_proj'"
 ERR_BASE_MODEL = "base_model: give a local folder, a hub id or the bundled default"
+ERR_MERGE_FULL = (
+    "merge_weights: full fine-tuning already saves plain weights; merging applies to LoRA only"
+)
 
 
 class ConfigError(ValueError):
@@ -129,6 +132,11 @@ class TrainConfig:
     eval_max_records: int = _f(
         200, "At most this many validation records are evaluated.", low=1, high=100_000
     )
+    merge_weights: bool = _f(
+        False,
+        "Also save the base model with the adapter merged in: a plain model folder (as large as "
+        "the base) that loads without peft. LoRA only.",
+    )
 
     @classmethod
     def from_dict(cls, data: Any) -> TrainConfig:
@@ -140,7 +148,10 @@ class TrainConfig:
         if unknown:
             raise ConfigError(ERR_UNKNOWN_KEYS.format(keys=", ".join(unknown)))
         values = {name: _check(known[name], value) for name, value in data.items()}
-        return cls(**values)
+        config = cls(**values)
+        if config.merge_weights and config.method != "lora":
+            raise ConfigError(ERR_MERGE_FULL)
+        return config
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data; ``from_dict(to_dict())`` gives an equal config."""

@@ -272,7 +272,10 @@ class TrainingRecipe:
     def save(
         self, *, lineage: dict[str, Any] | None = None, merged: bool = False
     ) -> dict[str, Any] | None:
-        """Write the final model folder ``<out>/model`` (rank 0); returns its manifest."""
+        """Write the final model folder ``<out>/model`` (rank 0); returns its manifest.
+
+        ``merged`` (or the config's ``merge_weights``) adds ``merged/``: base and adapter as one
+        plain model."""
         if self.model is None:
             raise RuntimeError(ERR_NOT_SET_UP)
         manifest = None
@@ -289,7 +292,7 @@ class TrainingRecipe:
                 device=str(self.device),
                 world_size=self.world_size,
                 lineage=lineage or {},
-                merged=merged,
+                merged=merged or self.config.merge_weights,
             )
             self._log(f"model saved, adapter sha256 {manifest['weights_sha256'][:12]}…")
         self._barrier()

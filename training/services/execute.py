@@ -29,6 +29,7 @@ from training.recipe.data import OverlengthError, TemplateError
 from training.recipe.reporter import TrainingOutOfMemory
 
 from ..models import EvalStatus, ModelArtifact, RunStatus, TrainingRun
+from . import distributed
 from .base_models import base_cache_dir, model_relative_path, models_dir, run_dir
 from .records import training_splits, version_hash_recompute, version_records
 from .reporter import LEASE, LeaseLost, RunReporter, run_mine
@@ -49,6 +50,7 @@ CANCELLED = "cancelled at step {step}"
 # Failures whose message is written for people: shown as they are.
 READABLE = (
     TrainingOutOfMemory,
+    distributed.TrainingProcessesFailed,
     ConfigError,
     BaseModelError,
     TemplateError,
@@ -120,8 +122,6 @@ def _fail(run_id: int, attempt: int, reporter: RunReporter, reason: str) -> None
 
 
 def _train(run: TrainingRun, attempt: int, reporter: RunReporter) -> None:
-    from training.recipe.loop import TrainingRecipe  # torch: imported only where training runs
-
     if run.cancel_requested:
         _finish(run.pk, attempt, RunStatus.CANCELLED)
         return
@@ -146,9 +146,45 @@ def _train(run: TrainingRun, attempt: int, reporter: RunReporter) -> None:
         f"attempt {attempt}: {len(train)} training and {len(validation)} validation examples "
         f"of v{version.number} (hash {recomputed[:12]}…)"
     )
+    lineage = {
+        "dataset_version_id": version.pk,
+        "dataset_version_hash": recomputed,
+        "dataset_id": version.dataset_id,
+        "training_run_id": run.pk,
+        "name": f"{version.dataset.name} v{version.number} · run {run.pk}",
+    }
+    processes = distributed.training_processes()
+    if processes > 1:
+        outcome = distributed.train_in_processes(
+            processes=processes,
+            config=config.to_dict(),
+            train=train,
+            validation=validation,
+            out_dir=run_dir(run.pk),
+            models_dir=base_cache_dir(),
+            lineage=lineage,
+            reporter=reporter,
+            device=settings.FINETUNEDB_TRAINING_DEVICE,
+        )
+        model = run_dir(run.pk) / "model"
+        manifest = artifacts.read_manifest(model) if outcome == "completed" else None
+    else:
+        manifest = _train_here(config, train, validation, run.pk, reporter, lineage)
+    reporter.flush(force=True)
+    if manifest is None:
+        _finish(run.pk, attempt, RunStatus.CANCELLED)
+        return
+    if _publish(run, attempt, manifest):
+        shutil.rmtree(run_dir(run.pk) / "checkpoints", ignore_errors=True)
+
+
+def _train_here(config, train, validation, run_id, reporter, lineage) -> dict | None:
+    """Train in this process; the model's manifest, or None when cancelled."""
+    from training.recipe.loop import TrainingRecipe  # torch: imported only where training runs
+
     recipe = TrainingRecipe(
         config,
-        out_dir=run_dir(run.pk),
+        out_dir=run_dir(run_id),
         models_dir=base_cache_dir(),
         reporter=reporter,
         device=settings.FINETUNEDB_TRAINING_DEVICE or None,
@@ -163,22 +199,10 @@ def _train(run: TrainingRun, attempt: int, reporter: RunReporter) -> None:
         library_versions=artifacts.library_versions(),
     )
     result = recipe.train()
-    reporter.flush(force=True)
     if result.status == "cancelled":
-        _finish(run.pk, attempt, RunStatus.CANCELLED)
-        return
+        return None
     reporter.flush(force=True, phase="saving")
-    manifest = recipe.save(
-        lineage={
-            "dataset_version_id": version.pk,
-            "dataset_version_hash": recomputed,
-            "dataset_id": version.dataset_id,
-            "training_run_id": run.pk,
-            "name": f"{version.dataset.name} v{version.number} · run {run.pk}",
-        }
-    )
-    if _publish(run, attempt, manifest):
-        shutil.rmtree(run_dir(run.pk) / "checkpoints", ignore_errors=True)
+    return recipe.save(lineage=lineage)
 
 
 def _publish(run: TrainingRun, attempt: int, manifest: dict) -> bool:

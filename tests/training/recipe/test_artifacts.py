@@ -38,6 +38,38 @@ def test_it_records_hashes_config_versions_and_lineage(trained):
     assert "ab" * 32 in card and "42" in card and manifest["weights_sha256"] in card
 
 
+def test_it_merges_weights_that_answer_exactly_like_base_plus_adapter(trained, tmp_path):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    manifest = json.loads((trained / "manifest.json").read_text())
+    assert manifest["files"]["merged/model.safetensors"] == sha256_file(
+        trained / "merged" / "model.safetensors"
+    )
+    with_adapter, tokenizer = load_finetuned(trained, models_dir=tmp_path)
+    merged = AutoModelForCausalLM.from_pretrained(trained / "merged").eval()
+    assert not any("lora" in name for name, _ in merged.named_parameters())
+    ids = tokenizer("What is 2 + 3?", return_tensors="pt").input_ids
+    with torch.no_grad():
+        expected, got = with_adapter(ids).logits, merged(ids).logits
+    # The adapter really changed the model, and the merged copy carries that change.
+    with torch.no_grad(), with_adapter.disable_adapter():
+        assert not torch.allclose(with_adapter(ids).logits, expected, atol=1e-4)
+    torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
+
+
+def test_it_saves_merged_weights_when_the_config_asks(tiny_model_dir, records, tmp_path):
+    config = TrainConfig.from_dict({"base_model": str(tiny_model_dir), "max_steps": 1, "batch_size": 4,
+                                    "max_seq_len": 128, "eval_interval": 0, "checkpoint_interval": 0,
+                                    "merge_weights": True})  # fmt: skip
+    recipe = TrainingRecipe(config, out_dir=tmp_path, models_dir=tmp_path / "m")
+    recipe.setup(records[:4])
+    recipe.train()
+    manifest = recipe.save(lineage=LINEAGE)
+    assert "merged/model.safetensors" in manifest["files"]
+    assert manifest["weights_file"] == "weights/adapter_model.safetensors"
+
+
 def test_it_detects_a_tampered_file(trained, tmp_path):
     import shutil
 

@@ -49,6 +49,13 @@ def test_it_names_the_field_and_range_of_a_bad_value(field, value, message):
         TrainConfig.from_dict({field: value})
 
 
+def test_it_refuses_merged_weights_for_full_fine_tuning():
+    with pytest.raises(ConfigError, match="merge_weights: full fine-tuning already saves"):
+        TrainConfig.from_dict({"method": "full", "merge_weights": True})
+    assert TrainConfig.from_dict({"merge_weights": True}).merge_weights is True
+    assert TrainConfig().merge_weights is False
+
+
 def test_it_accepts_target_modules_as_a_comma_list():
     config = TrainConfig.from_dict({"lora_target_modules": "q_proj, v_proj"})
     assert config.lora_target_modules == ("q_proj", "v_proj")
