@@ -17,6 +17,7 @@ BUNDLED_BASE_MODEL = "bundled:SmolLM2-135M-Instruct"
 METHODS = ("lora", "full")
 LR_SCHEDULERS = ("cosine", "linear", "constant")
 OVERLENGTH_POLICIES = ("drop", "truncate", "error")
+CHECKPOINTING = ("auto", "on", "off")
 DEFAULT_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj")
 
 ERR_NOT_A_MAPPING = "training config must be a JSON object"
@@ -102,6 +103,13 @@ class TrainConfig:
     )
     gradient_accumulation_steps: int = _f(
         1, "Micro-batches summed into one optimizer step.", low=1, high=1024
+    )
+    gradient_checkpointing: str = _f(
+        "auto",
+        "Recompute each layer's activations in the backward pass instead of keeping them: much "
+        "less memory for about a third more compute. auto: on for CPU (host memory, fp32), off "
+        "on GPU.",
+        choices=CHECKPOINTING,
     )
     # --- data ---------------------------------------------------------------------------------
     max_seq_len: int = _f(

@@ -63,6 +63,8 @@ class TrainingRecipe:
         self.distributed, self.device = self.group.distributed, self.group.device
         self.rank, self.world_size = self.group.rank, self.group.world_size
         self.model = None
+        setting = config.gradient_checkpointing
+        self.checkpointing = setting == "on" or (setting == "auto" and self.device.type == "cpu")
 
     # --- setup -------------------------------------------------------------------------------
     def setup(
@@ -90,6 +92,7 @@ class TrainingRecipe:
         )
         self.val_rows = make_rows(val, max_seq_len=cfg.max_seq_len, packing=cfg.packing)
         self.plan = plan(encoded, cfg, world_size=self.world_size)
+        self.plan["gradient_checkpointing"] = self.checkpointing
         self.steps_per_epoch = steps_per_epoch(
             len(self.rows),
             batch_size=cfg.batch_size,
@@ -122,6 +125,11 @@ class TrainingRecipe:
         cfg = self.config
         model = load_model(self.base_path, device=self.device)
         model.config.use_cache = False
+        if self.checkpointing:
+            # Non-reentrant: works with frozen inputs (LoRA) and replays dropout's RNG exactly.
+            model.gradient_checkpointing_enable(
+                gradient_checkpointing_kwargs={"use_reentrant": False}
+            )
         if cfg.method == "lora":
             from peft import LoraConfig, get_peft_model
 

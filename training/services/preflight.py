@@ -11,7 +11,8 @@ Token counts come from the base model's own tokenizer and chat template (the rec
   its bf16 peak (a table by name, ``DEFAULT_GPU_PEAK`` for others).
 * **memory** — weights (4 bytes per parameter on CPU, 2 on GPU) + trainable parameters × 16 bytes
   (weights, gradients, two AdamW moments in fp32) + activations ≈ batch × T × L × d × 34 bytes
-  (halved-precision rule of Korthikanti et al., doubled on CPU for fp32) + logits
+  (halved-precision rule of Korthikanti et al., doubled on CPU for fp32) — with gradient
+  checkpointing (CPU by default) only each layer's input plus one layer's activations — + logits
   batch × T × vocab × 8 bytes. An upper-bound guide, not a promise.
 
 The device is the one finished runs recorded, else ``FINETUNEDB_TRAINING_DEVICE``, else what this
@@ -203,12 +204,17 @@ def estimate(figures: dict, config, path: str) -> dict:
         trainable = n
     weight_bytes = 4 if kind == "cpu" else 2
     rows = config.batch_size * seq
-    memory = (
-        n * weight_bytes
-        + trainable * 16
-        + rows * shape["layers"] * shape["d"] * 34 * (2 if kind == "cpu" else 1)
-        + rows * shape["vocab"] * 8
+    layer_activations = rows * shape["d"] * 34 * (2 if kind == "cpu" else 1)
+    checkpointing = config.gradient_checkpointing == "on" or (
+        config.gradient_checkpointing == "auto" and kind == "cpu"
     )
+    # Checkpointing keeps each layer's input only and recomputes one layer at a time.
+    activations = (
+        rows * shape["layers"] * shape["d"] * weight_bytes + layer_activations
+        if checkpointing
+        else layer_activations * shape["layers"]
+    )
+    memory = n * weight_bytes + trainable * 16 + activations + rows * shape["vocab"] * 8
     return {
         "device": kind,
         "device_name": name,
@@ -219,6 +225,7 @@ def estimate(figures: dict, config, path: str) -> dict:
         "tokens_per_s": tokens_per_s,
         "seconds": tokens / tokens_per_s if tokens_per_s else None,
         "memory_bytes": int(memory),
+        "gradient_checkpointing": checkpointing,
         "source": source,
         "measured_runs": from_runs,
     }

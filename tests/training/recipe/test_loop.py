@@ -163,3 +163,32 @@ def test_it_saves_an_adapter_whose_weights_match_the_trained_model(
     trained = trainable_state(recipe.model)
     assert len(saved) == len(trained)
     assert all(any(torch.equal(v, t) for t in trained.values()) for v in saved.values())
+
+
+@pytest.mark.parametrize("method", ["lora", "full"])
+def test_it_trains_the_same_weights_with_gradient_checkpointing(
+    tiny_model_dir, tmp_path, records, method
+):
+    """Recomputing activations must change memory only: same losses, same weights (dropout
+    included: the recomputation replays its random state)."""
+    results = {}
+    for setting in ("on", "off"):
+        config = make(tiny_model_dir, tmp_path, method=method, max_steps=3, lora_dropout=0.1,
+                      gradient_checkpointing=setting)  # fmt: skip
+        recipe = TrainingRecipe(config, out_dir=tmp_path / setting, models_dir=tmp_path / "m")
+        plan = recipe.setup(records)
+        assert plan["gradient_checkpointing"] is (setting == "on")
+        assert recipe.model.is_activation_checkpointing is (setting == "on")
+        result = recipe.train()
+        losses = [h["loss"] for h in result.history]
+        results[setting] = (losses, trainable_state(recipe.model))
+    (losses_on, state_on), (losses_off, state_off) = results["on"], results["off"]
+    assert losses_on == pytest.approx(losses_off, rel=1e-5)
+    assert state_on.keys() == state_off.keys()
+    for name, tensor in state_on.items():
+        torch.testing.assert_close(tensor, state_off[name], atol=1e-5, rtol=1e-4)
+
+
+def test_it_checkpoints_activations_on_cpu_by_default(tiny_model_dir, tmp_path):
+    recipe = TrainingRecipe(make(tiny_model_dir, tmp_path), out_dir=tmp_path, models_dir=tmp_path)
+    assert recipe.config.gradient_checkpointing == "auto" and recipe.checkpointing
