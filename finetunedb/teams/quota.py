@@ -30,13 +30,13 @@ from .storage_usage import StorageUsage, folder_bytes, format_bytes
 
 OVER_QUOTA = (
     "This team's storage quota is {quota} and it uses {used}; {what} of {incoming} would pass "
-    "it. Delete datasets, imports or models the team no longer needs, or ask an admin to raise "
-    "FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES."
+    "it. Delete datasets the team no longer needs (a dataset with frozen versions is kept), or "
+    "ask an admin to raise FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES."
 )
 FULL = (
     "This team's storage quota is {quota} and it uses {used}, so {what} cannot start. Delete "
-    "datasets, imports or models the team no longer needs, or ask an admin to raise "
-    "FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES."
+    "datasets the team no longer needs (a dataset with frozen versions is kept), or ask an "
+    "admin to raise FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES."
 )
 
 
