@@ -52,6 +52,24 @@ def test_it_counts_tokens_and_steps_and_lists_dropped_examples(
     assert estimate["parameters"] > 0 and 0 < estimate["trainable_parameters"]
 
 
+def test_it_estimates_less_memory_with_gradient_checkpointing_on_cpu(
+    owner, version, training_settings, tiny_model_dir
+):
+    def estimate(setting):
+        report = training_preflight(
+            version=version,
+            base_model=str(tiny_model_dir),
+            method="lora",
+            hyperparameters={"gradient_checkpointing": setting, "max_seq_len": 64},
+        )
+        return report["estimate"]
+
+    auto, on, off = estimate("auto"), estimate("on"), estimate("off")
+    assert auto["device"] == "cpu" and auto["gradient_checkpointing"] is True
+    assert auto["memory_bytes"] == on["memory_bytes"] < off["memory_bytes"]
+    assert off["gradient_checkpointing"] is False
+
+
 def test_it_says_a_run_would_fail_under_the_error_policy(
     owner, version, training_settings, tiny_model_dir
 ):

@@ -13,7 +13,8 @@ Token counts come from the base model's own tokenizer and chat template (the rec
   (weights, gradients, two AdamW moments in fp32) + activations ≈ batch × T × L × d × 34 bytes
   (halved-precision rule of Korthikanti et al., doubled on CPU for fp32) — with gradient
   checkpointing (CPU by default) only each layer's input plus one layer's activations — + logits
-  batch × T × vocab × 8 bytes. An upper-bound guide, not a promise.
+  batch × T × vocab × 8 bytes (16 in fp32 on CPU) + on CPU ~1 GiB of resident runtime (the figure
+  there is peak RSS). A guide, not a promise: docs/benchmarks.md compares it with measurements.
 
 The device is the one finished runs recorded, else ``FINETUNEDB_TRAINING_DEVICE``, else what this
 machine has (the embedded default runs its worker here).
@@ -39,6 +40,9 @@ from .records import training_splits, version_record, version_records
 from .runs import training_config_build
 
 CPU_FLOPS = 3e10  # measured here: SmolLM2-135M LoRA, 2 shared cores, ~60 tokens/s at T=512
+# On CPU the figure is the worker's peak RSS, which starts with torch, transformers and the
+# tokenizer resident (measured ~1 GiB before the model loads).
+CPU_RUNTIME_BYTES = 1 << 30
 GPU_MFU = 0.35
 GPU_PEAK = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L40": 181e12, "L4": 121e12}
 DEFAULT_GPU_PEAK = 100e12
@@ -214,7 +218,15 @@ def estimate(figures: dict, config, path: str) -> dict:
         if checkpointing
         else layer_activations * shape["layers"]
     )
-    memory = n * weight_bytes + trainable * 16 + activations + rows * shape["vocab"] * 8
+    # Logits, their log-softmax and both gradients: 4 × fp32 on CPU, half that in bf16 on GPU.
+    logit_bytes = 16 if kind == "cpu" else 8
+    memory = (
+        n * weight_bytes
+        + trainable * 16
+        + activations
+        + rows * shape["vocab"] * logit_bytes
+        + (CPU_RUNTIME_BYTES if kind == "cpu" else 0)
+    )
     return {
         "device": kind,
         "device_name": name,
