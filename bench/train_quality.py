@@ -135,13 +135,17 @@ def main() -> int:
             {"question": q, "reference": r, "base": b, "finetuned": t}
             for q, r, b, t in zip(questions, references, base_answers, tuned_answers, strict=True)
         ], indent=1))  # fmt: skip
-    capped = [
-        sum(len(tokenizer(a, add_special_tokens=False).input_ids) >= args.max_new_tokens - 1 for a in answers)
+    cut = [
+        [len(tokenizer(a, add_special_tokens=False).input_ids) >= args.max_new_tokens - 1 for a in answers]
         for answers in (base_answers, tuned_answers)
     ]  # fmt: skip
-    print(
-        f"answers cut at --max-new-tokens: base {capped[0]}, fine-tuned {capped[1]} of {len(test)}"
-    )
+    print(f"answers cut at --max-new-tokens: base {sum(cut[0])}, fine-tuned {sum(cut[1])} of {len(test)}")  # fmt: skip
+    # A small model under greedy decoding can loop until the cap: among the answers that ended,
+    # the share in the format says whether the format itself was learned.
+    for who, answers, was_cut in (("base", base_answers, cut[0]), ("fine-tuned", tuned_answers, cut[1])):  # fmt: skip
+        ended = [a for a, c in zip(answers, was_cut, strict=True) if not c]
+        share = sum(number(a) is not None for a in ended) / len(ended) if ended else float("nan")
+        print(f"format share among answers that ended ({who}): {share:.2f} of {len(ended)}")
     print(f"sample base     : {base_answers[0][:200]!r}")
     print(f"sample finetuned: {tuned_answers[0][:200]!r}")
     print(
