@@ -76,6 +76,27 @@ def curator(make_user, team):
     return user
 
 
+@pytest.fixture
+def cancel_at_step(monkeypatch):
+    """``arm(n)``: the run's cancel flag is set once it reports step ``n``, as a user pressing
+    Cancel then would; the reporter polls it at once."""
+    from training.models import TrainingRun
+    from training.services import reporter
+
+    def arm(n: int) -> None:
+        original = reporter.RunReporter.on_step
+
+        def on_step(self, step, metrics):
+            original(self, step, metrics)
+            if step == n:
+                TrainingRun.objects.filter(pk=self.run_id).update(cancel_requested=True)
+                self._last_cancel_poll = 0.0
+
+        monkeypatch.setattr(reporter.RunReporter, "on_step", on_step)
+
+    return arm
+
+
 def purge_training_and_versions() -> None:
     """Transactional tests leave frozen versions, which refuse DELETE (and so the test database's
     flush on SQLite); runs and models point at them, so they go first."""

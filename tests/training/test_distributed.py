@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from training.models import ModelArtifact, RunStatus, TrainingRun
+from training.models import ModelArtifact, RunStatus
 from training.recipe import artifacts
-from training.services import distributed, execute, reporter, runs
+from training.services import distributed, execute, runs
 from training.services.base_models import models_dir, run_dir
 
 pytestmark = pytest.mark.django_db
@@ -71,19 +71,11 @@ def test_it_trains_a_run_in_two_processes(queued_run, version):
 
 
 @pytest.mark.slow
-def test_it_cancels_the_processes_through_the_cancel_file(queued_run, monkeypatch):
+def test_it_cancels_the_processes_through_the_cancel_file(queued_run, monkeypatch, cancel_at_step):
     # Each checkpoint (steps 2, 4, 6) pauses the processes: time for the cancel to reach them.
     monkeypatch.setenv("FINETUNEDB_FAULTS", "train.mid_checkpoint_save=delay:1.5")
     run = queued_run(epochs=4)
-    original = reporter.RunReporter.on_step
-
-    def cancel_after_one(self, step, metrics):
-        original(self, step, metrics)
-        if step == 1:
-            TrainingRun.objects.filter(pk=self.run_id).update(cancel_requested=True)
-            self._last_cancel_poll = 0.0
-
-    monkeypatch.setattr(reporter.RunReporter, "on_step", cancel_after_one)
+    cancel_at_step(1)
     execute.training_run_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == RunStatus.CANCELLED, run.failure_reason

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from training.models import EvalStatus, ModelArtifact, RunStatus, TrainingRun
 from training.recipe import artifacts
-from training.services import evaluation, execute, reporter, runs
+from training.services import evaluation, execute, runs
 from training.services.base_models import models_dir, run_dir
 
 pytestmark = pytest.mark.django_db
@@ -159,17 +159,9 @@ def test_it_fails_when_every_example_is_too_long(queued_run):
     assert run.status == "failed" and "no training example is left" in run.failure_reason
 
 
-def test_it_stops_a_cancelled_run_between_steps(queued_run, monkeypatch):
+def test_it_stops_a_cancelled_run_between_steps(queued_run, cancel_at_step):
     run = queued_run()
-    original = reporter.RunReporter.on_step
-
-    def cancel_after_three(self, step, metrics):
-        original(self, step, metrics)
-        if step == 3:
-            TrainingRun.objects.filter(pk=self.run_id).update(cancel_requested=True)
-            self._last_cancel_poll = 0.0
-
-    monkeypatch.setattr(reporter.RunReporter, "on_step", cancel_after_three)
+    cancel_at_step(3)
     execute.training_run_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == "cancelled" and run.step == 3
