@@ -77,6 +77,33 @@ def curator(make_user, team):
 
 
 @pytest.fixture
+def queued_run(
+    owner,
+    version,
+    training_settings,
+    tiny_model_dir,  # noqa: F811
+    tiny_hyperparameters,
+    monkeypatch,
+):
+    """``make(**hyperparameters)``: a queued run of the tiny model on ``version``, which the test
+    executes itself (nothing is enqueued, evaluation included)."""
+    from training.services import execute, runs
+
+    monkeypatch.setattr(runs, "training_run_enqueue", lambda run_id: None)
+    monkeypatch.setattr(execute, "model_evaluate_enqueue", lambda model_id: None)
+
+    def make(**overrides):
+        return runs.training_run_create(
+            user=owner,
+            version=version,
+            base_model=str(tiny_model_dir),
+            hyperparameters={**tiny_hyperparameters, **overrides},
+        )
+
+    return make
+
+
+@pytest.fixture
 def cancel_at_step(monkeypatch):
     """``arm(n)``: the run's cancel flag is set once it reports step ``n``, as a user pressing
     Cancel then would; the reporter polls it at once."""

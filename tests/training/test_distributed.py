@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from training.models import ModelArtifact, RunStatus
 from training.recipe import artifacts
-from training.services import distributed, execute, runs
+from training.services import distributed, execute
 from training.services.base_models import models_dir, run_dir
 
 pytestmark = pytest.mark.django_db
@@ -24,23 +24,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def queued_run(
-    owner, version, training_settings, tiny_model_dir, tiny_hyperparameters, monkeypatch
-):
+def queued_run(queued_run, training_settings, monkeypatch):
+    """The tiny model's queued run, trained by two gloo processes under torchrun."""
     training_settings.FINETUNEDB_TRAINING_PROCESSES = "2"
-    monkeypatch.setattr(runs, "training_run_enqueue", lambda run_id: None)
-    monkeypatch.setattr(execute, "model_evaluate_enqueue", lambda model_id: None)
     monkeypatch.delenv("FINETUNEDB_FAULTS", raising=False)
-
-    def make(**overrides):
-        return runs.training_run_create(
-            user=owner,
-            version=version,
-            base_model=str(tiny_model_dir),
-            hyperparameters={**tiny_hyperparameters, **overrides},
-        )
-
-    return make
+    return queued_run
 
 
 @pytest.mark.slow

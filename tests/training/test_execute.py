@@ -8,28 +8,10 @@ from django.utils import timezone
 
 from training.models import EvalStatus, ModelArtifact, RunStatus, TrainingRun
 from training.recipe import artifacts
-from training.services import evaluation, execute, runs
+from training.services import evaluation, execute
 from training.services.base_models import models_dir, run_dir
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def queued_run(
-    owner, version, training_settings, tiny_model_dir, tiny_hyperparameters, monkeypatch
-):
-    monkeypatch.setattr(runs, "training_run_enqueue", lambda run_id: None)
-    monkeypatch.setattr(execute, "model_evaluate_enqueue", lambda model_id: None)
-
-    def make(**overrides):
-        return runs.training_run_create(
-            user=owner,
-            version=version,
-            base_model=str(tiny_model_dir),
-            hyperparameters={**tiny_hyperparameters, **overrides},
-        )
-
-    return make
 
 
 def test_it_trains_a_model_and_records_its_lineage(queued_run, version, api_for, owner):
