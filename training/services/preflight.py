@@ -13,7 +13,8 @@ Token counts come from the base model's own tokenizer and chat template (the rec
   (weights, gradients, two AdamW moments in fp32) + activations ≈ batch × T × L × d × 34 bytes
   (halved-precision rule of Korthikanti et al., doubled on CPU for fp32) — with gradient
   checkpointing (CPU by default) only each layer's input plus one layer's activations — + logits
-  batch × T × vocab × 8 bytes (16 in fp32 on CPU) + on CPU ~1 GiB of resident runtime (the figure
+  batch × T × vocab × 8 bytes (16 in fp32 on CPU; at most ``CHUNK_TOKENS`` × vocab for the
+  plain heads the recipe projects a chunk at a time) + on CPU ~1 GiB of resident runtime (the figure
   there is peak RSS). A guide, not a promise: docs/benchmarks.md compares it with measurements.
 
 The device is the one finished runs recorded, else ``FINETUNEDB_TRAINING_DEVICE``, else what this
@@ -33,6 +34,7 @@ from finetunedb.exceptions import ApplicationError
 from training.recipe.base_models import BaseModelError, load_tokenizer, resolve_base_model
 from training.recipe.batching import plan as recipe_plan
 from training.recipe.data import TemplateError, encode_records, preview
+from training.recipe.losses import CHUNK_TOKENS, PLAIN_HEAD
 
 from ..models import RunStatus, TrainingRun
 from .base_models import base_cache_dir
@@ -127,6 +129,7 @@ def _model_shape(path: str) -> dict:
         "kv": config.get("num_key_value_heads", heads) * head_dim,
         "ff": config.get("intermediate_size", 4 * d),
         "vocab": config.get("vocab_size", 32000),
+        "model_type": config.get("model_type", ""),
     }
 
 
@@ -219,12 +222,14 @@ def estimate(figures: dict, config, path: str) -> dict:
         else layer_activations * shape["layers"]
     )
     # Logits, their log-softmax and both gradients: 4 × fp32 on CPU, half that in bf16 on GPU.
+    # Plain heads project a chunk of trained tokens at a time (recipe/losses.py).
     logit_bytes = 16 if kind == "cpu" else 8
+    projected = min(rows, CHUNK_TOKENS) if shape["model_type"] in PLAIN_HEAD else rows
     memory = (
         n * weight_bytes
         + trainable * 16
         + activations
-        + rows * shape["vocab"] * logit_bytes
+        + projected * shape["vocab"] * logit_bytes
         + (CPU_RUNTIME_BYTES if kind == "cpu" else 0)
     )
     return {

@@ -45,3 +45,30 @@ def test_it_evaluates_mean_loss_and_accuracy_over_trained_tokens(model, three, t
     assert result["tokens"] == sum(e.trained_tokens for e in three)
     assert 0 <= result["token_accuracy"] <= 1
     assert result["loss"] > 0
+
+
+def test_it_projects_only_trained_tokens_with_the_same_loss_and_gradients(
+    tiny_model_dir, three, tokenizer, monkeypatch
+):
+    """The chunked head path (each row's own trained positions, recomputed in backward) and the
+    model's own head give the same loss, count, accuracy and gradients, across chunk edges."""
+    from training.recipe import losses
+
+    batch = collate([[three[0], three[1]], [three[2]]], tokenizer.pad_token_id)
+    monkeypatch.setattr(losses, "CHUNK_TOKENS", 7)  # several chunks, one of them ragged
+    results = {}
+    for path in ("chunked", "logits"):
+        model = load_model(str(tiny_model_dir)).train()
+        assert losses._plain_head(model) is not None
+        if path == "logits":
+            monkeypatch.setattr(losses, "_plain_head", lambda m: None)
+        loss, n, correct = batch_loss(model, batch)
+        loss.backward()
+        grads = {k: p.grad.clone() for k, p in model.named_parameters() if p.grad is not None}
+        results[path] = (float(loss), n, correct, grads)
+    (loss_c, n_c, ok_c, g_c), (loss_l, n_l, ok_l, g_l) = results["chunked"], results["logits"]
+    assert n_c == n_l == sum(e.trained_tokens for e in three)
+    assert ok_c == ok_l and loss_c == pytest.approx(loss_l, rel=1e-5)
+    assert g_c.keys() == g_l.keys() and g_c
+    for name, grad in g_c.items():
+        torch.testing.assert_close(grad, g_l[name], atol=1e-5, rtol=1e-3)  # summation order
