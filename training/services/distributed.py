@@ -52,10 +52,6 @@ RANK_LINE = re.compile(r"^\[rank(\d+)\]:")
 TAIL_CHARS = 1500
 OOM_MARKERS = ("CUDA out of memory", "OutOfMemoryError")
 
-BAD_PROCESSES = (
-    "FINETUNEDB_TRAINING_PROCESSES={value!r}: use auto (one process per visible GPU) or a whole "
-    "number of processes, 1 or more"
-)
 FAILED = (
     "The training processes failed (torchrun exit status {code}). Last lines of their output:\n"
     "{tail}"
@@ -74,7 +70,7 @@ def training_processes() -> int:
     ``auto`` is the number of visible CUDA GPUs when there are several, else 1; a device pinned by
     FINETUNEDB_TRAINING_DEVICE (``cpu``, ``cuda:1``) means one process too. A number forces it.
     """
-    value = str(settings.FINETUNEDB_TRAINING_PROCESSES).strip().lower()
+    value = str(settings.FINETUNEDB_TRAINING_PROCESSES).strip()
     if value == "auto":
         if settings.FINETUNEDB_TRAINING_DEVICE not in ("", "cuda"):
             return 1
@@ -83,7 +79,10 @@ def training_processes() -> int:
         return max(torch.cuda.device_count(), 1)
     if value.isdigit() and int(value) >= 1:
         return int(value)
-    raise ImproperlyConfigured(BAD_PROCESSES.format(value=settings.FINETUNEDB_TRAINING_PROCESSES))
+    # The settings module refuses a bad value at start; this catches one set later (an override).
+    raise ImproperlyConfigured(
+        settings.BAD_TRAINING_PROCESSES.format(value=settings.FINETUNEDB_TRAINING_PROCESSES)
+    )
 
 
 def cli_command(
