@@ -55,6 +55,7 @@ licence, the biases and the limits of its base model and of that data.
 
 
 def sha256_file(path: Path) -> str:
+    """Hex sha256 of the file at ``path``, read in 1 MiB chunks (the manifest's digest)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -63,6 +64,7 @@ def sha256_file(path: Path) -> str:
 
 
 def library_versions() -> dict[str, str]:
+    """Versions of Python and the ML libraries this run used, recorded in the manifest."""
     import peft
     import safetensors
     import torch
@@ -174,6 +176,7 @@ def model_card(manifest: dict[str, Any]) -> str:
 
 
 def read_manifest(model_dir: Path) -> dict[str, Any]:
+    """The ``manifest.json`` of a saved model folder, as a dict (files, config, lineage, …)."""
     return json.loads((Path(model_dir) / "manifest.json").read_text())
 
 

@@ -13,6 +13,7 @@ COMPLETE = "COMPLETE"
 
 
 def fsync_dir(path: Path) -> None:
+    """Flush a directory's entries to disk, so a rename inside it survives a power cut."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -21,6 +22,7 @@ def fsync_dir(path: Path) -> None:
 
 
 def fsync_tree(root: Path) -> None:
+    """Flush every file, then every folder, under ``root`` (children before parents)."""
     for path in sorted(root.rglob("*")):
         if path.is_file():
             with open(path, "rb") as fh:
@@ -55,4 +57,5 @@ def atomic_directory(final: Path) -> Iterator[Path]:
 
 
 def is_complete(path: Path) -> bool:
+    """True when ``path`` was finished by :func:`atomic_directory` (its ``COMPLETE`` marker)."""
     return (Path(path) / COMPLETE).is_file()

@@ -103,6 +103,11 @@ def shard(batches: list[Any], *, rank: int, world_size: int) -> list[Any]:
 
 
 def steps_per_epoch(n_rows: int, *, batch_size: int, grad_accum: int, world_size: int = 1) -> int:
+    """Optimizer steps in one epoch.
+
+    Worked example: 10 rows, batch 4 → 3 batches; 2 processes → 2 each; accumulation 2 → 1 step.
+    No rows → 0 steps.
+    """
     batches = math.ceil(n_rows / batch_size)
     return math.ceil(math.ceil(batches / world_size) / grad_accum) if n_rows else 0
 

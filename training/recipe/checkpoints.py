@@ -38,6 +38,7 @@ def trainable_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def rng_state() -> dict[str, Any]:
+    """The Python, NumPy, torch and CUDA random states, so a resumed run draws the same numbers."""
     np_state = np.random.get_state()
     return {
         "python": random.getstate(),
@@ -48,6 +49,7 @@ def rng_state() -> dict[str, Any]:
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore what :func:`rng_state` captured (CUDA states only where CUDA is available)."""
     random.setstate(
         tuple(state["python"][:1]) + (tuple(state["python"][1]),) + tuple(state["python"][2:])
     )
@@ -93,6 +95,7 @@ def complete_checkpoints(out_dir: Path) -> list[Path]:
 
 
 def latest_checkpoint(out_dir: Path) -> Path | None:
+    """The newest complete ``checkpoints/step-N`` folder under ``out_dir``, or None."""
     found = complete_checkpoints(out_dir)
     return found[-1] if found else None
 

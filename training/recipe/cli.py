@@ -36,6 +36,7 @@ READABLE = (TrainingOutOfMemory, ConfigError, BaseModelError, TemplateError, Ove
 
 
 def read_jsonl(path: str | None) -> list[dict]:
+    """Records of a JSONL file (blank lines skipped); an empty list when no path is given."""
     if not path:
         return []
     with open(path, encoding="utf-8") as fh:
@@ -43,6 +44,7 @@ def read_jsonl(path: str | None) -> list[dict]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line of one rank (see the module docstring for what each flag is for)."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -62,6 +64,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of one rank: returns 0 (done), 3 (cancelled) or 4 (refused, reason in events)."""
     args = parse_args(argv)
     if args.die_with_parent:
         # torchrun starts each rank in its own session: without this, a killed agent (or worker)

@@ -47,6 +47,12 @@ def _f(default: Any, help: str, **bounds: Any) -> Any:
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """Every setting of one training run; each field's help text and bounds sit in its metadata.
+
+    Frozen, so a run's config cannot change under it. Build one with :meth:`from_dict`, which
+    rejects unknown keys and out-of-bounds values with a message naming the field.
+    """
+
     # --- model -------------------------------------------------------------------------------
     base_model: str = _f(
         BUNDLED_BASE_MODEL,
@@ -174,6 +180,7 @@ class TrainConfig:
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:
+        """Every field at its default value, as plain JSON-ready data."""
         return cls().to_dict()
 
 

@@ -60,6 +60,7 @@ class Encoded:
 
     @property
     def trained_tokens(self) -> int:
+        """Tokens the loss is computed on: labels not ``IGNORE``, after the shift by one."""
         return sum(1 for label in self.labels[1:] if label != IGNORE)
 
 

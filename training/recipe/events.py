@@ -97,24 +97,31 @@ class EventWriter:
         self._last_heartbeat = 0.0
 
     def emit(self, kind: str, /, **fields: Any) -> None:
+        """Append one event of ``kind`` with ``fields`` to the events file."""
         write_event(self.path, kind, **fields)
 
     def on_start(self, total_steps: int) -> None:
+        """Record that training starts with ``total_steps`` steps."""
         self.emit("start", total_steps=total_steps)
 
     def on_step(self, step: int, metrics: dict[str, Any]) -> None:
+        """Record optimizer step ``step`` and its metrics."""
         self.emit("step", step=step, metrics=metrics)
 
     def on_eval(self, step: int, metrics: dict[str, Any]) -> None:
+        """Record an evaluation's metrics at ``step``."""
         self.emit("eval", step=step, metrics=metrics)
 
     def on_log(self, line: str) -> None:
+        """Record a human-readable log line."""
         self.emit("log", line=line)
 
     def should_cancel(self) -> bool:
+        """True once the worker has written the cancel file."""
         return self.cancel_file is not None and self.cancel_file.exists()
 
     def heartbeat(self) -> None:
+        """Write a heartbeat event, at most one every ``HEARTBEAT_EVERY_S`` seconds."""
         now = time.monotonic()
         if now - self._last_heartbeat >= HEARTBEAT_EVERY_S:
             self._last_heartbeat = now

@@ -39,6 +39,8 @@ ERR_NOT_SET_UP = "call setup() before train() or save()"
 
 @dataclass
 class TrainResult:
+    """How :meth:`TrainingRecipe.train` ended: status, steps taken, step and eval metrics."""
+
     status: str  # "completed" | "cancelled"
     steps: int
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -46,6 +48,15 @@ class TrainResult:
 
 
 class TrainingRecipe:
+    """The whole training run as one readable class: ``setup`` → ``train`` → ``save``.
+
+    ``setup`` tokenizes the records with the base model's chat template, builds the model (LoRA
+    or full), optimizer and schedule, and resumes from the newest complete checkpoint in
+    ``out_dir``; ``train`` runs the loop, reporting through ``reporter`` and checkpointing;
+    ``save`` writes the adapter, manifest and model card into ``out_dir/model``. Under
+    ``torchrun`` every process runs the same recipe; rank 0 alone writes files.
+    """
+
     def __init__(
         self,
         config: TrainConfig,

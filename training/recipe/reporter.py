@@ -20,6 +20,8 @@ class TrainingOutOfMemory(RuntimeError):
 
 
 class Reporter(Protocol):
+    """How the recipe reports progress and asks whether to stop; the app and the CLI implement it."""
+
     def on_start(self, total_steps: int) -> None:
         """Training is about to take its first step (or first step after resuming)."""
 

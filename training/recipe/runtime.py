@@ -11,6 +11,7 @@ import torch.distributed as dist
 
 
 def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's generators (all devices) with ``seed``."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -50,6 +51,7 @@ class ProcessGroup:
         return float(t.item())
 
     def barrier(self) -> None:
+        """Wait until every process reaches this point (nothing to wait for alone)."""
         if self.distributed:
             dist.barrier()
 
