@@ -12,6 +12,10 @@ must do to write canonical lines), bytes counted.
 
 Value: ``dataset_export(format="openai")`` — permission check, queryset, chunked iterator, the
 streaming writer — every chunk consumed and counted. Both must produce the same number of bytes.
+
+Version export: the same rows frozen into a version (``dataset_version_freeze``, forced past the
+gates), ``dataset_version_export(format="openai")`` against the same floor over the version's
+entries and their revisions in example id order. Same target, same byte count.
 Memory: a fresh process (Django set up, modules imported) exports the same dataset and reports its peak
 RSS during the export minus its RSS before (VmHWM reset first); it stays flat whatever the row
 count because nothing is held beyond one chunk of rows.
@@ -64,6 +68,26 @@ def floor(db_path: Path, dataset_id: int) -> tuple[float, int]:
         "WHERE e.dataset_id = ? AND e.status != 'archived' ORDER BY e.id",
         (dataset_id,),
     )
+    size = _lines_size(cursor)
+    db.close()
+    return time.perf_counter() - start, size
+
+
+def version_floor(db_path: Path, version_id: int) -> tuple[float, int]:
+    start = time.perf_counter()
+    db = sqlite3.connect(db_path)
+    cursor = db.execute(
+        "SELECT v.example_id, r.messages, r.tools FROM datasets_app_versionentry v "
+        "JOIN datasets_app_examplerevision r ON r.id = v.revision_id "
+        "WHERE v.version_id = ? ORDER BY v.example_id",
+        (version_id,),
+    )
+    size = _lines_size(cursor)
+    db.close()
+    return time.perf_counter() - start, size
+
+
+def _lines_size(cursor) -> int:
     loads, dumps = orjson.loads, orjson.dumps
     option = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
     size = 0
@@ -74,7 +98,14 @@ def floor(db_path: Path, dataset_id: int) -> tuple[float, int]:
             if tools:
                 obj["tools"] = tools
         size += len(dumps(obj, option=option))
-    db.close()
+    return size
+
+
+def version_ours(user, version) -> tuple[float, int]:
+    from datasets_app.services.versions import dataset_version_export
+
+    start = time.perf_counter()
+    size = sum(len(chunk) for chunk in dataset_version_export(user=user, version=version))
     return time.perf_counter() - start, size
 
 
@@ -151,10 +182,15 @@ def main() -> None:
         db_path = Path(connection.settings_dict["NAME"])
         if args.profile:
             profile(user, dataset)
-        runs, floors = [], []
+        from datasets_app.services.versions import dataset_version_freeze
+
+        version = dataset_version_freeze(user=user, dataset=dataset, force=True, reason="bench")
+        runs, floors, version_runs, version_floors = [], [], [], []
         for _ in range(args.repeat):
             runs.append(ours(user, dataset))
             floors.append(floor(db_path, dataset.pk))
+            version_runs.append(version_ours(user, version))
+            version_floors.append(version_floor(db_path, version.pk))
         before, peak = memory(tmp / "data", dataset.pk)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -162,10 +198,23 @@ def main() -> None:
     base, floor_bytes = min(floors)
     if out_bytes != floor_bytes:
         raise SystemExit(f"outputs differ: ours {out_bytes} bytes, floor {floor_bytes} bytes")
+    version_value, version_bytes = min(version_runs)
+    version_base, version_floor_bytes = min(version_floors)
+    if version_bytes != version_floor_bytes:
+        raise SystemExit(
+            f"version outputs differ: ours {version_bytes} bytes, floor {version_floor_bytes} bytes"
+        )
     ratio = value / base
+    version_ratio = version_value / version_base
     print(f"floor (sqlite3 + orjson loads/dumps): {base:.2f}s ({rows / base:,.0f} rows/s)")
     print(
         f"dataset_export openai, streamed:      {value:.2f}s ({rows / value:,.0f} rows/s), {out_bytes / 1e6:.1f} MB"
+    )
+    print(
+        f"version floor (same, over entries):   {version_base:.2f}s ({rows / version_base:,.0f} rows/s)"
+    )
+    print(
+        f"dataset_version_export openai:        {version_value:.2f}s ({rows / version_value:,.0f} rows/s)"
     )
     growth = peak - before
     print(
@@ -174,6 +223,11 @@ def main() -> None:
     print(
         f"BENCH export value={value:.2f}s baseline={base:.2f}s ratio={ratio:.2f} "
         f"target=<={TARGET_RATIO:g} pass={'yes' if ratio <= TARGET_RATIO else 'no'}"
+    )
+    print(
+        f"BENCH version_export value={version_value:.2f}s baseline={version_base:.2f}s "
+        f"ratio={version_ratio:.2f} target=<={TARGET_RATIO:g} "
+        f"pass={'yes' if version_ratio <= TARGET_RATIO else 'no'}"
     )
     print(
         f"BENCH export_memory value={growth:.1f}MB baseline={out_bytes / 1e6:.0f}MB "
