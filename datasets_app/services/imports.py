@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from finetunedb import faults
 from finetunedb.exceptions import ApplicationError, ServiceUnavailable
-from finetunedb.leases import lease_claim, lease_held, lease_stale
+from finetunedb.leases import JobKind, lease_claim, lease_held, lease_recover, lease_renew
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
 from finetunedb.teams.storage_usage import StorageUsage
@@ -52,6 +52,16 @@ CRASHED = "The import failed unexpectedly; nothing was imported. The error was l
 
 DISK_FULL = "The server ran out of disk space while storing the upload; nothing was stored. Try again later or ask an admin to free space."
 BROKER_DOWN = "The job queue is unreachable, so the import was not started and nothing was stored. Try again in a minute."
+
+IMPORT_JOBS = JobKind(
+    name="import job",
+    model=ImportJob,
+    enqueue="datasets_app.services.imports.import_job_enqueue",
+    lease=LEASE,
+    max_attempts=MAX_ATTEMPTS,
+    gave_up=GAVE_UP.format(attempts=MAX_ATTEMPTS),
+    recover="datasets_app.services.imports.import_jobs_recover",
+)
 
 
 def import_job_create(
@@ -171,18 +181,11 @@ def import_job_enqueue(job_id: int) -> None:
 
 
 def _claim(job_id: int) -> int | None:
-    return lease_claim(
-        ImportJob,
-        pk=job_id,
-        lease=LEASE,
-        max_attempts=MAX_ATTEMPTS,
-        gave_up=GAVE_UP.format(attempts=MAX_ATTEMPTS),
-        reset={"bytes_processed": 0, "rows_processed": 0},
-    )
+    return lease_claim(IMPORT_JOBS, pk=job_id, reset={"bytes_processed": 0, "rows_processed": 0})
 
 
 def _mine(job_id: int, attempt: int):
-    return lease_held(ImportJob, pk=job_id, attempt=attempt)
+    return lease_held(IMPORT_JOBS, pk=job_id, attempt=attempt)
 
 
 def import_job_run(*, job_id: int) -> None:
@@ -254,10 +257,12 @@ def _parse_to_staging(job: ImportJob, attempt: int, staging, report) -> dict | N
                     first_errors.append(item.as_dict())
             if time.monotonic() - last_progress > PROGRESS_EVERY_S:
                 last_progress = time.monotonic()
-                still_mine = _mine(job.pk, attempt).update(
+                still_mine = lease_renew(
+                    IMPORT_JOBS,
+                    pk=job.pk,
+                    attempt=attempt,
                     bytes_processed=reader.bytes_read,
                     rows_processed=counts["rows"],
-                    lease_expires_at=timezone.now() + LEASE,
                 )
                 if not still_mine:
                     return None  # the lease was lost; whoever holds the job now finishes it
@@ -292,7 +297,7 @@ def _parse_to_staging(job: ImportJob, attempt: int, staging, report) -> dict | N
         return None
     if not counts["invalid"]:
         storage.remove_quietly(report)
-    _mine(job.pk, attempt).update(lease_expires_at=timezone.now() + LEASE, **fields)
+    lease_renew(IMPORT_JOBS, pk=job.pk, attempt=attempt, **fields)
     return counts
 
 
@@ -308,7 +313,7 @@ def _publish(job: ImportJob, attempt: int, staging, counts: dict) -> None:
     with transaction.atomic():
         # Re-check ownership inside the publishing transaction: a worker that lost its lease
         # while parsing must not publish next to the one that took over.
-        if not _mine(job.pk, attempt).filter(lease_expires_at__gte=timezone.now()).exists():
+        if not lease_held(IMPORT_JOBS, pk=job.pk, attempt=attempt, alive=True).exists():
             return
         created = examples_insert_new(
             dataset_id=job.dataset_id,
@@ -330,11 +335,7 @@ def import_jobs_recover() -> int:
     lease) and remove staging files of jobs no longer running. Called when a worker starts and
     once more a lease later (a worker restarted within a lease finds nothing expired at start).
     Returns how many jobs were re-enqueued."""
-    stale = lease_stale(ImportJob, lease=LEASE).values_list("pk", flat=True)
-    count = 0
-    for job_id in stale:
-        import_job_enqueue(job_id)
-        count += 1
+    count = lease_recover(IMPORT_JOBS)
     _sweep_staging()
     return count
 

@@ -19,7 +19,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from finetunedb.exceptions import ApplicationError
-from finetunedb.leases import lease_claim, lease_held, lease_stale
+from finetunedb.leases import (
+    JobKind,
+    lease_claim,
+    lease_finish,
+    lease_held,
+    lease_recover,
+    lease_renew,
+)
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
 
@@ -51,6 +58,15 @@ BAD_FIELDS = "fields must be conversation, prompt or response."
 BAD_THRESHOLD = "threshold must be a number from 0.5 to 1.0."
 GAVE_UP = "The duplicate search was interrupted {attempts} times; it was given up. Run it again."
 CRASHED = "The duplicate search failed unexpectedly. The error was logged."
+
+DEDUP_JOBS = JobKind(
+    name="dedup job",
+    model=DedupJob,
+    enqueue="datasets_app.services.dedup.jobs.dedup_job_enqueue",
+    lease=LEASE,
+    max_attempts=MAX_ATTEMPTS,
+    gave_up=GAVE_UP.format(attempts=MAX_ATTEMPTS),
+)
 
 
 def dedup_job_create(
@@ -96,27 +112,15 @@ def dedup_job_enqueue(job_id: int) -> None:
 
 def dedup_jobs_recover() -> int:
     """Re-enqueue jobs a dead worker left behind. Called when a worker starts."""
-    stale = lease_stale(DedupJob, lease=LEASE).values_list("pk", flat=True)
-    count = 0
-    for job_id in stale:
-        dedup_job_enqueue(job_id)
-        count += 1
-    return count
+    return lease_recover(DEDUP_JOBS)
 
 
 def _claim(job_id: int) -> int | None:
-    return lease_claim(
-        DedupJob,
-        pk=job_id,
-        lease=LEASE,
-        max_attempts=MAX_ATTEMPTS,
-        gave_up=GAVE_UP.format(attempts=MAX_ATTEMPTS),
-        reset={"stage": "reading", "examples_processed": 0},
-    )
+    return lease_claim(DEDUP_JOBS, pk=job_id, reset={"stage": "reading", "examples_processed": 0})
 
 
 def _mine(job_id: int, attempt: int):
-    return lease_held(DedupJob, pk=job_id, attempt=attempt)
+    return lease_held(DEDUP_JOBS, pk=job_id, attempt=attempt)
 
 
 def dedup_job_run(*, job_id: int) -> None:
@@ -164,12 +168,10 @@ def _compare(job: DedupJob, attempt: int):
         )
         if time.monotonic() - last > PROGRESS_EVERY_S:
             last = time.monotonic()
-            if not _mine(job.pk, attempt).update(
-                examples_processed=done, lease_expires_at=timezone.now() + LEASE
-            ):
+            if not lease_renew(DEDUP_JOBS, pk=job.pk, attempt=attempt, examples_processed=done):
                 return None
-    if not _mine(job.pk, attempt).update(
-        examples_processed=len(values), stage="comparing", lease_expires_at=timezone.now() + LEASE
+    if not lease_renew(
+        DEDUP_JOBS, pk=job.pk, attempt=attempt, examples_processed=len(values), stage="comparing"
     ):
         return None
     if exact:
@@ -223,11 +225,12 @@ def _publish(job: DedupJob, attempt: int, found) -> None:
             ],
             batch_size=2000,
         )
-        _mine(job.pk, attempt).update(
+        lease_finish(
+            DEDUP_JOBS,
+            pk=job.pk,
+            attempt=attempt,
             status=DedupStatus.SUCCEEDED,
             stage="",
-            finished_at=timezone.now(),
-            lease_expires_at=None,
             clusters_found=len(clusters),
             duplicates_found=sum(len(c.members) - 1 for c in clusters),
         )
