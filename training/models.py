@@ -110,6 +110,9 @@ class ModelArtifact(models.Model):
     eval_results = models.JSONField(default=dict, blank=True)
     eval_error = models.TextField(blank=True)
     eval_started_at = models.DateTimeField(null=True, blank=True)
+    # The evaluation's lease (training.services.jobs.EVALUATIONS): ``eval_attempts`` is its ticket.
+    eval_attempts = models.PositiveIntegerField(default=0)
+    eval_lease_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -138,10 +141,15 @@ class PlaygroundRequest(models.Model):
     )
     answers = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # The request's lease (training.services.jobs.PLAYGROUND_REQUESTS): a worker killed while
+    # answering leaves it running until the lease runs out, then recovery re-enqueues it.
+    attempts = models.PositiveIntegerField(default=0)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         django_settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

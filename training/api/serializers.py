@@ -3,6 +3,8 @@
 from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
 
+from ..services.lineage import model_lineage
+
 # Manifest keys that name server paths; kept on the row, never returned.
 PRIVATE_MANIFEST_KEYS = ("base_path",)
 
@@ -82,15 +84,7 @@ class ModelOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def get_lineage(self, model) -> dict:
-        run = model.run
-        return {
-            "model": model.pk,
-            "training_run": run.pk,
-            "dataset_version": run.version_id,
-            "dataset_version_number": run.version.number,
-            "dataset_version_hash": run.dataset_version_hash,
-            "dataset": run.version.dataset_id,
-        }
+        return model_lineage(model.run, model_id=model.pk)
 
     def get_manifest(self, model) -> dict:
         return {k: v for k, v in model.manifest.items() if k not in PRIVATE_MANIFEST_KEYS}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..models import ModelArtifact
+from .lineage import model_lineage
 
 
 def config_difference(a: dict, b: dict) -> list[dict]:
@@ -20,11 +21,7 @@ def _summary(model: ModelArtifact) -> dict:
     final = (run.metrics or [{}])[-1] if run.metrics else {}
     results = model.eval_results or {}
     return {
-        "model": model.pk,
-        "training_run": run.pk,
-        "dataset_version": run.version_id,
-        "dataset_version_number": run.version.number,
-        "dataset_version_hash": run.dataset_version_hash,
+        **model_lineage(run, model_id=model.pk),
         "steps": run.step,
         "final_train_loss": final.get("loss"),
         "final_eval_loss": last_eval.get("eval_loss"),

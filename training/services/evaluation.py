@@ -1,30 +1,31 @@
 """After training: base against fine-tuned on held-out records; and the playground.
 
 Both run in the worker (the ``training`` queue), never on a request thread: loading a model and
-generating takes seconds to minutes.
+generating takes seconds to minutes. Both are leased jobs (``training.services.jobs``): claimed
+once, renewed from a thread around the long call, finished only by the attempt that holds the
+lease; a worker killed mid-answer leaves a lease that runs out, and recovery re-enqueues the job.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
 
+from finetunedb import faults
 from finetunedb.exceptions import ApplicationError
+from finetunedb.leases import lease_claim, lease_finish, lease_kept
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
 
 from ..models import EvalStatus, ModelArtifact, PlaygroundRequest, PlaygroundStatus
 from .base_models import base_cache_dir, models_dir
+from .jobs import EVALUATIONS, PLAYGROUND_REQUESTS
 from .records import training_splits, version_records
 
 logger = logging.getLogger(__name__)
 
-EVAL_LEASE = timedelta(minutes=30)
 NO_HELD_OUT = (
     "This version has no test or validation split; there was nothing held out to compare on."
 )
@@ -48,47 +49,42 @@ def model_evaluate(*, model_id: int) -> None:
     """Score base and fine-tuned on the version's test split (validation if none); store it."""
     from training.recipe.evaluate import compare
 
-    now = timezone.now()
-    claimed = ModelArtifact.objects.filter(
-        Q(eval_status=EvalStatus.PENDING)
-        | Q(eval_status=EvalStatus.RUNNING, eval_started_at__lt=now - EVAL_LEASE),
-        pk=model_id,
-    ).update(eval_status=EvalStatus.RUNNING, eval_started_at=now)
-    if not claimed:
+    attempt = lease_claim(EVALUATIONS, pk=model_id)
+    if attempt is None:
         return
+
+    def finish(status, **fields) -> None:
+        lease_finish(EVALUATIONS, pk=model_id, attempt=attempt, status=status, **fields)
+
     model = ModelArtifact.objects.select_related("run__version").get(pk=model_id)
     version = model.run.version
     split = training_splits(version)["test"]
     records = version_records(version, split, limit=settings.FINETUNEDB_EVAL_MAX_RECORDS)
     if not records:
-        ModelArtifact.objects.filter(pk=model_id).update(
-            eval_status=EvalStatus.DONE, eval_results={"split": None, "note": NO_HELD_OUT}
-        )
+        finish(EvalStatus.DONE, eval_results={"split": None, "note": NO_HELD_OUT})
         return
     config = model.run.config
     try:
-        results = compare(
-            models_dir() / model.path,
-            [{k: v for k, v in r.items() if k != "id"} for r in records],
-            models_dir=base_cache_dir(),
-            max_seq_len=config["max_seq_len"],
-            batch_size=config["batch_size"],
-            samples=settings.FINETUNEDB_EVAL_SAMPLES,
-            max_new_tokens=settings.FINETUNEDB_EVAL_MAX_NEW_TOKENS,
-            device=_device(),
-        )
+        with lease_kept(EVALUATIONS, pk=model_id, attempt=attempt):
+            results = compare(
+                models_dir() / model.path,
+                [{k: v for k, v in r.items() if k != "id"} for r in records],
+                models_dir=base_cache_dir(),
+                max_seq_len=config["max_seq_len"],
+                batch_size=config["batch_size"],
+                samples=settings.FINETUNEDB_EVAL_SAMPLES,
+                max_new_tokens=settings.FINETUNEDB_EVAL_MAX_NEW_TOKENS,
+                device=_device(),
+            )
     except Exception as exc:
         logger.exception("evaluation of model %s failed", model_id)
         detail = (str(exc).splitlines() or [""])[0][:300]
-        ModelArtifact.objects.filter(pk=model_id).update(
-            eval_status=EvalStatus.FAILED,
-            eval_error=EVAL_FAILED.format(kind=type(exc).__name__, detail=detail),
+        finish(
+            EvalStatus.FAILED, eval_error=EVAL_FAILED.format(kind=type(exc).__name__, detail=detail)
         )
         return
     results.update(split=split, records=len(records))
-    ModelArtifact.objects.filter(pk=model_id).update(
-        eval_status=EvalStatus.DONE, eval_results=results, eval_error=""
-    )
+    finish(EvalStatus.DONE, eval_results=results, eval_error="")
 
 
 def playground_messages_check(messages) -> list[dict]:
@@ -132,29 +128,28 @@ def playground_request_enqueue(request_id: int) -> None:
 def playground_request_run(*, request_id: int) -> None:
     from training.recipe.evaluate import playground
 
-    claimed = PlaygroundRequest.objects.filter(
-        pk=request_id, status=PlaygroundStatus.QUEUED
-    ).update(status=PlaygroundStatus.RUNNING)
-    if not claimed:
+    attempt = lease_claim(PLAYGROUND_REQUESTS, pk=request_id)
+    if attempt is None:
         return
+
+    def finish(status, **fields) -> None:
+        lease_finish(PLAYGROUND_REQUESTS, pk=request_id, attempt=attempt, status=status, **fields)
+
     request = PlaygroundRequest.objects.select_related("model").get(pk=request_id)
     try:
-        answers = playground(
-            models_dir() / request.model.path,
-            request.messages,
-            models_dir=base_cache_dir(),
-            max_new_tokens=settings.FINETUNEDB_PLAYGROUND_MAX_NEW_TOKENS,
-            device=_device(),
-        )
+        with lease_kept(PLAYGROUND_REQUESTS, pk=request_id, attempt=attempt):
+            faults.fault_point("playground.generate")
+            answers = playground(
+                models_dir() / request.model.path,
+                request.messages,
+                models_dir=base_cache_dir(),
+                max_new_tokens=settings.FINETUNEDB_PLAYGROUND_MAX_NEW_TOKENS,
+                device=_device(),
+            )
     except Exception as exc:
         logger.exception("playground request %s failed", request_id)
         detail = (str(exc).splitlines() or [""])[0][:300]
-        PlaygroundRequest.objects.filter(pk=request_id).update(
-            status=PlaygroundStatus.FAILED,
-            error=PLAYGROUND_FAILED.format(kind=type(exc).__name__, detail=detail),
-            finished_at=timezone.now(),
-        )
+        error = PLAYGROUND_FAILED.format(kind=type(exc).__name__, detail=detail)
+        finish(PlaygroundStatus.FAILED, error=error)
         return
-    PlaygroundRequest.objects.filter(pk=request_id).update(
-        status=PlaygroundStatus.DONE, answers=answers, finished_at=timezone.now()
-    )
+    finish(PlaygroundStatus.DONE, answers=answers)

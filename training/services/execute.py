@@ -14,39 +14,43 @@ import logging
 import os
 import shutil
 import socket
-from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from finetunedb import faults
+from finetunedb.leases import lease_claim, lease_finish, lease_held, lease_recover
 from training.recipe import artifacts
 from training.recipe.base_models import BaseModelError
 from training.recipe.config import ConfigError, TrainConfig
 from training.recipe.data import OverlengthError, TemplateError
 from training.recipe.reporter import TrainingOutOfMemory
 
-from ..models import EvalStatus, ModelArtifact, RunStatus, TrainingRun
+from ..models import ModelArtifact, RunStatus, TrainingRun
 from . import distributed
 from .base_models import base_cache_dir, model_relative_path, models_dir, run_dir
+from .budget import TrainingOverBudget
+from .jobs import MAX_ATTEMPTS, TRAINING_RUNS  # noqa: F401 - MAX_ATTEMPTS: tests read it here
+from .lineage import model_lineage
+from .preflight import training_run_budget_require
 from .records import training_splits, version_hash_recompute, version_records
-from .reporter import LEASE, LeaseLost, RunReporter, run_mine
-from .runs import training_run_enqueue
+from .reporter import LeaseLost, RunReporter
 
 logger = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 3
-QUEUED_GRACE = timedelta(minutes=2)
 
 HASH_MISMATCH = (
     "The version's content no longer matches its hash (recorded {expected}…, recomputed "
     "{actual}…); training was refused. The version's data was changed outside the app."
 )
-GAVE_UP = "The run was interrupted {attempts} times (the worker stopped); it was given up."
 CRASHED = "Training failed unexpectedly ({kind}: {detail}). The error was logged."
 CANCELLED = "cancelled at step {step}"
+TIME_LIMIT = (
+    "The run passed its time limit of {hours:g} hours (FINETUNEDB_TRAINING_TIME_LIMIT_S) and was "
+    "stopped. Train for fewer steps or epochs, on fewer examples or a smaller model, or ask an "
+    "admin to raise the limit."
+)
 # Failures whose message is written for people: shown as they are.
 READABLE = (
     TrainingOutOfMemory,
@@ -55,6 +59,7 @@ READABLE = (
     BaseModelError,
     TemplateError,
     OverlengthError,
+    TrainingOverBudget,
     ValueError,
 )
 
@@ -65,33 +70,13 @@ def _worker_id() -> str:
 
 def _claim(run_id: int) -> int | None:
     """Take the run if queued, or running under an expired lease; the attempt number, or None."""
-    now = timezone.now()
-    claimable = Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING, lease_expires_at__lt=now)
-    TrainingRun.objects.filter(claimable, pk=run_id, attempts__gte=MAX_ATTEMPTS).update(
-        status=RunStatus.FAILED,
-        finished_at=now,
-        phase="",
-        failure_reason=GAVE_UP.format(attempts=MAX_ATTEMPTS),
-    )
-    claimed = TrainingRun.objects.filter(claimable, pk=run_id, attempts__lt=MAX_ATTEMPTS).update(
-        status=RunStatus.RUNNING,
-        attempts=F("attempts") + 1,
-        lease_expires_at=now + LEASE,
-        heartbeat_at=now,
-        started_at=now,
-        worker_id=_worker_id(),
-        phase="loading",
-    )
-    if not claimed:
-        return None
-    return TrainingRun.objects.values_list("attempts", flat=True).get(pk=run_id)
+    reset = {"heartbeat_at": timezone.now(), "worker_id": _worker_id(), "phase": "loading"}
+    return lease_claim(TRAINING_RUNS, pk=run_id, reset=reset)
 
 
 def _finish(run_id: int, attempt: int, status: str, **fields) -> bool:
-    return bool(
-        run_mine(run_id, attempt).update(
-            status=status, finished_at=timezone.now(), phase="", **fields
-        )
+    return lease_finish(
+        TRAINING_RUNS, pk=run_id, attempt=attempt, status=status, phase="", **fields
     )
 
 
@@ -107,6 +92,9 @@ def training_run_execute(*, run_id: int) -> None:
         logger.warning("run %s: lease lost, another worker has it", run_id)
     except READABLE as exc:
         _fail(run_id, attempt, reporter, str(exc))
+    except SoftTimeLimitExceeded:
+        hours = round(settings.FINETUNEDB_TASK_TIME_LIMITS_S["training"] / 3600, 2)
+        _fail(run_id, attempt, reporter, TIME_LIMIT.format(hours=hours))
     except Exception as exc:
         logger.exception("training run %s crashed", run_id)
         detail = (str(exc).splitlines() or [""])[0][:300]
@@ -146,13 +134,10 @@ def _train(run: TrainingRun, attempt: int, reporter: RunReporter) -> None:
         f"attempt {attempt}: {len(train)} training and {len(validation)} validation examples "
         f"of v{version.number} (hash {recomputed[:12]}…)"
     )
-    lineage = {
-        "dataset_version_id": version.pk,
-        "dataset_version_hash": recomputed,
-        "dataset_id": version.dataset_id,
-        "training_run_id": run.pk,
-        "name": f"{version.dataset.name} v{version.number} · run {run.pk}",
-    }
+    # The budget again, on this worker's device and limits (an admin may have lowered them, or
+    # the web server did not have the model): over it, the run fails with the launch's message.
+    training_run_budget_require(config=config, train=train, validation=validation)
+    lineage = model_lineage(run, version_hash=recomputed, shape="manifest")
     processes = distributed.training_processes()
     if processes > 1:
         outcome = distributed.train_in_processes(
@@ -212,8 +197,7 @@ def _publish(run: TrainingRun, attempt: int, manifest: dict) -> bool:
     with transaction.atomic():
         # Ownership is checked inside the transaction: a worker that lost its lease while saving
         # must not publish next to the one that took over.
-        mine = run_mine(run.pk, attempt).filter(lease_expires_at__gte=timezone.now())
-        if not mine.exists():
+        if not lease_held(TRAINING_RUNS, pk=run.pk, attempt=attempt, alive=True).exists():
             return False
         model = ModelArtifact.objects.create(
             run=run,
@@ -235,23 +219,6 @@ def model_evaluate_enqueue(model_id: int) -> None:
 
 def training_runs_recover() -> int:
     """Re-enqueue runs a dead worker left behind (queued for a while, or running with an expired
-    lease) and evaluations that never finished. Called when a worker starts and once more a lease
-    later. Returns how many runs were re-enqueued."""
-    from .evaluation import EVAL_LEASE
-
-    now = timezone.now()
-    stale = TrainingRun.objects.filter(
-        Q(status=RunStatus.QUEUED, created_at__lt=now - QUEUED_GRACE)
-        | Q(status=RunStatus.RUNNING, lease_expires_at__lt=now)
-    ).values_list("pk", flat=True)
-    count = 0
-    for run_id in stale:
-        training_run_enqueue(run_id)
-        count += 1
-    evaluations = ModelArtifact.objects.filter(
-        Q(eval_status=EvalStatus.PENDING, created_at__lt=now - QUEUED_GRACE)
-        | Q(eval_status=EvalStatus.RUNNING, eval_started_at__lt=now - EVAL_LEASE)
-    ).values_list("pk", flat=True)
-    for model_id in evaluations:
-        model_evaluate_enqueue(model_id)
-    return count
+    lease); how many. Evaluations and playground requests are kinds of their own: the registry's
+    ``finetunedb.leases.jobs_recover`` recovers every kind."""
+    return lease_recover(TRAINING_RUNS)

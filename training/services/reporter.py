@@ -1,21 +1,23 @@
 """The recipe's Reporter for the app: progress, metrics and logs go to the run row, throttled,
-through conditional UPDATEs that also renew the lease. When an UPDATE finds the row no longer
-ours (the lease expired and another worker claimed it), :class:`LeaseLost` stops this worker."""
+through ``finetunedb.leases`` renewals (conditional UPDATEs on the held lease). When one finds
+the row no longer ours (the lease expired and another worker claimed it), :class:`LeaseLost`
+stops this worker."""
 
 from __future__ import annotations
 
 import math
 import time
-from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
 
 from finetunedb import faults
+from finetunedb.leases import lease_held, lease_renew
 
-from ..models import RunStatus, TrainingRun
+from ..models import TrainingRun
+from .jobs import TRAINING_RUNS
 
-LEASE = timedelta(minutes=5)
+LEASE = TRAINING_RUNS.lease
 FLUSH_EVERY_S = 1.0
 CANCEL_POLL_S = 1.0
 MAX_POINTS = 1000
@@ -30,7 +32,7 @@ class LeaseLost(Exception):  # noqa: N818 - a signal to stop, not an error to re
 
 def run_mine(run_id: int, attempt: int):
     """The run as long as this worker's claim (attempt number) still holds it."""
-    return TrainingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING, attempts=attempt)
+    return lease_held(TRAINING_RUNS, pk=run_id, attempt=attempt)
 
 
 def _compact(value: Any) -> Any:
@@ -109,14 +111,13 @@ class RunReporter:
         if not force and not fields and now - self._last_flush < FLUSH_EVERY_S:
             return
         self._last_flush = now
-        stamp = timezone.now()
-        values = dict(heartbeat_at=stamp, lease_expires_at=stamp + LEASE, **fields)
+        values = dict(heartbeat_at=timezone.now(), **fields)
         if self._dirty or force:
             values.update(
                 step=self.step, metrics=self.metrics, evals=self.evals, log_tail=self.log_tail
             )
             self._dirty = False
-        if not run_mine(self.run_id, self.attempt).update(**values):
+        if not lease_renew(TRAINING_RUNS, pk=self.run_id, attempt=self.attempt, **values):
             raise LeaseLost
 
     def log(self, line: str) -> None:

@@ -1,0 +1,52 @@
+"""The lineage of a model, built in one place: model → run → dataset version (id, number, hash)
+→ dataset.
+
+Two namings of the same record exist and both are public: the API's (``lineage`` of
+``/api/v1/models/{id}/`` and each side of ``…/compare/``) and the model manifest's (written into
+``manifest.json`` and the model card at save time, before the model row exists). Both come from
+:func:`model_lineage`; neither loses a key it ever had (DESIGN §6 is a public contract).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ..models import TrainingRun
+
+# API key -> manifest key, for the fields the manifest carries.
+MANIFEST_KEYS = {
+    "dataset_version": "dataset_version_id",
+    "dataset_version_hash": "dataset_version_hash",
+    "dataset": "dataset_id",
+    "training_run": "training_run_id",
+}
+
+
+def model_lineage(
+    run: TrainingRun,
+    *,
+    model_id: int | None = None,
+    version_hash: str | None = None,
+    shape: Literal["api", "manifest"] = "api",
+) -> dict:
+    """The lineage of ``run``'s model. ``version_hash`` is the hash the worker recomputed (the
+    manifest records what was trained on); the API reports the hash checked at launch.
+
+    >>> model_lineage(run, model_id=3)  # doctest: +SKIP
+    {"model": 3, "training_run": 12, "dataset_version": 7, "dataset_version_number": 2,
+     "dataset_version_hash": "9f…", "dataset": 4}
+    """
+    version = run.version
+    api = {
+        "model": model_id,
+        "training_run": run.pk,
+        "dataset_version": run.version_id,
+        "dataset_version_number": version.number,
+        "dataset_version_hash": version_hash or run.dataset_version_hash,
+        "dataset": version.dataset_id,
+    }
+    if shape == "api":
+        return api
+    manifest = {new: api[old] for old, new in MANIFEST_KEYS.items()}
+    manifest["name"] = f"{version.dataset.name} v{version.number} · run {run.pk}"
+    return manifest
