@@ -1,7 +1,6 @@
 """Celery tasks: receive an id, call one service."""
 
 from celery import shared_task
-from celery.signals import worker_ready
 
 from .services import imports
 
@@ -9,21 +8,6 @@ from .services import imports
 @shared_task(name="datasets_app.import_job_run", acks_late=True, ignore_result=True)
 def import_job_run(job_id: int) -> None:
     imports.import_job_run(job_id=job_id)
-
-
-@shared_task(name="datasets_app.jobs_recover", ignore_result=True)
-def jobs_recover() -> None:
-    from .services.dedup import dedup_jobs_recover
-
-    imports.import_jobs_recover()
-    dedup_jobs_recover()
-
-
-@worker_ready.connect
-def recover_interrupted_jobs(**_):
-    jobs_recover()
-    # Jobs whose lease had not yet expired when this worker started are picked up a lease later.
-    jobs_recover.apply_async(countdown=imports.LEASE.total_seconds() + 5)
 
 
 @shared_task(name="datasets_app.dataset_checks_run", acks_late=True, ignore_result=True)

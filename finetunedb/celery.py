@@ -14,6 +14,32 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@app.task(name="finetunedb.jobs_recover", ignore_result=True)
+def jobs_recover(names: list[str] | None = None) -> None:
+    """Re-enqueue what dead workers left behind, for every registered job kind (or ``names``)."""
+    from .leases import jobs_recover as recover
+
+    recover(names=names)
+
+
+@signals.worker_ready.connect
+def _recover_jobs_on_start(sender=None, **kwargs):
+    # One sweep for every app's job kinds (finetunedb.leases registry). Jobs whose lease had not
+    # yet run out when this worker started are picked up by a second sweep a lease later, sent
+    # to a queue this worker consumes (a GPU worker may serve only ``training``).
+    from .leases import jobs_recover as recover
+    from .leases import kinds_registered
+
+    recover()
+    queues = getattr(getattr(sender, "task_consumer", None), "queues", None) or []
+    queue = queues[0].name if queues else None
+    by_lease: dict[float, list[str]] = {}
+    for kind in kinds_registered():
+        by_lease.setdefault(kind.lease.total_seconds(), []).append(kind.name)
+    for seconds, names in sorted(by_lease.items()):
+        jobs_recover.apply_async(args=[names], countdown=seconds + 5, queue=queue)
+
+
 @signals.setup_logging.connect
 def _use_project_logging(**kwargs):
     # Connected, this stops Celery from replacing the root logger's handlers with its own plain

@@ -1,10 +1,8 @@
 """Celery tasks of the ``training`` queue (CELERY_TASK_ROUTES sends ``training.*`` there)."""
 
 from celery import shared_task
-from celery.signals import worker_ready
 
 from .services import evaluation, execute
-from .services.reporter import LEASE
 
 
 @shared_task(name="training.training_run_execute", acks_late=True, ignore_result=True)
@@ -20,15 +18,3 @@ def model_evaluate(model_id: int) -> None:
 @shared_task(name="training.playground_request_run", acks_late=True, ignore_result=True)
 def playground_request_run(request_id: int) -> None:
     evaluation.playground_request_run(request_id=request_id)
-
-
-@shared_task(name="training.runs_recover", ignore_result=True)
-def runs_recover() -> None:
-    execute.training_runs_recover()
-
-
-@worker_ready.connect
-def recover_interrupted_runs(**_):
-    execute.training_runs_recover()
-    # Runs whose lease had not yet expired when this worker started are picked up a lease later.
-    runs_recover.apply_async(countdown=LEASE.total_seconds() + 5)
