@@ -11,6 +11,7 @@ from finetunedb.teams.scoping import require_role
 
 from ..models import Dataset, Example, ExampleStatus, Split, Tag
 from .checks import dataset_checks_schedule
+from .examples import status_change_action
 from .selection import examples_selected_ids
 
 ACTIONS = ("set_status", "add_tags", "remove_tags", "set_split", "archive")
@@ -34,6 +35,12 @@ def examples_bulk_apply(
             status = ExampleStatus.ARCHIVED if action == "archive" else value
             if status not in ExampleStatus.values:
                 raise ApplicationError(f"status must be one of {', '.join(ExampleStatus.values)}")
+            # Archiving, or un-archiving any selected row, is curation (status_change_action).
+            currents = set(rows.order_by().values_list("status", flat=True).distinct())
+            for current in currents or {None}:
+                require_role(
+                    user, dataset.team_id, status_change_action(current=current, new=status)
+                )
             rows.update(status=status, revision=F("revision") + 1)
             # Archived examples leave the checks; the full run drops or restores their rows.
             dataset_checks_schedule(dataset_id=dataset.pk)

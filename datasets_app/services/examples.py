@@ -24,6 +24,15 @@ ANNOTATION_FIELDS = ("status", "split", "rating", "notes", "tags")
 CONTENT_FIELDS = ("messages", "tools", "metadata")
 
 
+def status_change_action(*, current: str | None, new: str) -> Action:
+    """The action a status write needs: archiving or un-archiving is curation (archived examples
+    leave checks, exports and versions, as if deleted); every other status change is annotation.
+    Every path that sets a status (API, pages, review, bulk) asks this."""
+    if current != new and ExampleStatus.ARCHIVED in (current, new):
+        return Action.CURATE
+    return Action.ANNOTATE
+
+
 def _validate_content(messages, tools, metadata) -> None:
     body = {"messages": messages}
     if tools is not None:
@@ -90,6 +99,9 @@ def example_create(
     require_role(user, dataset.team_id, Action.ANNOTATE)
     _validate_content(messages, tools, metadata)
     annotations = _clean_annotations(dict(annotations))
+    if "status" in annotations:
+        action = status_change_action(current=None, new=annotations["status"])
+        require_role(user, dataset.team_id, action)
     tags = annotations.pop("tags", None)
     if "split" in annotations and annotations["split"] != Split.UNASSIGNED:
         annotations["split_locked"] = True
@@ -147,6 +159,10 @@ def example_update(*, user, example: Example, expected_revision: int, changes: d
                 extra={"current_revision": current},
             )
         example.refresh_from_db()
+        if "status" in annotations:
+            # Decided on the row as of the revision the caller holds, inside the transaction.
+            action = status_change_action(current=example.status, new=annotations["status"])
+            require_role(user, example.dataset.team_id, action)
         fields = ["updated_at"]
         if content_changed:
             base = example.current_revision

@@ -225,3 +225,165 @@ def test_it_documents_the_same_matrix_it_enforces():
     assert set(by_label) == set(MATRIX)
     for action, label in by_label.items():
         assert rows[label] == set(MATRIX[action]), action
+
+
+# --- Field values -----------------------------------------------------------------------------
+# A route's action can depend on the value written: setting an example to ``archived`` (or back)
+# is curation although a status write is annotation. Every status value and every bulk action
+# needs an expectation here, and every route that writes a status is called with each of them.
+STATUS_FROM_DRAFT = {
+    "draft": A.ANNOTATE,
+    "needs_review": A.ANNOTATE,
+    "approved": A.ANNOTATE,
+    "rejected": A.ANNOTATE,
+    "archived": A.CURATE,
+}
+UNARCHIVE = A.CURATE  # from archived to any other status
+BULK = {
+    "set_status": STATUS_FROM_DRAFT,
+    "archive": A.CURATE,
+    "add_tags": A.CURATE,
+    "remove_tags": A.CURATE,
+    "set_split": A.CURATE,
+}
+BULK_VALUE = {"add_tags": "t", "remove_tags": "t", "set_split": "train"}
+REVIEW_DECISIONS = {"approve": A.ANNOTATE, "reject": A.ANNOTATE}
+
+
+def _status_writes(name, revision, new, before):
+    """(method, body, is_api) that sets ``new`` on the example (status ``before``)."""
+    chosen = {"status": before} if before == "archived" else {}
+    turns = {"turn_count": "1", "t-0-role": "user", "t-0-content": "What is 2+2?"}
+    return {
+        "api:example-detail": (
+            "patch",
+            {"status": new},
+            True,
+        ),
+        "api:dataset-examples": (
+            "post",
+            {"messages": [{"role": "user", "content": "x"}], "status": new},
+            True,
+        ),
+        "api:dataset-examples-bulk": (
+            "post",
+            {"action": "set_status", "value": new, "filter": chosen},  # {}: the whole dataset
+            True,
+        ),
+        "datasets:bulk": (
+            "post",
+            {"action": f"set_status:{new}", "scope": "filter", **chosen},
+            False,
+        ),
+        "datasets:example-edit": (
+            "post",
+            {**turns, "status": new, "expected_revision": str(revision)},
+            False,
+        ),
+        "datasets:example-new": (
+            "post",
+            {"user": "u", "assistant": "a", "status": new},
+            False,
+        ),
+    }[name]
+
+
+STATUS_ROUTES = [
+    "api:example-detail",
+    "api:dataset-examples",
+    "api:dataset-examples-bulk",
+    "datasets:bulk",
+    "datasets:example-edit",
+    "datasets:example-new",
+]
+STATUS_CASES = [
+    (name, before, new)
+    for name in STATUS_ROUTES
+    for before in ("draft", "archived")
+    for new in STATUS_FROM_DRAFT
+    if before != new and not (before == "archived" and name.endswith(("-new", "examples")))
+]
+
+
+def test_it_has_an_expectation_for_every_field_value():
+    from datasets_app.models import ExampleStatus
+    from datasets_app.services.bulk import ACTIONS
+    from datasets_app.workspace.review_views import DECISIONS
+
+    assert set(STATUS_FROM_DRAFT) == set(ExampleStatus.values), "add the new status here"
+    assert set(BULK) == set(ACTIONS), "add the new bulk action here"
+    assert set(REVIEW_DECISIONS) == set(DECISIONS), "add the new review decision here"
+    for name in STATUS_ROUTES:
+        assert name in {n for _, n in ROUTES}, name
+
+
+def _path_of(name, objects):
+    return fill(dict((n, r) for r, n in ROUTES)[name], objects)
+
+
+@pytest.mark.parametrize(
+    "name,before,new", STATUS_CASES, ids=[f"{n}-{b}-to-{v}" for n, b, v in STATUS_CASES]
+)
+def test_it_decides_status_writes_by_the_value(
+    name, before, new, members, dataset, example, api_for, client
+):
+    """An annotator may set any status but archived, and may not un-archive; every path agrees."""
+    from datasets_app.models import Example
+
+    if before == "archived":
+        Example.objects.filter(pk=example.pk).update(status="archived")
+    expected = UNARCHIVE if before == "archived" else STATUS_FROM_DRAFT[new]
+    problems = []
+    for role in ROLES:
+        example.refresh_from_db()
+        method, body, is_api = _status_writes(name, example.revision, new, before)
+        path = _path_of(name, {"example_id": example.pk, "dataset_id": dataset.pk})
+        newest = Example.objects.order_by("-pk").values_list("pk", flat=True).first()
+        savepoint = transaction.savepoint()
+        try:
+            if is_api:
+                response = getattr(api_for(members[role]), method)(
+                    path, body, format="json", HTTP_IF_MATCH=f'"{example.revision}"'
+                )
+            else:
+                client.force_login(members[role])
+                response = getattr(client, method)(path, body)
+            created = Example.objects.filter(pk__gt=newest).values_list("status", flat=True)
+            stored = list(created) or [Example.objects.get(pk=example.pk).status]
+        finally:
+            transaction.savepoint_rollback(savepoint)
+        problem = verdict(expected, role, response.status_code)
+        if problem is None and role_allows(role, expected) and stored != [new]:
+            problem = f"{response.status_code} but the status is {stored}, not {new}"
+        if problem is None and not role_allows(role, expected) and new in stored:
+            problem = f"status {new} was stored"
+        if problem:
+            problems.append(f"{role}: {problem}")
+    assert problems == [], f"{name} {before}→{new}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("action", sorted(a for a in BULK if a != "set_status"))
+@pytest.mark.parametrize("name", ["api:dataset-examples-bulk", "datasets:bulk"])
+def test_it_decides_bulk_actions_by_the_action(
+    name, action, members, objects, example, api_for, client
+):
+    path = _path_of(name, objects)
+    problems = []
+    for role in ROLES:
+        value = BULK_VALUE.get(action)
+        savepoint = transaction.savepoint()
+        try:
+            if name.startswith("api:"):
+                body = {"action": action, "value": value, "ids": [example.pk]}
+                response = api_for(members[role]).post(path, body, format="json")
+            else:
+                client.force_login(members[role])
+                colon = f":{value}" if action == "set_split" else ""
+                body = {"action": f"{action}{colon}", "ids": [example.pk], "bulk_tag": "t"}
+                response = client.post(path, body)
+        finally:
+            transaction.savepoint_rollback(savepoint)
+        problem = verdict(BULK[action], role, response.status_code)
+        if problem:
+            problems.append(f"{role}: {problem}")
+    assert problems == [], f"{name} {action}: " + "; ".join(problems)
