@@ -105,6 +105,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: its password_changed hook revokes the user's API tokens on every path.
+    {"NAME": "finetunedb.teams.authentication.RevokeTokensOnPasswordChange"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -127,6 +129,10 @@ LOGOUT_REDIRECT_URL = "teams:login"
 
 # Sign-up is open in the embedded single-machine mode; a team deployment may close it.
 FINETUNEDB_SIGNUP_OPEN = env_bool("FINETUNEDB_SIGNUP_OPEN", True)
+# Django's admin at /admin/ (production: off unless enabled); optionally only from these
+# client addresses (as the login throttle sees them, honouring FINETUNEDB_NUM_PROXIES).
+FINETUNEDB_ADMIN_ENABLED = env_bool("FINETUNEDB_ADMIN_ENABLED", True)
+FINETUNEDB_ADMIN_ALLOWED_IPS = env_list("FINETUNEDB_ADMIN_ALLOWED_IPS", "")
 FINETUNEDB_MAX_UPLOAD_BYTES = int(os.environ.get("FINETUNEDB_MAX_UPLOAD_BYTES", str(2 * 1024**3)))
 # Imports a team may have queued or running at once; the next one is refused with 409.
 FINETUNEDB_MAX_ACTIVE_IMPORTS_PER_TEAM = int(

@@ -9,6 +9,7 @@ from rest_framework import authentication, exceptions
 from .models import ApiToken
 
 INVALID_TOKEN = "Invalid or revoked token."
+PASSWORD_CHANGE_REVOKES = "Changing a password revokes every API token of the account."
 # last_used_at is informational; writing it on every request would serialize API traffic on SQLite.
 LAST_USED_GRANULARITY = timedelta(minutes=5)
 
@@ -46,3 +47,22 @@ class HashedTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+class RevokeTokensOnPasswordChange:
+    """Listed in ``AUTH_PASSWORD_VALIDATORS`` for its ``password_changed`` hook, which Django
+    calls whenever a user is saved with a new password — the password page, the admin's
+    password form and ``manage.py changepassword`` alike (hash upgrades at sign-in are not
+    changes) — so no path can leave a stolen token working after a password change."""
+
+    def validate(self, password, user=None):
+        return None
+
+    def password_changed(self, password, user=None):
+        if user is not None and user.pk is not None:
+            from .services import api_tokens_revoke_all
+
+            api_tokens_revoke_all(user=user)
+
+    def get_help_text(self):
+        return PASSWORD_CHANGE_REVOKES

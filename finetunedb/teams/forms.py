@@ -1,33 +1,11 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from .login_throttle import (
-    TOO_MANY_ATTEMPTS,
-    client_address,
-    login_blocked,
-    login_failed,
-    login_succeeded,
-)
+from .login_throttle import ThrottledLoginMixin
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
     """The sign-in form, refusing further attempts after repeated failures (login_throttle)."""
-
-    throttled = False
-
-    def clean(self):
-        address = client_address(self.request)
-        username = self.data.get("username", "") or ""
-        if login_blocked(address, username):
-            self.throttled = True
-            raise forms.ValidationError(TOO_MANY_ATTEMPTS, code="throttled")
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            login_failed(address, username)
-            raise
-        login_succeeded(address, username)
-        return cleaned
 
 
 class SignupForm(forms.Form):

@@ -1,16 +1,20 @@
 """Failed sign-ins counted per client address and username in the shared cache.
 
-Django's login view has no brute-force limit of its own. After ``FINETUNEDB_LOGIN_FAILURE_LIMIT``
+Django's login views (ours and the admin's) have no brute-force limit of their own. After ``FINETUNEDB_LOGIN_FAILURE_LIMIT``
 failures for one (address, username) pair — or five times that many from one address across
 usernames — within ``FINETUNEDB_LOGIN_FAILURE_WINDOW`` seconds, further attempts are refused
 (the page answers 429) until the window passes. A successful sign-in clears the pair's count.
+The sign-in page and the admin's share one count: :class:`ThrottledLoginMixin` is the only
+way a login form reaches ``authenticate``.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
@@ -61,3 +65,33 @@ def login_failed(address: str, username: str) -> None:
 
 def login_succeeded(address: str, username: str) -> None:
     cache.delete(_keys(address, username)[0])
+
+
+class ThrottledLoginMixin:
+    """For an ``AuthenticationForm``: refuse further attempts after repeated failures."""
+
+    throttled = False
+
+    def clean(self):
+        address = client_address(self.request)
+        username = self.data.get("username", "") or ""
+        if login_blocked(address, username):
+            self.throttled = True
+            raise forms.ValidationError(TOO_MANY_ATTEMPTS, code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            login_failed(address, username)
+            raise
+        login_succeeded(address, username)
+        return cleaned
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin's sign-in form under the same limit as the sign-in page."""
+
+
+def admin_address_allowed(request) -> bool:
+    """Whether ``FINETUNEDB_ADMIN_ALLOWED_IPS`` (empty: every address) lets this client in."""
+    allowed = getattr(settings, "FINETUNEDB_ADMIN_ALLOWED_IPS", [])
+    return not allowed or client_address(request) in allowed

@@ -15,7 +15,7 @@ from finetunedb.exceptions import ApplicationError, ConflictError
 from .authentication import token_digest
 from .models import ApiToken, Membership, Role, Team
 from .permissions import Action
-from .scoping import require_role
+from .scoping import parse_id, require_role
 
 TEAM_NAME_REQUIRED = "A team needs a name."
 USER_NOT_FOUND = "No user with that username or email."
@@ -25,6 +25,7 @@ USERNAME_TAKEN = "That username is taken."
 EMAIL_TAKEN = "That email is already registered."
 TOKEN_NAME_REQUIRED = "Give the token a name so you can recognise it later."
 TOKEN_PREFIX = "ftdb_"
+NO_SUCH_TOKEN = "No such active token."
 
 
 def team_create(*, user, name: str) -> Team:
@@ -149,8 +150,24 @@ def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
 
 
 def api_token_revoke(*, user, token_id) -> None:
-    updated = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
+    token_id = parse_id(token_id)
+    updated = (
+        ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if token_id is not None
+        else 0
     )
     if not updated:
-        raise ApplicationError("No such active token.", status_code=404, code="not_found")
+        raise ApplicationError(NO_SUCH_TOKEN, status_code=404, code="not_found")
+
+
+def api_token_count_active(*, user) -> int:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
+
+
+def api_tokens_revoke_all(*, user) -> int:
+    """Revoke every active token of ``user`` (on a password change); returns how many."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )

@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import path
 
 from . import views
 
@@ -12,10 +12,7 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="teams/password_change.html",
-            success_url=reverse_lazy("teams:password-done"),
-        ),
+        views.PasswordChangeView.as_view(),
         name="password-change",
     ),
     path(

@@ -5,8 +5,11 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from finetunedb.exceptions import ApplicationError
@@ -19,6 +22,7 @@ from .permissions import Action, role_allows
 from .quota import team_storage_usage
 
 SIGNUP_CLOSED = "Sign-up is closed on this server. Ask an administrator for an account."
+TOKENS_REVOKED = "Password changed. {n} API token(s) revoked: scripts using them now get 401."
 
 
 class LoginView(auth_views.LoginView):
@@ -36,6 +40,28 @@ class LoginView(auth_views.LoginView):
         response = super().form_invalid(form)
         if form.throttled:
             response.status_code = 429
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change (the session stays signed in via update_session_auth_hash),
+    which also revokes the user's API tokens: a stolen token must not outlive the password."""
+
+    template_name = "teams/password_change.html"
+    success_url = reverse_lazy("teams:password-done")
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "active_tokens": services.api_token_count_active(user=self.request.user),
+        }
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            revoked = services.api_token_count_active(user=self.request.user)
+            response = super().form_valid(form)
+            services.api_tokens_revoke_all(user=self.request.user)
+        messages.success(request=self.request, message=TOKENS_REVOKED.format(n=revoked))
         return response
 
 
@@ -79,9 +105,17 @@ def team_switch(request):
     if team is None:
         raise Http404("Not found.")
     request.session[SESSION_KEY] = team.pk
-    return redirect(
-        request.POST.get("next") if request.POST.get("next", "").startswith("/") else "teams:home"
-    )
+    return redirect(safe_next(request, request.POST.get("next")))
+
+
+def safe_next(request, target, default="teams:home"):
+    """``target`` when it is a URL of this site (per ``url_has_allowed_host_and_scheme``), else
+    ``default``: a ``next`` from a form or a 404 page's path must not send anyone elsewhere."""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
 
 
 @login_required

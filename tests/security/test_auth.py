@@ -191,3 +191,141 @@ def test_it_keeps_everything_but_the_login_routes_behind_a_session(client, objec
             continue
         response = client.get(fill(ROUTES[name], objects))
         assert response.status_code == 302 and "/login/" in response["Location"], name
+
+
+def test_it_throttles_the_admin_login_like_the_login_page(owner, settings):
+    """C23: the admin's sign-in shares the login page's failure count: 25 wrong passwords, then
+    the right one, is refused with 429."""
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(pk=owner.pk).update(is_staff=True, is_superuser=True)
+    settings.FINETUNEDB_LOGIN_FAILURE_LIMIT = 3
+    browser = Client()
+    for _ in range(25):
+        browser.post("/admin/login/", {"username": "alice", "password": "nope"})
+    blocked = browser.post("/admin/login/", {"username": "alice", "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "_auth_user_id" not in browser.session
+    assert browser.post("/login/", {"username": "alice", "password": PASSWORD}).status_code == 429
+
+
+def test_it_counts_login_page_failures_against_the_admin_login(owner, settings):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(pk=owner.pk).update(is_staff=True, is_superuser=True)
+    settings.FINETUNEDB_LOGIN_FAILURE_LIMIT = 3
+    browser = Client()
+    for _ in range(3):
+        browser.post("/login/", {"username": "alice", "password": "nope"})
+    assert (
+        browser.post("/admin/login/", {"username": "alice", "password": PASSWORD}).status_code
+        == 429
+    )
+
+
+def test_it_serves_the_admin_only_to_allowed_addresses(owner, settings, admin_client):
+    settings.FINETUNEDB_ADMIN_ALLOWED_IPS = ["10.9.9.9"]
+    assert admin_client.get("/admin/login/").status_code == 404
+    page = admin_client.get("/admin/teams/team/")
+    assert page.status_code == 302 and "/admin/login/" in page["Location"]
+    settings.FINETUNEDB_ADMIN_ALLOWED_IPS = ["127.0.0.1"]
+    assert admin_client.get("/admin/teams/team/").status_code == 200
+
+
+def test_it_turns_the_admin_off_in_production_unless_enabled(tmp_path):
+    """The production settings leave /admin/ out of the URL conf unless FINETUNEDB_ADMIN_ENABLED."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import django; django.setup(); from django.urls import resolve, Resolver404\n"
+        "try:\n    resolve('/admin/login/'); print('admin on')\n"
+        "except Resolver404:\n    print('admin off')\n"
+    )
+    base = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "finetunedb.settings.production",
+        "SECRET_KEY": "k" * 30 + "0123456789abcdefghij",
+        "DATA_DIR": str(tmp_path),
+    }
+    base.pop("FINETUNEDB_ADMIN_ENABLED", None)
+    seen = {}
+    for enabled in (None, "1"):
+        env = dict(base) if enabled is None else {**base, "FINETUNEDB_ADMIN_ENABLED": enabled}
+        result = subprocess.run(
+            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+        )
+        seen[enabled] = result.stdout.strip() or result.stderr[-500:]
+    assert seen == {None: "admin off", "1": "admin on"}
+
+
+def _active_tokens(user) -> int:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
+
+
+def test_it_revokes_api_tokens_on_a_password_change_and_says_so(owner, client):
+    _, raw = api_token_create(user=owner, name="laptop")
+    api_token_create(user=owner, name="ci")
+    api = Client()
+    assert api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {raw}").status_code == 200
+    client.force_login(owner)
+    before = client.get("/password/").content.decode()
+    assert "Changing your password signs out your API tokens: 2 tokens will be revoked" in before
+    response = client.post(
+        "/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a new and long passphrase 42",
+            "new_password2": "a new and long passphrase 42",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "2 API token(s) revoked" in response.content.decode()
+    assert api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {raw}").status_code == 401
+    assert _active_tokens(owner) == 0
+    # the changer's own session survives (update_session_auth_hash)
+    assert client.get("/tokens/").status_code == 200
+
+
+def test_it_keeps_tokens_when_the_password_change_is_refused(owner, client):
+    api_token_create(user=owner, name="laptop")
+    client.force_login(owner)
+    client.post(
+        "/password/",
+        {"old_password": "wrong", "new_password1": "x1y2z3w4v5", "new_password2": "x1y2z3w4v5"},
+    )
+    assert _active_tokens(owner) == 1
+
+
+@pytest.mark.parametrize("path", ["admin", "set_password"])
+def test_it_revokes_api_tokens_on_every_password_change_path(path, owner, admin_client):
+    """The admin's password form and any code calling set_password + save (changepassword)
+    revoke too, not only the password page."""
+    _, raw = api_token_create(user=owner, name="laptop")
+    if path == "admin":
+        response = admin_client.post(
+            f"/admin/auth/user/{owner.pk}/password/",
+            {"password1": "another long passphrase 7", "password2": "another long passphrase 7"},
+        )
+        assert response.status_code == 302
+    else:
+        owner.set_password("another long passphrase 7")
+        owner.save()
+    assert _active_tokens(owner) == 0
+    assert Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {raw}").status_code == 401
+
+
+def test_it_keeps_tokens_when_a_sign_in_only_upgrades_the_password_hash(owner, settings):
+    """A hash upgrade at sign-in is not a password change (the suite hashes with MD5; making
+    PBKDF2 the preferred hasher upgrades the stored hash at the next sign-in)."""
+    api_token_create(user=owner, name="laptop")
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    assert Client().post("/login/", {"username": "alice", "password": PASSWORD}).status_code == 302
+    owner.refresh_from_db()
+    assert owner.password.startswith("pbkdf2_sha256$")
+    assert _active_tokens(owner) == 1
