@@ -21,7 +21,8 @@ imports Django: the training recipe uses it too.
 Points in the code: ``upload.save``, ``import.after_rows`` (n=rows read),
 ``import.before_publish``, ``import.before_commit``, ``freeze.before_commit``,
 ``export.mid_write`` (n=rows written), ``train.after_step`` (n=step),
-``train.mid_checkpoint_save`` (checkpoint files half written), ``train.before_lineage_write``.
+``train.mid_checkpoint_save`` (checkpoint files half written), ``train.before_lineage_write``,
+``playground.generate`` (a playground request claimed, its answer not yet written).
 """
 
 from __future__ import annotations

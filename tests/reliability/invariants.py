@@ -2,7 +2,8 @@
 
 ``assert_invariants`` raises AssertionError listing every violation:
 
-* no import, dedup job or training run is ``running`` without a live lease;
+* no job of any registered kind (import, dedup, training run, evaluation, playground request,
+  …: ``finetunedb.leases``) is running without a live lease;
 * every dataset a scenario names is in its before or its complete after state;
 * no duplicate rows: examples by content per dataset, entries per version, models per run;
 * every version re-hashes, from its revisions' content, to its stored hash;
@@ -33,16 +34,16 @@ def dataset_state(dataset_id: int) -> tuple[str, ...]:
 
 
 def _stuck_jobs(now) -> list[str]:
-    from datasets_app.models import DedupJob, ImportJob
-    from training.models import TrainingRun
+    from finetunedb.leases import kinds_registered
 
     problems = []
-    for model in (ImportJob, DedupJob, TrainingRun):
-        stuck = model.objects.filter(status="running").filter(
-            Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
+    for kind in kinds_registered():
+        expired = {f"{kind.lease_expires_at}__isnull": True}, {f"{kind.lease_expires_at}__lt": now}
+        stuck = kind.model.objects.filter(**{kind.status: kind.running}).filter(
+            Q(**expired[0]) | Q(**expired[1])
         )
         problems += [
-            f"{model.__name__} {pk} running without a live lease"
+            f"{kind.name} {pk} running without a live lease"
             for pk in stuck.values_list("pk", flat=True)
         ]
     return problems

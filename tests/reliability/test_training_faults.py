@@ -186,7 +186,6 @@ def test_it_fails_the_run_cleanly_when_the_disk_fills_during_a_checkpoint(
     from training.recipe import checkpoints
 
     run = _run(owner, version, tiny_model_dir, monkeypatch)
-    monkeypatch.setattr(checkpoints, "_FAULTS_ON", True)  # read from the environment at import
     fault_plan("train.mid_checkpoint_save@2=disk_full")
     execute.training_run_execute(run_id=run.pk)
     failed = TrainingRun.objects.get(pk=run.pk)
@@ -196,3 +195,52 @@ def test_it_fails_the_run_cleanly_when_the_disk_fills_during_a_checkpoint(
     assert checkpoints.latest_checkpoint(run_dir(run.pk)) == root / "step-2"
     assert not ModelArtifact.objects.exists()
     assert_invariants(data_dir=data_dir, models_dir=training_settings.FINETUNEDB_MODELS_DIR)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_it_answers_a_playground_request_whose_worker_was_killed_mid_answer(
+    trainers,
+    settings,
+    owner,
+    version,
+    tiny_model_dir,
+    monkeypatch,
+):
+    from finetunedb.leases import lease_held
+    from training.models import PlaygroundRequest
+    from training.services import evaluation
+    from training.services.jobs import PLAYGROUND_REQUESTS
+
+    run = _run(owner, version, tiny_model_dir, monkeypatch)
+    monkeypatch.setattr(execute, "model_evaluate_enqueue", lambda model_id: None)
+    TrainingRun.objects.filter(pk=run.pk).update(config={**run.config, "epochs": 1})
+    execute.training_run_execute(run_id=run.pk)  # in this process: the model to ask
+    model = ModelArtifact.objects.get(run=run)
+    monkeypatch.setattr(evaluation, "playground_request_enqueue", lambda request_id: None)
+    request = evaluation.playground_request_create(
+        user=owner, model=model, messages=[{"role": "user", "content": "What is 2 + 3?"}]
+    )
+    trainers.extra_env["FINETUNEDB_PLAYGROUND_MAX_NEW_TOKENS"] = "4"
+    trainers.send("training.playground_request_run", [request.pk], queue="training")
+    first, log = trainers.start(queues="training", faults_spec="playground.generate=kill")
+    trainers.wait_for(lambda: b"fault point playground." in log.read_bytes(), "the fault", 120)
+    trainers.wait_exit(first)
+    killed = PlaygroundRequest.objects.get(pk=request.pk)
+    assert (killed.status, killed.attempts) == ("running", 1)
+    assert killed.lease_expires_at is not None  # before leases: running, for ever
+
+    PlaygroundRequest.objects.filter(pk=request.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    trainers.start(queues="training")  # its start-up sweep recovers the request
+    trainers.wait_for(
+        lambda: PlaygroundRequest.objects.get(pk=request.pk).status in ("done", "failed"),
+        "the request to be answered",
+        150,
+    )
+    done = PlaygroundRequest.objects.get(pk=request.pk)
+    assert (done.status, done.attempts) == ("done", 2), f"{done.error}\n{trainers.logs()}"
+    assert set(done.answers) == {"base", "finetuned"}
+    assert not lease_held(PLAYGROUND_REQUESTS, pk=request.pk, attempt=1).exists()
+    _check(trainers, settings)
