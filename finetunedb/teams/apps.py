@@ -8,3 +8,6 @@ class TeamsConfig(AppConfig):
 
     def ready(self):
         from finetunedb import openapi  # noqa: F401  (registers the token auth scheme)
+
+        # The Celery app, so that every shared_task binds to it (finetunedb/__init__.py is empty).
+        from finetunedb.celery import app  # noqa: F401

@@ -9,7 +9,6 @@ epoch, position in the epoch's batch order, metric history). Only folders carryi
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import shutil
@@ -20,11 +19,11 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from finetunedb import faults
+
 from .atomic import atomic_directory, is_complete
 
 KEEP = 2
-# finetunedb.faults is imported only when a test asked for faults: the recipe stays usable alone.
-_FAULTS_ON = bool(os.environ.get("FINETUNEDB_FAULTS"))
 _STEP_DIR = re.compile(r"^step-(\d+)$")
 
 
@@ -68,10 +67,8 @@ def save_checkpoint(
     final = root / f"step-{step}"
     with atomic_directory(final) as tmp:
         save_file(trainable_state(model), str(tmp / "trainable.safetensors"))
-        if _FAULTS_ON:
-            from finetunedb.faults import fault_point
-
-            fault_point("train.mid_checkpoint_save")
+        if faults.PLAN is not None:
+            faults.fault_point("train.mid_checkpoint_save")
         torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
         torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
         torch.save(rng_state(), tmp / "rng.pt")
