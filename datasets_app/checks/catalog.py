@@ -260,6 +260,15 @@ _RULES = [
         "The dataset declares a JSON Schema for answers; a bad answer teaches malformed output.",
         "Fix the answer so it parses and validates.",
     ),
+    Rule(
+        "json_schema_check_skipped",
+        W,
+        "Answer not checked against the schema",
+        "The dataset's JSON Schema could not be applied to this answer within the limits (time "
+        "budget, answer size), or the stored schema is refused; an unchecked answer may teach "
+        "malformed output.",
+        "Simplify the schema or save it again (the message says what to change), or shorten the answer.",
+    ),
     # --- length
     Rule(
         "over_context_length",

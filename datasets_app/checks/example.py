@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import orjson
-from jsonschema import Draft202012Validator
 
-from datasets_app.canonical import canonical_bytes
+from datasets_app.checks.answer_schema import (
+    ANSWER_TOO_LARGE,
+    MAX_ANSWER_CHARS,
+    SchemaBudget,
+    SchemaCheckSkipped,
+    user_schema,
+)
 from datasets_app.checks.catalog import finding
 from datasets_app.checks.content import check_answer, check_texts
 from datasets_app.checks.conversation import check_conversation
@@ -14,16 +19,6 @@ from datasets_app.checks.settings import DEFAULT_SETTINGS, CheckSettings
 from datasets_app.checks.structure import check_structure
 from datasets_app.tokens.counting import ExampleTokens, count_example_tokens
 
-_VALIDATORS: dict[bytes, Draft202012Validator] = {}
-
-
-def _validator(schema) -> Draft202012Validator:
-    key = canonical_bytes(schema)
-    validator = _VALIDATORS.get(key)
-    if validator is None:
-        validator = _VALIDATORS[key] = Draft202012Validator(schema)
-    return validator
-
 
 def check_example(
     content,
@@ -31,11 +26,13 @@ def check_example(
     *,
     tokens: ExampleTokens | None = None,
     encoding=None,
+    schema_budget: SchemaBudget | None = None,
 ) -> list[Finding]:
     """All example-scope findings for ``content`` (arbitrary JSON), in message order.
 
     The length rule needs token counts: pass ``tokens`` already computed (the report does, so
     each example is tokenized once), or an ``encoding`` to count here; with neither it is skipped.
+    A scan passes one ``schema_budget`` for all its examples (the schema check's time in all).
     """
     out: list = []
     messages = check_structure(content, out)
@@ -57,7 +54,7 @@ def check_example(
                 final = (path, text)
         check_texts(texts, settings, out)
         if settings.assistant_json_schema is not None and final is not None:
-            _check_json_answer(*final, settings.assistant_json_schema, out)
+            _check_json_answer(*final, settings.assistant_json_schema, out, schema_budget)
         if tokens is None and encoding is not None:
             tokens = count_example_tokens((m for _, m in messages), encoding)
         if tokens is not None and tokens.total_tokens > settings.target_context_tokens:
@@ -76,13 +73,19 @@ def check_example(
     return out
 
 
-def _check_json_answer(path: str, text: str, schema, out: list) -> None:
+def _check_json_answer(path: str, text: str, schema, out: list, budget) -> None:
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         out.append(finding("invalid_json_answer", f"The final answer is not JSON: {exc}.", path))
         return
-    error = next(iter(_validator(schema).iter_errors(value)), None)
+    try:
+        if len(text) > MAX_ANSWER_CHARS:
+            raise SchemaCheckSkipped(ANSWER_TOO_LARGE)
+        error = user_schema(schema).first_error(value, budget)
+    except SchemaCheckSkipped as exc:
+        out.append(finding("json_schema_check_skipped", str(exc), path))
+        return
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "(root)"
         out.append(

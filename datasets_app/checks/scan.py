@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from datasets_app.canonical import ROLES
 from datasets_app.checks import patterns as p
+from datasets_app.checks.answer_schema import SchemaBudget
 from datasets_app.checks.batch_screen import any_text_findings, markdown_flags
 from datasets_app.checks.content import check_texts
 from datasets_app.checks.example import check_example
@@ -65,14 +66,18 @@ def scan_examples(
 
 def scan_chunks(items: Iterable, settings: CheckSettings, encoding) -> Iterator[tuple[list, ...]]:
     """:func:`scan_examples` as parallel lists ``(keys, tokens, findings, summaries)``, a chunk
-    of CHUNK_SIZE examples at a time (the content screen runs once per chunk)."""
+    of CHUNK_SIZE examples at a time (the content screen runs once per chunk). The dataset's
+    answer schema, if any, gets one time budget for the whole scan."""
     role_cost = {role: role_tokens(role, encoding) for role in ROLES}
+    budget = SchemaBudget()
     iterator = iter(items)
     while chunk := list(islice(iterator, CHUNK_SIZE)):
-        yield _scan_chunk(chunk, settings, encoding, role_cost)
+        yield _scan_chunk(chunk, settings, encoding, role_cost, budget)
 
 
-def _scan_chunk(chunk: list, settings: CheckSettings, encoding, role_cost: dict) -> tuple:
+def _scan_chunk(
+    chunk: list, settings: CheckSettings, encoding, role_cost: dict, budget: SchemaBudget
+) -> tuple:
     items = [item if len(item) == 4 else ExampleInput(*item) for item in chunk]
     keys = [item[0] for item in items]
     # Tokenize the chunk in a loop of its own (with the cheap turn-order screen): interleaved
@@ -85,9 +90,9 @@ def _scan_chunk(chunk: list, settings: CheckSettings, encoding, role_cost: dict)
     pending = []
     for i, (item, (counted, texts, first_user)) in enumerate(zip(items, first, strict=True)):
         if counted is None:
-            findings[i] = check_example(item[1], settings)
+            findings[i] = check_example(item[1], settings, schema_budget=budget)
         elif texts is None:
-            findings[i], summaries[i] = _checked(item, settings, counted)
+            findings[i], summaries[i] = _checked(item, settings, counted, budget)
         else:
             pending.append((i, texts, first_user))
     flags = any_text_findings([texts for _, texts, _ in pending], settings)
@@ -109,9 +114,9 @@ def _scan_chunk(chunk: list, settings: CheckSettings, encoding, role_cost: dict)
     return keys, tokens, findings, summaries
 
 
-def _checked(item, settings: CheckSettings, tokens: ExampleTokens) -> tuple:
+def _checked(item, settings: CheckSettings, tokens: ExampleTokens, budget) -> tuple:
     key, content, source_format, content_hash = item
-    findings = check_example(content, settings, tokens=tokens)
+    findings = check_example(content, settings, tokens=tokens, schema_budget=budget)
     summary = summarize_example(
         key, content, source_format=source_format, content_hash=content_hash
     )
