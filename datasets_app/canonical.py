@@ -21,6 +21,8 @@ from typing import Any
 
 import orjson
 from jsonschema import Draft202012Validator
+from referencing import Registry
+from referencing.exceptions import NoSuchResource
 
 ROLES = ("system", "user", "assistant", "tool")
 METADATA_KEY_PATTERN = r"^[A-Za-z0-9_]{1,64}$"
@@ -111,7 +113,16 @@ CONTENT_SCHEMA = {
     },
 }
 
-_VALIDATOR = Draft202012Validator(CONTENT_SCHEMA)
+
+def _refuse_retrieval(uri: str):
+    raise NoSuchResource(ref=uri)
+
+
+# The schema is ours and refers to nothing, but the validator must not be able to fetch either:
+# jsonschema's default registry retrieves unknown http(s) and file URIs.
+_VALIDATOR = Draft202012Validator(
+    CONTENT_SCHEMA, registry=Registry(retrieve=_refuse_retrieval), format_checker=None
+)
 # jsonschema applies "pattern" with re.search, where "$" also matches before a final newline.
 _METADATA_KEY = re.compile(r"[A-Za-z0-9_]{1,64}")
 INT64_MIN, UINT64_MAX = -(2**63), 2**64 - 1

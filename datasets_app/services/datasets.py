@@ -9,6 +9,7 @@ from finetunedb.exceptions import ApplicationError, ConflictError
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
 
+from ..checks.user_schema import schema_problems
 from ..models import DEFAULT_DATASET_SETTINGS, Dataset
 
 NAME_REQUIRED = "A dataset needs a name."
@@ -59,20 +60,13 @@ def _clean_settings(values: dict | None) -> dict:
         errors.append({"path": "settings.require_approval", "message": "must be true or false"})
     schema = values.get("assistant_json_schema")
     if schema is not None:
-        from jsonschema import Draft202012Validator
-        from jsonschema.exceptions import SchemaError
-
-        try:
-            if not isinstance(schema, dict):
-                raise SchemaError("must be a JSON object")
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
-            errors.append(
-                {
-                    "path": "settings.assistant_json_schema",
-                    "message": f"not a valid JSON Schema: {exc.message}",
-                }
-            )
+        # Remote references, costly patterns and unbounded schemas are refused here, and the
+        # checks refuse them again at use (settings saved before these rules).
+        for problem in schema_problems(schema):
+            path = "settings.assistant_json_schema"
+            if problem["path"]:
+                path += ("" if problem["path"].startswith("[") else ".") + problem["path"]
+            errors.append({"path": path, "message": problem["message"]})
     if errors:
         raise ApplicationError("Invalid dataset settings.", errors=errors)
     return values
