@@ -18,6 +18,7 @@ from .api.models import model_files
 from .charts import run_chart_panels
 from .forms import TrainForm
 from .models import ModelArtifact
+from .services.budget import TrainingOverBudget
 from .services.comparison import model_compare
 
 LAUNCHED = "Run {id} queued on the training worker."
@@ -46,6 +47,9 @@ def train_form(request, version_id):
             preflight = services.training_preflight(version=version, **arguments)
         except ApplicationError as exc:
             form.add_service_errors(exc.errors or [{"path": "", "message": exc.message}])
+            if exc.code == TrainingOverBudget.default_code:
+                # Next to the fields each reason names, and once above the form as a whole.
+                form.add_error(None, exc.message)
             status = exc.status_code
     elif request.method == "POST":
         status = 400

@@ -276,3 +276,31 @@ FINETUNEDB_EVAL_MAX_NEW_TOKENS = int(os.environ.get("FINETUNEDB_EVAL_MAX_NEW_TOK
 FINETUNEDB_PLAYGROUND_MAX_NEW_TOKENS = int(
     os.environ.get("FINETUNEDB_PLAYGROUND_MAX_NEW_TOKENS", "256")
 )
+# Generation runs on the training worker, token by token: bounded so an admin typo cannot hold
+# the worker for hours (every name below: its allowed range).
+GENERATION_BOUNDS = {
+    "FINETUNEDB_EVAL_MAX_RECORDS": (1, 10_000),
+    "FINETUNEDB_EVAL_SAMPLES": (0, 100),
+    "FINETUNEDB_EVAL_MAX_NEW_TOKENS": (1, 4096),
+    "FINETUNEDB_PLAYGROUND_MAX_NEW_TOKENS": (1, 4096),
+}
+BAD_GENERATION_BOUND = "{name}={value}: allowed {low}–{high}"
+for _name, (_low, _high) in GENERATION_BOUNDS.items():
+    if not _low <= globals()[_name] <= _high:
+        raise ImproperlyConfigured(
+            BAD_GENERATION_BOUND.format(name=_name, value=globals()[_name], low=_low, high=_high)
+        )
+# Hard gates on a launch (and again when the worker starts the run): the pre-flight's estimate
+# of peak memory and of time must fit. Memory unset means derived on the machine that checks:
+# 90 % of the GPU's memory when the run trains on CUDA, else 80 % of the RAM (cgroup limit
+# included). docs/training.md "Budgets".
+FINETUNEDB_TRAINING_MAX_MEMORY_BYTES = (
+    int(os.environ["FINETUNEDB_TRAINING_MAX_MEMORY_BYTES"])
+    if os.environ.get("FINETUNEDB_TRAINING_MAX_MEMORY_BYTES", "").strip()
+    else None
+)
+FINETUNEDB_TRAINING_MAX_SECONDS = int(os.environ.get("FINETUNEDB_TRAINING_MAX_SECONDS", "86400"))
+BAD_TRAINING_BUDGET = "{name}={value}: give a whole number above 0"
+for _name in ("FINETUNEDB_TRAINING_MAX_MEMORY_BYTES", "FINETUNEDB_TRAINING_MAX_SECONDS"):
+    if globals()[_name] is not None and globals()[_name] <= 0:
+        raise ImproperlyConfigured(BAD_TRAINING_BUDGET.format(name=_name, value=globals()[_name]))

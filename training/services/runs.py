@@ -66,7 +66,8 @@ def _invalid(path: str, message: str) -> ApplicationError:
 def training_run_create(
     *, user, version, base_model: str | None = None, method: str | None = None, hyperparameters=None
 ) -> TrainingRun:
-    """Validate the configuration and queue a run on the ``training`` queue (on commit)."""
+    """Validate the configuration, refuse it when the pre-flight says it exceeds the worker's
+    budget, and queue a run on the ``training`` queue (on commit)."""
     require_role(user, version.dataset.team_id, Action.TRAIN)
     if not version.content_hash:
         raise ApplicationError(NOT_FROZEN, code="not_frozen")
@@ -80,6 +81,11 @@ def training_run_create(
     team_storage_require_not_full(
         usage=team_storage_usage_to_check(team_id=version.dataset.team_id), what="a training run"
     )
+    # The pre-flight's estimate must fit the worker's memory and time budget (400
+    # preflight_over_budget, nothing created); outside the transaction: it tokenizes the split.
+    from .preflight import training_launch_budget_require  # preflight imports this module
+
+    training_launch_budget_require(version=version, config=config)
     limit = settings.FINETUNEDB_MAX_ACTIVE_RUNS_PER_TEAM
     with transaction.atomic():
         active = TrainingRun.objects.filter(
