@@ -102,7 +102,7 @@ def _lines_size(cursor) -> int:
 
 
 def version_ours(user, version) -> tuple[float, int]:
-    from datasets_app.services.versions import dataset_version_export
+    from datasets_app.services.export import dataset_version_export
 
     start = time.perf_counter()
     size = sum(len(chunk) for chunk in dataset_version_export(user=user, version=version))
@@ -110,7 +110,7 @@ def version_ours(user, version) -> tuple[float, int]:
 
 
 def ours(user, dataset) -> tuple[float, int]:
-    from datasets_app.services.exports import dataset_export
+    from datasets_app.services.export import dataset_export
 
     start = time.perf_counter()
     size = sum(len(chunk) for chunk in dataset_export(user=user, dataset=dataset))
@@ -120,7 +120,7 @@ def ours(user, dataset) -> tuple[float, int]:
 def memory_child(data_dir: Path, dataset_id: int) -> None:
     """A fresh process (no memory freed by the fill to reuse): RSS before, peak during the export."""
     _data.django_start(data_dir)
-    import datasets_app.services.exports  # noqa: F401  (module imports are not the export's)
+    import datasets_app.services.export  # noqa: F401  (module imports are not the export's)
     from datasets_app.models import Dataset
 
     dataset = Dataset.objects.select_related("created_by").get(pk=dataset_id)
@@ -145,7 +145,7 @@ def profile(user, dataset) -> None:
     import cProfile
     import pstats
 
-    from datasets_app.services.exports import dataset_export
+    from datasets_app.services.export import dataset_export
 
     profiler = cProfile.Profile()
     profiler.enable()

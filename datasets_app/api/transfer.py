@@ -19,7 +19,7 @@ from finetunedb.teams.scoping import get_for_user
 from .. import selectors
 from ..formats import EXPORT_FORMATS, FORMATS
 from ..models import ImportJob, ImportMode
-from ..services import exports as export_services
+from ..services import export as export_services
 from ..services import imports as import_services
 from ..services.imports_admission import import_admission_check
 from ..uploads import raise_if_upload_too_large
@@ -159,6 +159,12 @@ class DatasetExportApi(APIView):
             OpenApiParameter(
                 "metadata", bool, default=False, description="Include each example's metadata."
             ),
+            OpenApiParameter(
+                "skip_unrepresentable",
+                bool,
+                default=False,
+                description="Leave out the examples a lossy format cannot hold (else 400).",
+            ),
         ],
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
     )
@@ -171,8 +177,9 @@ class DatasetExportApi(APIView):
             format=params.get("format") or "openai",
             split=params.get("split") or None,
             status=params.get("status") or None,
-            compress=params.get("gzip") in ("1", "true", "yes"),
-            include_metadata=params.get("metadata") in ("1", "true", "yes"),
+            compress=export_services.export_flag(params.get("gzip")),
+            include_metadata=export_services.export_flag(params.get("metadata")),
+            skip_unrepresentable=export_services.export_flag(params.get("skip_unrepresentable")),
         )
         response = StreamingHttpResponse(iter(export), content_type=export.media_type)
         response["Content-Disposition"] = (

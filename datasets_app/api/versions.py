@@ -18,6 +18,7 @@ from finetunedb.teams.permissions import Action
 from .. import selectors
 from ..formats import EXPORT_FORMATS
 from ..models import Split
+from ..services import export as export_services
 from ..services import versions as services
 
 FROZEN_FIELD = "is part of the frozen version and cannot be changed"
@@ -38,7 +39,6 @@ CONTENT_FIELDS = (
     "entries",
     "examples",
 )
-TRUE = ("1", "true", "yes", "on")
 
 
 class VersionOutputSerializer(serializers.Serializer):
@@ -170,7 +170,8 @@ class VersionExportApi(APIView):
             OpenApiParameter("format", str, enum=list(EXPORT_FORMATS)),
             OpenApiParameter("split", str, enum=list(Split.values)),
             OpenApiParameter("metadata", bool, description="Include each example's metadata."),
-            OpenApiParameter("compress", str, enum=["gzip"]),
+            OpenApiParameter("gzip", bool, default=False),
+            OpenApiParameter("compress", str, enum=["gzip"], description="Same as gzip=1."),
             OpenApiParameter("skip_unrepresentable", bool),
         ],
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
@@ -179,17 +180,18 @@ class VersionExportApi(APIView):
         version = services.version_get_for_user(request.user, version_id, action=Action.EXPORT)
         params = request.query_params
         split = params.get("split") or None
-        export = services.dataset_version_export(
+        export = export_services.dataset_version_export(
             user=request.user,
             version=version,
             format=params.get("format") or "openai",
             split=split,
-            include_metadata=params.get("metadata", "").lower() in TRUE,
-            compress=params.get("compress", "").lower() == "gzip",
-            skip_unrepresentable=params.get("skip_unrepresentable", "").lower() in TRUE,
+            include_metadata=export_services.export_flag(params.get("metadata")),
+            compress=export_services.export_flag(params.get("gzip"))
+            or params.get("compress", "").lower() == "gzip",
+            skip_unrepresentable=export_services.export_flag(params.get("skip_unrepresentable")),
         )
         response = StreamingHttpResponse(iter(export), content_type=export.media_type)
-        filename = services.export_filename(version, export, split)
+        filename = export_services.export_filename(version, export, split)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 

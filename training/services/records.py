@@ -1,15 +1,15 @@
 """A frozen version's examples as the recipe's plain records, and its hash recomputed.
 
-Records are read through the entries' immutable revisions, never through the live examples, so
-training sees exactly the frozen content whatever happened to the dataset since.
+Records are read through the export pipeline's version row source (``version_rows``: the
+entries' immutable revisions, never the live examples), so training sees exactly the frozen
+content a version export writes, whatever happened to the dataset since.
 """
 
 from __future__ import annotations
 
 from datasets_app import canonical
-from datasets_app.models import DatasetVersion, Split, VersionEntry
-
-CHUNK = 2_000
+from datasets_app.models import DatasetVersion, Split
+from datasets_app.services.export import version_rows
 
 
 def training_splits(version: DatasetVersion) -> dict[str, str | None]:
@@ -26,24 +26,20 @@ def training_splits(version: DatasetVersion) -> dict[str, str | None]:
     return {"train": train, "validation": validation, "test": test}
 
 
+def _record(row, *, with_split: bool = False) -> dict:
+    record = {"id": row.id, "messages": row.content["messages"]}
+    if with_split:
+        record["split"] = row.split
+    if row.content.get("tools"):
+        record["tools"] = row.content["tools"]
+    return record
+
+
 def version_records(version: DatasetVersion, split: str | None, *, limit: int | None = None):
     """The version's records of one split, ordered by example id, each with its example ``id``."""
     if split is None:
         return []
-    values = (
-        VersionEntry.objects.filter(version=version, split=split)
-        .order_by("example_id")
-        .values_list("example_id", "revision__messages", "revision__tools")
-    )
-    if limit is not None:
-        values = values[:limit]
-    records = []
-    for example_id, messages, tools in values.iterator(chunk_size=CHUNK):
-        record = {"id": example_id, "messages": messages}
-        if tools:
-            record["tools"] = tools
-        records.append(record)
-    return records
+    return [_record(row) for row in version_rows(version, split=split, limit=limit)]
 
 
 def version_record(version: DatasetVersion, example_id) -> dict | None:
@@ -52,27 +48,14 @@ def version_record(version: DatasetVersion, example_id) -> dict | None:
         example_id = int(example_id)
     except (TypeError, ValueError):
         return None
-    row = (
-        VersionEntry.objects.filter(version=version, example_id=example_id)
-        .values_list("revision__messages", "revision__tools", "split")
-        .first()
-    )
-    if row is None:
-        return None
-    messages, tools, split = row
-    record = {"id": example_id, "messages": messages, "split": split}
-    if tools:
-        record["tools"] = tools
-    return record
+    for row in version_rows(version, example_id=example_id):
+        return _record(row, with_split=True)
+    return None
 
 
 def version_hash_recompute(version: DatasetVersion) -> str:
     """The version hash from the revisions' content itself, not from stored hashes."""
-    pairs = (
-        VersionEntry.objects.filter(version=version)
-        .values_list("split", "revision__messages", "revision__tools")
-        .iterator(chunk_size=CHUNK)
-    )
     return canonical.version_hash(
-        (split, canonical.content_hash(messages, tools or None)) for split, messages, tools in pairs
+        (row.split, canonical.content_hash(row.content["messages"], row.content.get("tools")))
+        for row in version_rows(version)
     )

@@ -1,4 +1,5 @@
-"""python manage.py export_examples <dataset id> [--format] [--split] [--status] [--gzip] [-o FILE]"""
+"""python manage.py export_examples <dataset id> [--format] [--split] [--status] [--gzip]
+[--metadata] [--skip-unrepresentable] [-o FILE]: the export pipeline to a file or standard output."""
 
 import os
 import sys
@@ -11,7 +12,7 @@ from django.http import Http404
 
 from datasets_app.formats import EXPORT_FORMATS
 from datasets_app.models import Dataset
-from datasets_app.services.exports import dataset_export
+from datasets_app.services.export import dataset_export
 from finetunedb.exceptions import ApplicationError
 
 
@@ -25,6 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--status")
         parser.add_argument("--gzip", action="store_true")
         parser.add_argument("--metadata", action="store_true")
+        parser.add_argument(
+            "--skip-unrepresentable",
+            action="store_true",
+            help="Leave out the examples a lossy format cannot hold (else the export is refused).",
+        )
         parser.add_argument(
             "-o", "--output", type=Path, help="File to write (default: standard output)"
         )
@@ -42,6 +48,7 @@ class Command(BaseCommand):
                 status=status,
                 compress=gzip,
                 include_metadata=metadata,
+                skip_unrepresentable=options["skip_unrepresentable"],
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
@@ -67,3 +74,7 @@ class Command(BaseCommand):
             Path(partial).unlink(missing_ok=True)
             raise
         self.stderr.write(f"wrote {export.written} examples to {output}")
+        if export.skipped:
+            self.stderr.write(
+                f"left out {len(export.skipped)} example(s) that {format} cannot hold"
+            )

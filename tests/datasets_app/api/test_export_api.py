@@ -3,6 +3,7 @@ import io
 import json
 
 import pyarrow.parquet as pq
+import pytest
 
 from datasets_app.canonical import content_hash
 from datasets_app.formats import iter_rows
@@ -106,3 +107,42 @@ def test_it_includes_metadata_when_asked(api_for, owner, dataset, make_example):
         api_for(owner).get(f"/api/v1/datasets/{dataset.pk}/export/?metadata=1")
     ).splitlines()[0]
     assert json.loads(line)["metadata"] == {"source": "faq"}
+
+
+def test_it_leaves_out_what_a_lossy_format_cannot_hold_when_asked(
+    api_for, owner, dataset, make_example
+):
+    make_example(dataset, owner, messages=TOOLS_CHAT)
+    make_example(
+        dataset,
+        owner,
+        messages=[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}],
+    )
+    response = api_for(owner).get(
+        f"/api/v1/datasets/{dataset.pk}/export/?format=alpaca&skip_unrepresentable=1&gzip=1"
+    )
+    assert response.status_code == 200
+    lines = gzip.decompress(body(response)).splitlines()
+    assert [json.loads(line)["instruction"] for line in lines] == ["Hi"]
+
+
+def test_it_leaves_out_what_a_lossy_format_cannot_hold_from_the_command_line(
+    owner, dataset, make_example, tmp_path
+):
+    from django.core.management import CommandError, call_command
+
+    make_example(dataset, owner, messages=TOOLS_CHAT)
+    make_example(dataset, owner)
+    target = tmp_path / "out.jsonl"
+    with pytest.raises(CommandError, match="cannot be written as alpaca"):
+        call_command("export_examples", str(dataset.pk), "--format=alpaca", "-o", str(target))
+    assert not target.exists()
+    call_command(
+        "export_examples",
+        str(dataset.pk),
+        "--format=alpaca",
+        "--skip-unrepresentable",
+        "-o",
+        str(target),
+    )
+    assert len(target.read_bytes().splitlines()) == 1

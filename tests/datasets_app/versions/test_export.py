@@ -1,7 +1,11 @@
+import gzip
+import json
+
 import orjson
 import pytest
 
 from datasets_app.formats import EXPORT_FORMATS
+from datasets_app.services.export import FIRST_PROBLEMS
 
 from .conftest import chat
 
@@ -80,3 +84,52 @@ def test_it_offers_every_export_format(version, owner, api_for):
     for fmt in EXPORT_FORMATS:
         response, body = _get(api, version, f"format={fmt}&skip_unrepresentable=1")
         assert response.status_code == 200, fmt
+
+
+def test_it_compresses_with_gzip_1_like_the_working_copy(version, owner, api_for):
+    api = api_for(owner)
+    _, plain = _get(api, version, "format=openai")
+    response, packed = _get(api, version, "format=openai&gzip=1")
+    assert response["Content-Type"] == "application/gzip"
+    assert response["Content-Disposition"].endswith('-openai.jsonl.gz"')
+    assert gzip.decompress(packed) == plain
+    _, again = _get(api, version, "format=openai&compress=gzip")
+    assert again == packed
+
+
+def test_it_keeps_64_bit_integers_exact_in_a_version_and_in_training_records(
+    dataset, owner, make_example, freeze, api_for
+):
+    from training.services.records import version_records
+
+    limits = {"max": 2**63 - 1, "min": -(2**63), "step": 0.1}
+    tools = [{"type": "function", "function": {"name": "f", "parameters": limits}}]
+    make_example(dataset, owner, chat("q"), tools=tools, metadata={"n": 2**63 - 1})
+    version = freeze(dataset, name="v1")
+    _, body = _get(api_for(owner), version, "format=openai&metadata=1")
+    assert b"9223372036854775807" in body and b"-9223372036854775808" in body
+    assert json.loads(body) == {"messages": chat("q"), "tools": tools, "metadata": {"n": 2**63 - 1}}
+    assert version_records(version, "unassigned")[0]["tools"] == tools
+
+
+def test_it_words_and_caps_a_refusal_as_the_working_copy_export_does(
+    dataset, owner, make_example, freeze, api_for
+):
+    tool_call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    messages = [
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": None, "tool_calls": [tool_call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "r"},
+        {"role": "assistant", "content": "a"},
+    ]
+    for _ in range(FIRST_PROBLEMS + 5):
+        make_example(dataset, owner, messages)
+    version = freeze(dataset, name="v1")
+    api = api_for(owner)
+    refused, _ = _get(api, version, "format=alpaca")
+    working = api.get(f"/api/v1/datasets/{dataset.pk}/export/?format=alpaca")
+    assert refused.status_code == working.status_code == 400
+    assert refused.json()["detail"] == working.json()["detail"]
+    assert refused.json()["detail"].startswith(f"{FIRST_PROBLEMS + 5} example(s) cannot be")
+    assert refused.json()["errors"] == working.json()["errors"]
+    assert len(refused.json()["errors"]) == FIRST_PROBLEMS
