@@ -4,7 +4,7 @@ Import: :func:`iter_rows` turns an upload into :class:`ParsedRow` / :class:`RowE
 Export: :func:`write_export` turns canonical rows into byte chunks of a chosen format.
 """
 
-from .errors import Limits, ParsedRow, RowError
+from .errors import STOP_CODES, Limits, ParsedRow, RowError
 from .export import (
     EXPORT_FORMATS,
     Export,
@@ -30,6 +30,7 @@ __all__ = [
     "ParsedRow",
     "RowError",
     "RowReader",
+    "STOP_CODES",
     "detect_format",
     "iter_rows",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from . import errors as E
+from .source import SourceError
 
 # one token: a complete string, an unterminated string (needs more input), or a run of other bytes
 _TOKEN = re.compile(rb'"(?:[^"\\\n]|\\.)*"|"|[\[\]{}]|,|\n|[^"\[\]{},\n]+')
@@ -43,6 +44,9 @@ def iter_elements(read, limits: E.Limits, first: bytes = b""):
     element = []  # byte pieces of the current element
     size = start_line = 0
     skipping = False
+    max_blank = limits.max_blank_lines
+    blank = 0
+    after_newline = False  # only whitespace and commas since the last newline between elements
     while True:
         match = _TOKEN.match(buf, pos)
         if not eof and _needs_more(match, buf, pos):
@@ -62,8 +66,16 @@ def iter_elements(read, limits: E.Limits, first: bytes = b""):
         if ch == b"\n":
             line += 1
         if depth <= 1:
+            if ch == b"\n":
+                if after_newline:
+                    blank += 1
+                    if max_blank and blank > max_blank:
+                        raise SourceError(E.TOO_MANY_BLANK_LINES, str(max_blank))
+                after_newline = True
+                continue
             if not token.strip() or (depth == 1 and ch == b","):
                 continue
+            after_newline = False
             if closed:
                 raise ArrayError(line, "there is more data after the closing ]")
             if not started:

@@ -15,11 +15,14 @@ import orjson
 from . import errors as E
 from .arraysplit import ArrayError, iter_elements
 from .jsonparse import parse_json
-from .source import BOM, SourceError, iter_lines
+from .source import BOM, DecodedBudget, SourceError, iter_lines
 
 CONTAINERS = ("jsonl", "json", "csv", "parquet")
 PARQUET_MAGIC = b"PAR1"
-PARQUET_BATCH_ROWS = 1024
+# Parquet rows are materialised this many at a time, or one at a time when a batch decodes to
+# more than PARQUET_BATCH_BYTES (dictionary-encoded values multiply when they are decoded)
+PARQUET_BATCH_ROWS = 256
+PARQUET_BATCH_BYTES = 32 * 1024 * 1024
 EXPORT_LAYOUT = frozenset(("id", "split", "messages", "tools", "metadata"))
 EXPORT_ONLY_COLUMNS = frozenset(("id", "split"))
 SPOOL_IN_MEMORY = 64 * 1024 * 1024
@@ -53,16 +56,44 @@ def sniff_container(head: bytes) -> str | None:
     return None
 
 
+_STOP_MESSAGES = {
+    E.DECOMPRESSED_TOO_LARGE: E.MSG_DECOMPRESSED,
+    E.DECODED_TOO_LARGE: E.MSG_DECODED_TOO_LARGE,
+    E.QUOTA_EXCEEDED: E.MSG_QUOTA_EXCEEDED,
+    E.COMPRESSION_RATIO: E.MSG_COMPRESSION_RATIO,
+    E.TOO_MANY_BLANK_LINES: E.MSG_TOO_MANY_BLANK_LINES,
+}
+
+
 def _stopping(error_line, exc) -> E.RowError:
     if isinstance(exc, SourceError):
-        if exc.code == E.DECOMPRESSED_TOO_LARGE:
-            return E.error(error_line, exc.code, E.MSG_DECOMPRESSED, exc.detail)
+        template = _STOP_MESSAGES.get(exc.code)
+        if template is not None:
+            return E.error(error_line, exc.code, template, _number(exc.detail))
         return E.error(error_line, E.INVALID_GZIP, E.MSG_INVALID_GZIP, exc.detail)
     return E.error(exc.line, E.INVALID_JSON, E.MSG_INVALID_JSON_ELEMENT, exc.detail)
 
 
+def _number(detail: str) -> str:
+    return f"{int(detail):,}" if detail.isdigit() else detail
+
+
+class BlankLines:
+    """Counts lines that hold nothing: they cost reading time but give no row."""
+
+    def __init__(self, limits: E.Limits):
+        self._cap = limits.max_blank_lines
+        self.count = 0
+
+    def add(self) -> None:
+        self.count += 1
+        if self._cap and self.count > self._cap:
+            raise SourceError(E.TOO_MANY_BLANK_LINES, str(self._cap))
+
+
 def jsonl_documents(buffered, limits: E.Limits):
     max_depth = limits.max_depth
+    blank = BlankLines(limits)
     number = 0
     try:
         for number, line in iter_lines(buffered, limits.max_line_bytes):
@@ -71,7 +102,13 @@ def jsonl_documents(buffered, limits: E.Limits):
                     number,
                     E.error(number, E.LINE_TOO_LONG, E.MSG_LINE_TOO_LONG, limits.max_line_bytes),
                 )
-            elif not line.isspace():
+            elif line.isspace():
+                try:
+                    blank.add()
+                except SourceError as exc:
+                    yield number, _stopping(number, exc)
+                    return
+            else:
                 yield number, parse_json(line, number, max_depth)
     except SourceError as exc:
         yield number + 1, _stopping(number + 1, exc)
@@ -96,11 +133,15 @@ class _CsvStop(Exception):
 
 
 def _csv_text_lines(buffered, limits: E.Limits, position: list):
+    """``position``: [physical line reached, line the current record starts on, its bytes]."""
     for number, line in iter_lines(buffered, limits.max_line_bytes):
         position[0] = number
-        if line is None:
+        # a quoted cell may span lines: the record, not only each line, is held to the row cap
+        position[2] += len(line) if line is not None else 0
+        if line is None or position[2] > limits.max_line_bytes:
+            start = number if line is None else position[1]
             raise _CsvStop(
-                E.error(number, E.LINE_TOO_LONG, E.MSG_LINE_TOO_LONG, limits.max_line_bytes)
+                E.error(start, E.LINE_TOO_LONG, E.MSG_LINE_TOO_LONG, limits.max_line_bytes)
             )
         try:
             yield line.decode("utf-8")
@@ -115,7 +156,8 @@ def csv_documents(buffered, limits: E.Limits, column_mapping: dict | None):
     if csv.field_size_limit() != limits.csv_field_limit:
         # the csv module's limit is process-wide; every import sets the one its Limits ask for
         csv.field_size_limit(limits.csv_field_limit)
-    position = [0]
+    position = [0, 1, 0]
+    blank = BlankLines(limits)
     reader = csv.reader(_csv_text_lines(buffered, limits, position))
     try:
         header = next(reader, None)
@@ -128,10 +170,16 @@ def csv_documents(buffered, limits: E.Limits, column_mapping: dict | None):
         width = len(header)
         while True:
             start = position[0] + 1
+            position[1], position[2] = start, 0
             record = next(reader, None)
             if record is None:
                 return
             if not any(record):
+                try:
+                    blank.add()
+                except SourceError as exc:
+                    yield start, _stopping(start, exc)
+                    return
                 continue
             if len(record) != width:
                 yield start, E.error(start, E.CSV_INVALID, MSG_CSV_WIDTH, len(record), width)
@@ -176,19 +224,29 @@ def _spooled(buffered):
     return spool
 
 
-def parquet_documents(buffered, limits: E.Limits, column_mapping: dict | None, seekable_source):
+def parquet_documents(
+    buffered, limits: E.Limits, column_mapping: dict | None, seekable_source, budget=None
+):
     """Row dicts from a Parquet file, read one batch at a time.
 
     Parquet needs random access: the upload itself is used when it is a seekable, uncompressed
-    file; otherwise it is spooled to a temporary file first (within the gzip cap).
+    file; otherwise it is spooled to a temporary file first (within the gzip cap). Before any
+    row is decoded the footer's row count and uncompressed size are held to the limits; then
+    each batch's decoded size is measured before its rows become Python values, and each row's
+    JSON is spent on ``budget``.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    budget = budget if budget is not None else DecodedBudget(limits)
     line = 0
     try:
         source = seekable_source if seekable_source is not None else _spooled(buffered)
         parquet = pq.ParquetFile(source)
+        problem = _parquet_footer_problem(parquet.metadata, limits, budget)
+        if problem is not None:
+            yield 1, problem
+            return
         rename = {column: field for field, column in (column_mapping or {}).items()}
         names = parquet.schema_arrow.names
         for column in rename:
@@ -203,22 +261,104 @@ def parquet_documents(buffered, limits: E.Limits, column_mapping: dict | None, s
         # our own export's bookkeeping columns name rows of another dataset: not metadata here
         skip = EXPORT_ONLY_COLUMNS if set(names) == EXPORT_LAYOUT else frozenset()
         for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-            for row in batch.to_pylist():
+            for row in _batch_rows(batch, limits):
                 line += 1
+                if type(row) is int:
+                    yield line, _row_too_long(line, limits)
+                    continue
                 for column in skip:
                     row.pop(column, None)
-                yield line, _parquet_row(row, rename, line, limits)
+                document = _parquet_row(row, rename, line, limits, budget)
+                yield line, document
+                if type(document) is E.RowError and document.code in E.STOP_CODES:
+                    return
     except SourceError as exc:
         yield line + 1, _stopping(line + 1, exc)
     except (pa.ArrowException, OSError) as exc:
         yield line + 1, E.error(line + 1, E.INVALID_PARQUET, E.MSG_INVALID_PARQUET, exc)
 
 
-def _parquet_row(row: dict, rename: dict, line: int, limits: E.Limits):
+def _parquet_footer_problem(metadata, limits: E.Limits, budget: DecodedBudget):
+    """A stopping error when the footer alone shows the file is over a limit, else None."""
+    if limits.max_rows is not None and metadata.num_rows > limits.max_rows:
+        return E.error(1, E.TOO_MANY_ROWS, E.MSG_TOO_MANY_ROWS, limits.max_rows)
+    # the data pages' size after decompression: decoding never yields less than this
+    uncompressed = sum(
+        metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)
+    )
+    try:
+        budget.require_room(uncompressed)
+    except SourceError as exc:
+        return _stopping(1, exc)
+    return None
+
+
+def _batch_rows(batch, limits: E.Limits):
+    """The batch's rows as dicts; a row whose decoded size is over the row cap comes as its size
+    (an int) without being materialised. Small batches are converted at once (the fast path)."""
+    if _decoded_nbytes(batch) <= PARQUET_BATCH_BYTES:
+        yield from batch.to_pylist()
+        return
+    for i in range(batch.num_rows):
+        row = batch.slice(i, 1)
+        size = _decoded_nbytes(row)
+        yield size if size > limits.max_line_bytes else row.to_pylist()[0]
+
+
+def _decoded_nbytes(batch) -> int:
+    """Bytes the batch takes once decoded, without decoding it: a dictionary column counts its
+    values' lengths once per row that uses them (Arrow's own size counts the dictionary once)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    total = 0
+    for column in batch.columns:
+        kind = column.type
+        if pa.types.is_dictionary(kind) and _is_text(kind.value_type):
+            lengths = pc.binary_length(column.dictionary)
+            total += pc.sum(pc.take(lengths, column.indices)).as_py() or 0
+            total += column.indices.nbytes
+        elif _holds_dictionary(kind):
+            # a dictionary nested in lists or structs: each row counts the whole dictionary,
+            # an overestimate for a rare layout, never an underestimate
+            total += sum(column.slice(i, 1).nbytes for i in range(len(column)))
+        else:
+            total += column.nbytes
+    return total
+
+
+def _is_text(kind) -> bool:
+    import pyarrow as pa
+
+    return (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+    )
+
+
+def _holds_dictionary(kind) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        return True
+    return any(_holds_dictionary(kind.field(i).type) for i in range(kind.num_fields))
+
+
+def _row_too_long(line: int, limits: E.Limits) -> E.RowError:
+    return E.error(line, E.LINE_TOO_LONG, E.MSG_LINE_TOO_LONG, limits.max_line_bytes)
+
+
+def _parquet_row(row: dict, rename: dict, line: int, limits: E.Limits, budget: DecodedBudget):
     # JSON-compatible values only (dates become text), and the same size cap as a JSONL line
     data = orjson.dumps(row, default=str)
     if len(data) > limits.max_line_bytes:
-        return E.error(line, E.LINE_TOO_LONG, E.MSG_LINE_TOO_LONG, limits.max_line_bytes)
+        return _row_too_long(line, limits)
+    try:
+        budget.spend(len(data))
+    except SourceError as exc:
+        return _stopping(line, exc)
     row = orjson.loads(data)
     out = {}
     for name, value in row.items():

@@ -17,7 +17,8 @@ MIB = 1024 * 1024
 class Limits:
     """Caps applied while an upload is decoded, before any row reaches the database."""
 
-    # one JSONL line / JSON array element / CSV physical line, checked before it is parsed
+    # one row, decoded: a JSONL line, a JSON array element, a CSV record (all its physical
+    # lines), a Parquet row as JSON; checked before it is parsed or materialised
     max_line_bytes: int = 8 * MIB
     # nesting of arrays and objects inside one row
     max_depth: int = 64
@@ -27,6 +28,18 @@ class Limits:
     max_rows: int | None = None
     # characters in one CSV cell (the csv module's own default)
     csv_field_limit: int = 131_072
+    # bytes the whole file may decode to (text after gzip; Parquet rows as JSON); reading stops
+    max_decoded_bytes: int = 8192 * MIB
+    # bytes left in the team's storage quota (None: no quota); decoding past it stops reading
+    quota_room_bytes: int | None = None
+    # gzip: output over input past the first RATIO_GRACE_BYTES of output stops reading; 0 = off
+    max_compression_ratio: int = 100
+    # lines holding nothing (JSONL and CSV lines, JSON array lines between elements); 0 = off
+    max_blank_lines: int = 100_000
+
+
+# gzip output below this is never refused for its ratio (a small file of repeats is fine)
+RATIO_GRACE_BYTES = MIB
 
 
 class RowError(NamedTuple):
@@ -71,13 +84,28 @@ UNSUPPORTED_PART = "unsupported_part"
 TOO_MANY_ROWS = "too_many_rows"
 EMPTY_FILE = "empty_file"
 INTEGER_OUT_OF_RANGE = "integer_out_of_range"
+DECODED_TOO_LARGE = "decoded_too_large"
+QUOTA_EXCEEDED = "quota_exceeded"
+COMPRESSION_RATIO = "compression_ratio_too_high"
+TOO_MANY_BLANK_LINES = "too_many_blank_lines"
+# errors after which the file is not read any further: the import fails whole, whatever its mode
+STOP_CODES = frozenset(
+    (
+        DECOMPRESSED_TOO_LARGE,
+        DECODED_TOO_LARGE,
+        QUOTA_EXCEEDED,
+        COMPRESSION_RATIO,
+        TOO_MANY_BLANK_LINES,
+    )
+)
 
 MSG_INVALID_JSON = "This line is not valid JSON ({}). Each line must hold one JSON object."
 MSG_INVALID_JSON_ELEMENT = "This array element is not valid JSON ({})."
 MSG_NOT_AN_OBJECT = "Expected a JSON object ({{...}}) but found {}. Each row must be an object."
 MSG_INVALID_UTF8 = "This line is not valid UTF-8 (byte {} of the line). Save the file as UTF-8."
 MSG_LINE_TOO_LONG = (
-    "This row is longer than the limit of {} bytes; it was not read. Split or shorten it."
+    "This row is longer than the limit of {} bytes (FINETUNEDB_MAX_DECODED_ROW_BYTES); it was "
+    "not read. Split or shorten it."
 )
 MSG_TOO_DEEP = "Arrays and objects are nested more than {} levels deep here. Flatten the row."
 MSG_NAN = (
@@ -93,6 +121,25 @@ MSG_NUL = "Text may not contain the NUL character (\\u0000). Remove it."
 MSG_CSV_FIELD = "A CSV cell is longer than {} characters. Reading stopped here."
 MSG_CSV_INVALID = "The CSV is malformed here ({}). Reading stopped here."
 MSG_DECOMPRESSED = "The gzip file expands to more than {} bytes, the limit. Reading stopped."
+MSG_DECODED_TOO_LARGE = (
+    "The file decodes to more than {} bytes, the limit for one file "
+    "(FINETUNEDB_MAX_DECODED_BYTES); reading stopped here and nothing was imported. Split the "
+    "file into smaller files."
+)
+MSG_QUOTA_EXCEEDED = (
+    "The rows read up to here decode to more than the {} bytes left in this team's storage "
+    "quota; reading stopped and nothing was imported. Import a smaller file, delete datasets "
+    "the team no longer needs, or ask an admin to raise FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES."
+)
+MSG_COMPRESSION_RATIO = (
+    "The gzip data expands more than {} times (FINETUNEDB_MAX_COMPRESSION_RATIO); reading "
+    "stopped and nothing was imported. Upload the file uncompressed, or remove the repeated "
+    "filler it compresses so well."
+)
+MSG_TOO_MANY_BLANK_LINES = (
+    "The file has more than {} blank lines (FINETUNEDB_MAX_BLANK_LINES); reading stopped and "
+    "nothing was imported. Remove the blank lines."
+)
 MSG_INVALID_GZIP = "The gzip data is corrupt or truncated ({}). Reading stopped."
 MSG_INVALID_PARQUET = "The Parquet file cannot be read ({})."
 MSG_UNKNOWN_FORMAT = (

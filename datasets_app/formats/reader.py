@@ -28,7 +28,7 @@ from .containers import (
 )
 from .messages import MapError
 from .rowformats import MAPPERS, ROW_FORMATS, Checked, sniff
-from .source import open_source
+from .source import DecodedBudget, budgeted, open_source
 from .validate import content_error
 
 DETECT_ROWS = 20
@@ -60,6 +60,7 @@ class RowReader:
         self._limits = limits or E.Limits()
         self._mapping = column_mapping
         self._counter = None
+        self._budget = DecodedBudget(self._limits)
         self._documents = None
         self.container = None if container == "auto" else container
         self.compressed = False
@@ -71,6 +72,11 @@ class RowReader:
     def bytes_read(self) -> int:
         """Bytes taken from the upload so far (compressed bytes for a gzip upload)."""
         return self._counter.bytes_read if self._counter is not None else 0
+
+    @property
+    def bytes_decoded(self) -> int:
+        """Bytes decoded so far: text after gzip, Parquet rows as JSON (what the caps count)."""
+        return self._budget.used
 
     def detect(self) -> Detection:
         """Pick the container and the row format from the first rows (read once, kept for iteration)."""
@@ -92,7 +98,7 @@ class RowReader:
     def _open(self):
         limits = self._limits
         self._counter, buffered, self.compressed = open_source(
-            self._stream, limits.max_decompressed_bytes
+            self._stream, limits.max_decompressed_bytes, limits.max_compression_ratio
         )
         if self.container is None:
             try:
@@ -105,16 +111,18 @@ class RowReader:
             if self.container is None:
                 message = E.MSG_UNKNOWN_CONTAINER.format(head[:20])
                 return iter([(1, E.RowError(1, E.UNKNOWN_FORMAT, message))])
+        if self.container == "parquet":
+            seekable = self._stream if not self.compressed and _seekable(self._stream) else None
+            if seekable is not None:
+                seekable.seek(0)
+            return parquet_documents(buffered, limits, self._mapping, seekable, self._budget)
+        # text: every decoded byte counts, blank lines and refused rows included
+        buffered = budgeted(buffered, self._budget)
         if self.container == "jsonl":
             return jsonl_documents(buffered, limits)
         if self.container == "json":
             return json_array_documents(buffered, limits)
-        if self.container == "csv":
-            return csv_documents(buffered, limits, self._mapping)
-        seekable = self._stream if not self.compressed and _seekable(self._stream) else None
-        if seekable is not None:
-            seekable.seek(0)
-        return parquet_documents(buffered, limits, self._mapping, seekable)
+        return csv_documents(buffered, limits, self._mapping)
 
     def __iter__(self):
         self.detect()
