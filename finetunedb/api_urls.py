@@ -10,6 +10,7 @@ from datasets_app.api import splits as splits_api
 from datasets_app.api import transfer as transfer_api
 from datasets_app.api import versions as versions_api
 from finetunedb.teams import api as teams_api
+from finetunedb.teams import api_invitations as invitations_api
 
 app_name = "api"
 
@@ -18,6 +19,32 @@ urlpatterns = [
     path("me/", teams_api.MeApi.as_view(), name="me"),
     path("teams/", teams_api.TeamListCreateApi.as_view(), name="team-list"),
     path("teams/<int:team_id>/members/", teams_api.TeamMembersApi.as_view(), name="team-members"),
+    path(
+        "teams/<int:team_id>/members/<int:user_id>/",
+        teams_api.TeamMemberDetailApi.as_view(),
+        name="team-member-detail",
+    ),
+    path(
+        "teams/<int:team_id>/invitations/",
+        invitations_api.TeamInvitationListApi.as_view(),
+        name="team-invitations",
+    ),
+    path(
+        "teams/<int:team_id>/invitations/<int:invitation_id>/",
+        invitations_api.TeamInvitationRevokeApi.as_view(),
+        name="team-invitation-detail",
+    ),
+    path("invitations/", invitations_api.InvitationListApi.as_view(), name="invitation-list"),
+    path(
+        "invitations/<int:invitation_id>/accept/",
+        invitations_api.InvitationAcceptApi.as_view(),
+        name="invitation-accept",
+    ),
+    path(
+        "invitations/<int:invitation_id>/decline/",
+        invitations_api.InvitationDeclineApi.as_view(),
+        name="invitation-decline",
+    ),
     path("datasets/", datasets_api.DatasetListCreateApi.as_view(), name="dataset-list"),
     path(
         "datasets/<int:dataset_id>/", datasets_api.DatasetDetailApi.as_view(), name="dataset-detail"

@@ -129,6 +129,22 @@ LOGOUT_REDIRECT_URL = "teams:login"
 
 # Sign-up is open in the embedded single-machine mode; a team deployment may close it.
 FINETUNEDB_SIGNUP_OPEN = env_bool("FINETUNEDB_SIGNUP_OPEN", True)
+# Teams one user may create (the sign-up team included), so per-team quotas and job caps do not
+# multiply by creating teams; the next one is refused with 409. 0 = unlimited.
+FINETUNEDB_MAX_TEAMS_PER_USER = int(os.environ.get("FINETUNEDB_MAX_TEAMS_PER_USER", "10"))
+# Invitations one team may send in 24 hours (bounds invitation e-mail); then 409. 0 = unlimited.
+FINETUNEDB_MAX_INVITATIONS_PER_TEAM_PER_DAY = int(
+    os.environ.get("FINETUNEDB_MAX_INVITATIONS_PER_TEAM_PER_DAY", "50")
+)
+# Invitation notices go through Django's e-mail backend; the console one prints them.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "finetunedb@localhost")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
 # Django's admin at /admin/ (production: off unless enabled); optionally only from these
 # client addresses (as the login throttle sees them, honouring FINETUNEDB_NUM_PROXIES).
 FINETUNEDB_ADMIN_ENABLED = env_bool("FINETUNEDB_ADMIN_ENABLED", True)

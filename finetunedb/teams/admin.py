@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ApiToken, Membership, Team
+from .models import ApiToken, Invitation, Membership, Team
 
 
 class MembershipInline(admin.TabularInline):
@@ -21,6 +21,18 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["team", "user", "role", "created_at"]
     list_filter = ["role"]
     raw_id_fields = ["user", "team"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["team", "invited_as", "role", "status", "created_at", "expires_at"]
+    list_filter = ["status", "role"]
+    raw_id_fields = ["team", "invitee", "invited_by"]
+    # Invitations are answered by their invitee in the app; an admin may only look or revoke.
+    readonly_fields = ["team", "invited_as", "invitee", "role", "invited_by", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(ApiToken)

@@ -1,6 +1,7 @@
 """API for auth tokens, teams and members. Views parse and delegate."""
 
 from django.contrib.auth import authenticate
+from django.http import Http404
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -15,7 +16,7 @@ from rest_framework.views import APIView
 
 from finetunedb.exceptions import ApplicationError
 
-from . import selectors, services
+from . import invitations, selectors, services
 from .models import Role
 from .permissions import Action
 from .quota import team_storage_usage
@@ -108,49 +109,60 @@ class MemberOutputSerializer(serializers.Serializer):
     joined_at = serializers.DateTimeField(source="created_at")
 
 
+def team_or_404(request, team_id):
+    team = selectors.team_get_for_user(request.user, team_id)
+    if team is None:
+        raise Http404(NOT_FOUND)
+    return team
+
+
+class InvitationSentSerializer(serializers.Serializer):
+    """The same body for every identifier: no id, username or time that could tell them apart."""
+
+    status = serializers.CharField(help_text="always 'pending'")
+    role = serializers.ChoiceField(choices=Role.choices)
+    expires_in_days = serializers.IntegerField()
+    detail = serializers.CharField()
+
+
 class TeamMembersApi(APIView):
-    """Members of a team. Anyone in the team reads; owners and admins add, change and remove."""
+    """Members of a team. Anyone in the team reads; owners and admins invite and remove; any
+    member removes themselves (leaves). POST invites (202): nobody joins without accepting."""
 
     class InputSerializer(serializers.Serializer):
-        user = serializers.CharField(max_length=254, help_text="User id, username or email.")
+        user = serializers.CharField(max_length=254, help_text="Username or email to invite.")
         role = serializers.ChoiceField(choices=Role.choices, default=Role.VIEWER)
 
     class RemoveSerializer(serializers.Serializer):
-        user = serializers.CharField(max_length=254, help_text="User id, username or email.")
-
-    def _team(self, request, team_id):
-        from django.http import Http404
-
-        team = selectors.team_get_for_user(request.user, team_id)
-        if team is None:
-            raise Http404(NOT_FOUND)
-        return team
+        user = serializers.CharField(
+            max_length=254, help_text="A member's user id, username or email (yours: leave)."
+        )
 
     @extend_schema(responses={200: MemberOutputSerializer(many=True)})
     def get(self, request, team_id):
-        team = self._team(request, team_id)
+        team = team_or_404(request, team_id)
         require_role(request.user, team.pk, Action.READ)
         return Response(MemberOutputSerializer(selectors.membership_list(team), many=True).data)
 
-    @extend_schema(
-        request=InputSerializer,
-        responses={201: MemberOutputSerializer, 200: MemberOutputSerializer},
-    )
+    @extend_schema(request=InputSerializer, responses={202: InvitationSentSerializer})
     def post(self, request, team_id):
-        team = self._team(request, team_id)
+        team = team_or_404(request, team_id)
         require_role(request.user, team.pk, Action.MANAGE_MEMBERS)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership, created = services.membership_set(
+        invitation = invitations.invitation_create(
             actor=request.user,
             team=team,
-            user_identifier=data.validated_data["user"],
+            identifier=data.validated_data["user"],
             role=data.validated_data["role"],
         )
-        return Response(
-            MemberOutputSerializer(membership).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        body = {
+            "status": "pending",
+            "role": invitation.role,
+            "expires_in_days": invitations.INVITATION_DAYS,
+            "detail": invitations.INVITATION_SENT,
+        }
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         request=RemoveSerializer,
@@ -162,8 +174,7 @@ class TeamMembersApi(APIView):
         responses={204: None},
     )
     def delete(self, request, team_id):
-        team = self._team(request, team_id)
-        require_role(request.user, team.pk, Action.MANAGE_MEMBERS)
+        team = team_or_404(request, team_id)
         raw = (
             request.data
             if isinstance(request.data, dict) and request.data
@@ -174,6 +185,35 @@ class TeamMembersApi(APIView):
         services.membership_remove(
             actor=request.user, team=team, user_identifier=data.validated_data["user"]
         )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TeamMemberDetailApi(APIView):
+    """One member, by the ``user_id`` the member list shows: PATCH changes the role (owners and
+    admins), DELETE removes them (or, for yourself, leaves). Non-members answer 404."""
+
+    class InputSerializer(serializers.Serializer):
+        role = serializers.ChoiceField(choices=Role.choices)
+
+    @extend_schema(
+        operation_id="teams_member_role_set",
+        request=InputSerializer,
+        responses={200: MemberOutputSerializer},
+    )
+    def patch(self, request, team_id, user_id):
+        team = team_or_404(request, team_id)
+        require_role(request.user, team.pk, Action.MANAGE_MEMBERS)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.membership_role_set(
+            actor=request.user, team=team, user_identifier=user_id, role=data.validated_data["role"]
+        )
+        return Response(MemberOutputSerializer(membership).data)
+
+    @extend_schema(operation_id="teams_member_remove", responses={204: None})
+    def delete(self, request, team_id, user_id):
+        team = team_or_404(request, team_id)
+        services.membership_remove(actor=request.user, team=team, user_identifier=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

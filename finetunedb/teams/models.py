@@ -34,6 +34,9 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the member picks this team in the switcher or creates it: the current team at the
+    # next sign-in is the last one chosen, never one an invitation (or a name) put first.
+    selected_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -43,6 +46,53 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.team} as {self.role}"
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    REVOKED = "revoked", "Revoked"
+
+
+class Invitation(models.Model):
+    """An offer to join a team that only the invitee can accept (finetunedb/teams/invitations.py).
+
+    Every invitation an admin sends is stored, whether or not ``invited_as`` names an account
+    that is not in the team yet: ``invitee`` is that account, or None (no such account, or
+    already a member), and a None invitation is never shown or delivered to anyone. The team
+    sees the same row either way, so inviting never tells whether an account exists.
+    """
+
+    team_path = "team"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    invited_as = models.CharField(max_length=254, help_text="The username or email as typed.")
+    invitee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        # A deleted account leaves the row (the team's list must not change because of it).
+        on_delete=models.SET_NULL,
+        related_name="invitations",
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=16, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["invitee", "status"], name="invitation_invitee_status")]
+
+    def __str__(self):
+        return f"{self.invited_as} to {self.team} as {self.role} ({self.status})"
 
 
 class ApiToken(models.Model):

@@ -1,6 +1,7 @@
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.utils import timezone
 
-from .models import Membership, Team
+from .models import Invitation, InvitationStatus, Membership, Team
 from .scoping import team_ids_for
 
 
@@ -25,3 +26,37 @@ def team_get_for_user(user, team_id):
 
 def membership_list(team: Team) -> QuerySet:
     return Membership.objects.filter(team=team).select_related("user").order_by("user__username")
+
+
+def team_default_id_for_user(user) -> int | None:
+    """The team to work in when the session has not chosen one: the one the user last picked in
+    the switcher or created, else their oldest membership. Never one put first by its name or by
+    someone else (an accepted invitation does not select its team)."""
+    return (
+        Membership.objects.filter(user_id=user.pk)
+        .order_by(F("selected_at").desc(nulls_last=True), "created_at", "id")
+        .values_list("team_id", flat=True)
+        .first()
+    )
+
+
+def invitation_open_filter() -> dict:
+    return {"status": InvitationStatus.PENDING, "expires_at__gt": timezone.now()}
+
+
+def invitation_list_for_team(team: Team):
+    """The team's open invitations, as the team sees them (as typed; no account named)."""
+    return Invitation.objects.filter(team=team, **invitation_open_filter()).select_related(
+        "invited_by"
+    )
+
+
+def invitation_list_for_user(user):
+    """The open invitations addressed to ``user``, to teams they are not in."""
+    if not getattr(user, "is_authenticated", False):
+        return Invitation.objects.none()
+    return (
+        Invitation.objects.filter(invitee_id=user.pk, **invitation_open_filter())
+        .exclude(team__memberships__user_id=user.pk)
+        .select_related("team", "invited_by")
+    )

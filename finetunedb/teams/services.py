@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -18,7 +19,13 @@ from .permissions import Action
 from .scoping import parse_id, require_role
 
 TEAM_NAME_REQUIRED = "A team needs a name."
-USER_NOT_FOUND = "No user with that username or email."
+NOT_A_MEMBER = "No member of this team with that user id, username or email."
+UNKNOWN_ROLE = "Unknown role {role!r}; use one of {roles}."
+TEAM_LIMIT = (
+    "You have reached the limit of {limit} teams per user (FINETUNEDB_MAX_TEAMS_PER_USER): "
+    "work in one of your teams, or ask the server's administrator to raise the limit."
+)
+LAST_OWNER_LEAVING = "You are this team's last owner: make someone else owner before you leave."
 ONLY_OWNER_GRANTS_OWNER = "Only an owner can grant or remove the owner role."
 LAST_OWNER = "A team needs at least one owner: make someone else owner first."
 USERNAME_TAKEN = "That username is taken."
@@ -29,14 +36,24 @@ NO_SUCH_TOKEN = "No such active token."
 
 
 def team_create(*, user, name: str) -> Team:
+    """A new team with ``user`` as its owner, who has chosen it (their current team).
+
+    A user creates at most FINETUNEDB_MAX_TEAMS_PER_USER teams, so that per-team quotas and job
+    caps do not multiply by creating teams.
+    """
     name = (name or "").strip()
     if not name:
         raise ApplicationError(
             TEAM_NAME_REQUIRED, errors=[{"path": "name", "message": TEAM_NAME_REQUIRED}]
         )
+    limit = settings.FINETUNEDB_MAX_TEAMS_PER_USER
     with transaction.atomic():
+        # Serializes one user's concurrent creations on PostgreSQL, so two cannot pass at limit-1.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        if limit and Team.objects.filter(created_by=user).count() >= limit:
+            raise ConflictError(TEAM_LIMIT.format(limit=limit), code="team_limit")
         team = Team.objects.create(name=name[:100], created_by=user)
-        Membership.objects.create(team=team, user=user, role=Role.OWNER)
+        membership_create(team=team, user=user, role=Role.OWNER, selected=True)
     return team
 
 
@@ -50,66 +67,110 @@ def team_rename(*, actor, team: Team, name: str) -> Team:
     return team
 
 
-def _find_user(identifier):
-    User = get_user_model()
-    if isinstance(identifier, int) or (isinstance(identifier, str) and identifier.isdigit()):
-        user = User.objects.filter(pk=int(identifier), is_active=True).first()
-        if user:
-            return user
-    if isinstance(identifier, str) and identifier:
-        return (
-            User.objects.filter(username=identifier, is_active=True).first()
-            or User.objects.filter(email__iexact=identifier, is_active=True).first()
-        )
-    return None
+def membership_create(*, team: Team, user, role: str, selected: bool = False) -> Membership:
+    """Put ``user`` in ``team``: only for a team's creator, an accepted invitation
+    (invitations.invitation_accept), the Django admin and tests — never on another's say-so."""
+    return Membership.objects.create(
+        team=team, user=user, role=role, selected_at=timezone.now() if selected else None
+    )
+
+
+def membership_select(*, user, team: Team) -> None:
+    """Remember ``team`` as the one ``user`` chose in the switcher (their next sign-in's)."""
+    Membership.objects.filter(user_id=user.pk, team_id=team.pk).update(selected_at=timezone.now())
+
+
+def _is_caller(user, identifier) -> bool:
+    """Whether ``identifier`` (user id, username or email) names the caller: decided from the
+    caller's own row only, so it says nothing about other accounts."""
+    identifier = str(identifier or "").strip()
+    if not identifier:
+        return False
+    return identifier in (str(user.pk), user.get_username()) or bool(
+        user.email and identifier.lower() == user.email.lower()
+    )
+
+
+def _member(team: Team, identifier, *, lock: bool = False) -> Membership | None:
+    """The membership in ``team`` named by a user id, username or email, or None. Only members
+    are looked up, so the answer is the same for an unknown account and a non-member."""
+    identifier = str(identifier or "").strip()
+    if not identifier:
+        return None
+    members = Membership.objects.filter(team=team, user__is_active=True).select_related("user")
+    if lock:
+        members = members.select_for_update()
+    user_id = parse_id(identifier)
+    found = members.filter(user_id=user_id).first() if user_id is not None else None
+    found = found or members.filter(user__username=identifier).first()
+    if found is None and "@" in identifier:
+        by_email = list(members.filter(user__email__iexact=identifier)[:2])
+        found = by_email[0] if len(by_email) == 1 else None
+    return found
 
 
 def _owners_left(team: Team, excluding_user_id: int) -> int:
     return team.memberships.filter(role=Role.OWNER).exclude(user_id=excluding_user_id).count()
 
 
-def membership_set(*, actor, team: Team, user_identifier, role: str) -> tuple[Membership, bool]:
-    """Add a member or change a member's role. Returns (membership, created)."""
+def membership_role_set(*, actor, team: Team, user_identifier, role: str) -> Membership:
+    """Change the role of someone already in the team (the list shows them to the caller).
+    Adding people goes through invitations (finetunedb/teams/invitations.py)."""
     actor_role = require_role(actor, team.pk, Action.MANAGE_MEMBERS)
     if role not in Role.values:
-        raise ApplicationError(f"Unknown role {role!r}; use one of {', '.join(Role.values)}.")
-    user = _find_user(user_identifier)
-    if user is None:
-        raise ApplicationError(USER_NOT_FOUND, errors=[{"path": "user", "message": USER_NOT_FOUND}])
+        raise ApplicationError(UNKNOWN_ROLE.format(role=role, roles=", ".join(Role.values)))
     with transaction.atomic():
-        current = Membership.objects.select_for_update().filter(team=team, user=user).first()
-        touches_owner = role == Role.OWNER or (current and current.role == Role.OWNER)
+        current = _member(team, user_identifier, lock=True)
+        if current is None:
+            raise ApplicationError(NOT_A_MEMBER, status_code=404, code="not_found")
+        touches_owner = role == Role.OWNER or current.role == Role.OWNER
         if touches_owner and actor_role != Role.OWNER:
             raise ApplicationError(
                 ONLY_OWNER_GRANTS_OWNER, status_code=403, code="permission_denied"
             )
-        if current is None:
-            return Membership.objects.create(team=team, user=user, role=role), True
-        if current.role == Role.OWNER and role != Role.OWNER and _owners_left(team, user.pk) == 0:
+        if (
+            current.role == Role.OWNER
+            and role != Role.OWNER
+            and _owners_left(team, current.user_id) == 0
+        ):
             raise ConflictError(LAST_OWNER)
         current.role = role
         current.save(update_fields=["role"])
-        return current, False
+        return current
 
 
 def membership_remove(*, actor, team: Team, user_identifier) -> None:
+    """Remove a member (owners and admins), or leave: any member may remove themselves,
+    except the last owner."""
+    if _is_caller(actor, user_identifier):
+        membership_leave(user=actor, team=team)
+        return
     actor_role = require_role(actor, team.pk, Action.MANAGE_MEMBERS)
-    user = _find_user(user_identifier)
     with transaction.atomic():
-        membership = (
-            Membership.objects.select_for_update().filter(team=team, user=user).first()
-            if user
-            else None
-        )
+        membership = _member(team, user_identifier, lock=True)
         if membership is None:
-            raise ApplicationError(USER_NOT_FOUND, status_code=404, code="not_found")
+            raise ApplicationError(NOT_A_MEMBER, status_code=404, code="not_found")
         if membership.role == Role.OWNER:
             if actor_role != Role.OWNER:
                 raise ApplicationError(
                     ONLY_OWNER_GRANTS_OWNER, status_code=403, code="permission_denied"
                 )
-            if _owners_left(team, user.pk) == 0:
+            if _owners_left(team, membership.user_id) == 0:
                 raise ConflictError(LAST_OWNER)
+        membership.delete()
+
+
+def membership_leave(*, user, team: Team) -> None:
+    """``user`` leaves ``team``, whatever their role; the last owner must hand over first."""
+    require_role(user, team.pk, Action.READ)
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update().filter(team=team, user_id=user.pk).first()
+        )
+        if membership is None:
+            raise ApplicationError(NOT_A_MEMBER, status_code=404, code="not_found")
+        if membership.role == Role.OWNER and _owners_left(team, user.pk) == 0:
+            raise ConflictError(LAST_OWNER_LEAVING)
         membership.delete()
 
 

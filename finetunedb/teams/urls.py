@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import member_views, views
 
 app_name = "teams"
 
@@ -22,6 +22,17 @@ urlpatterns = [
     ),
     path("teams/switch/", views.team_switch, name="switch"),
     path("teams/new/", views.team_create, name="create"),
-    path("teams/<int:team_id>/members/", views.team_members, name="members"),
+    path("teams/<int:team_id>/members/", member_views.team_members, name="members"),
+    path("teams/<int:team_id>/leave/", member_views.team_leave, name="leave"),
+    path(
+        "invitations/<int:invitation_id>/accept/",
+        member_views.invitation_accept,
+        name="invitation-accept",
+    ),
+    path(
+        "invitations/<int:invitation_id>/decline/",
+        member_views.invitation_decline,
+        name="invitation-decline",
+    ),
     path("tokens/", views.tokens, name="tokens"),
 ]

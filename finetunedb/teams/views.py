@@ -16,10 +16,8 @@ from finetunedb.exceptions import ApplicationError
 
 from . import selectors, services
 from .context_processors import SESSION_KEY
-from .forms import LoginForm, MemberForm, SignupForm, TeamForm, TokenForm
+from .forms import LoginForm, SignupForm, TeamForm, TokenForm
 from .models import ApiToken
-from .permissions import Action, role_allows
-from .quota import team_storage_usage
 
 SIGNUP_CLOSED = "Sign-up is closed on this server. Ask an administrator for an account."
 TOKENS_REVOKED = "Password changed. {n} API token(s) revoked: scripts using them now get 401."
@@ -89,7 +87,15 @@ def home(request):
 
     team = _current_team(request)
     summary = team_home_summary(user=request.user, team=team) if team else {}
-    return render(request, "teams/home.html", {**summary, "team_form": TeamForm()})
+    return render(
+        request,
+        "teams/home.html",
+        {
+            **summary,
+            "team_form": TeamForm(),
+            "invitations": selectors.invitation_list_for_user(request.user),
+        },
+    )
 
 
 def _current_team(request):
@@ -105,6 +111,7 @@ def team_switch(request):
     if team is None:
         raise Http404("Not found.")
     request.session[SESSION_KEY] = team.pk
+    services.membership_select(user=request.user, team=team)
     return redirect(safe_next(request, request.POST.get("next")))
 
 
@@ -123,53 +130,16 @@ def safe_next(request, target, default="teams:home"):
 def team_create(request):
     form = TeamForm(request.POST)
     if form.is_valid():
-        team = services.team_create(user=request.user, name=form.cleaned_data["name"])
+        try:
+            team = services.team_create(user=request.user, name=form.cleaned_data["name"])
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("teams:home")
         request.session[SESSION_KEY] = team.pk
         messages.success(request, f"Team “{team.name}” created. You are its owner.")
     else:
         messages.error(request, "A team needs a name.")
     return redirect("teams:home")
-
-
-@login_required
-def team_members(request, team_id):
-    team = selectors.team_get_for_user(request.user, team_id)
-    if team is None:
-        raise Http404("Not found.")
-    form = MemberForm(request.POST or None)
-    can_manage = role_allows(team.my_role, Action.MANAGE_MEMBERS)
-    if request.method == "POST":
-        if not can_manage:
-            return render(request, "403.html", status=403)
-        try:
-            if request.POST.get("remove"):
-                services.membership_remove(
-                    actor=request.user, team=team, user_identifier=request.POST["remove"]
-                )
-                messages.success(request, "Member removed.")
-                return redirect("teams:members", team_id=team.pk)
-            if form.is_valid():
-                services.membership_set(
-                    actor=request.user,
-                    team=team,
-                    user_identifier=form.cleaned_data["user"],
-                    role=form.cleaned_data["role"],
-                )
-                messages.success(request, "Member saved.")
-                return redirect("teams:members", team_id=team.pk)
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-    return render(
-        request,
-        "teams/members.html",
-        {
-            "team": team,
-            "members": selectors.membership_list(team),
-            "form": form,
-            "can_manage": can_manage,
-            "storage": team_storage_usage(team_id=team.pk),
-        },
-    )
 
 
 @login_required

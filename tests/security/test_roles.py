@@ -26,7 +26,16 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:auth-token": {"post": PUBLIC},
     "api:me": {"get": ANY},
     "api:team-list": {"get": ANY, "post": ANY},
+    # POST invites; DELETE removes someone else (leaving yourself is for every member: the
+    # body's user is a third member, see call(); tests/security/test_membership.py leaves).
     "api:team-members": {"get": A.READ, "post": A.MANAGE_MEMBERS, "delete": A.MANAGE_MEMBERS},
+    "api:team-member-detail": {"patch": A.MANAGE_MEMBERS, "delete": A.MANAGE_MEMBERS},
+    "api:team-invitations": {"get": A.MANAGE_MEMBERS},
+    "api:team-invitation-detail": {"delete": A.MANAGE_MEMBERS},
+    # The caller's own invitations: another person's answers 404 to everyone.
+    "api:invitation-list": {"get": ANY},
+    "api:invitation-accept": {"post": ANY},
+    "api:invitation-decline": {"post": ANY},
     "api:dataset-list": {"get": ANY, "post": A.MANAGE_DATASETS},
     "api:dataset-detail": {
         "get": A.READ,
@@ -81,6 +90,9 @@ EXPECTED: dict[str, dict[str, object]] = {
     "teams:switch": {"post": ANY},
     "teams:create": {"post": ANY},
     "teams:members": {"get": A.READ, "post": A.MANAGE_MEMBERS},
+    "teams:leave": {"post": A.READ},  # any member leaves (the last owner is told why not)
+    "teams:invitation-accept": {"post": ANY},
+    "teams:invitation-decline": {"post": ANY},
     "teams:tokens": {"get": ANY, "post": ANY},
     "datasets:list": {"get": ANY, "post": ANY},
     "datasets:create": {"post": A.MANAGE_DATASETS},
@@ -140,10 +152,18 @@ def test_it_has_an_expectation_for_every_route():
 def call(caller, method, path, is_api, objects):
     if method == "get":
         return caller.get(path)
+    # "user" names a member none of the callers is: removing yourself is leaving, for everyone.
     if is_api:
-        body = {**BODY, "ids": [objects["example_id"]], "team": objects["team_id"]}
+        body = {
+            **BODY,
+            "ids": [objects["example_id"]],
+            "team": objects["team_id"],
+            "user": str(objects["user_id"]),
+        }
         return getattr(caller, method)(path, body, format="json", HTTP_IF_MATCH='"1"')
-    return getattr(caller, method)(path, {**BODY, "team": objects["team_id"]})
+    return getattr(caller, method)(
+        path, {**BODY, "team": objects["team_id"], "user": str(objects["user_id"])}
+    )
 
 
 def verdict(expected, role, status):

@@ -33,7 +33,10 @@ def build_objects(*, team, dataset, example, owner) -> dict:
     )
     DuplicateClusterMember.objects.create(cluster=cluster, example=example, similarity=1.0)
     run, model, playground = training_objects(version)
+    member, invitation = membership_objects(team, owner)
     return {
+        "user_id": member.pk,
+        "invitation_id": invitation.pk,
         "run_id": run.pk,
         "model_id": model.pk,
         "playground_id": playground.pk,
@@ -59,3 +62,20 @@ def training_objects(version):
     )
     playground = PlaygroundRequest.objects.create(model=model, messages=[])
     return run, model, playground
+
+
+def membership_objects(team, owner):
+    """A member of ``team`` none of the role personas is (their routes act on a third person),
+    and a pending invitation of ``team`` to someone outside it."""
+    from django.contrib.auth import get_user_model
+
+    from finetunedb.teams.invitations import invitation_create
+    from finetunedb.teams.models import Invitation, Membership
+
+    users = get_user_model().objects
+    member = users.create_user(username=f"member-{team.pk}", email=f"member-{team.pk}@example.com")
+    Membership.objects.create(team=team, user=member, role="viewer")
+    invitee = f"invitee-{team.pk}"
+    users.create_user(username=invitee, email=f"{invitee}@example.com")
+    invitation_create(actor=owner, team=team, identifier=invitee, role="viewer")
+    return member, Invitation.objects.get(team=team, invited_as=invitee)

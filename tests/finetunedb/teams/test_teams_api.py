@@ -16,12 +16,16 @@ def test_it_creates_a_team_with_the_caller_as_owner(api_for, outsider):
     assert Membership.objects.get(team=team, user=outsider).role == "owner"
 
 
-def test_it_lets_the_owner_add_and_change_members(api_for, owner, team, outsider):
+def test_it_lets_the_owner_invite_and_change_roles(api_for, owner, team, outsider):
     client = api_for(owner)
     url = f"/api/v1/teams/{team.pk}/members/"
     response = client.post(url, {"user": "charlie", "role": "viewer"}, format="json")
-    assert response.status_code == 201
-    response = client.post(url, {"user": "charlie@example.com", "role": "curator"}, format="json")
+    assert response.status_code == 202
+    assert not Membership.objects.filter(team=team, user=outsider).exists()
+    charlie = api_for(outsider)
+    (invitation,) = charlie.get("/api/v1/invitations/").json()
+    assert charlie.post(f"/api/v1/invitations/{invitation['id']}/accept/").status_code == 200
+    response = client.patch(f"{url}{outsider.pk}/", {"role": "curator"}, format="json")
     assert response.status_code == 200
     assert Membership.objects.get(team=team, user=outsider).role == "curator"
     usernames = [m["username"] for m in client.get(url).json()]
@@ -45,8 +49,8 @@ def test_it_removes_a_member_who_then_loses_access(api_for, owner, teammate, tea
 
 
 def test_it_keeps_at_least_one_owner(api_for, owner, team):
-    response = api_for(owner).post(
-        f"/api/v1/teams/{team.pk}/members/", {"user": "alice", "role": "admin"}, format="json"
+    response = api_for(owner).patch(
+        f"/api/v1/teams/{team.pk}/members/{owner.pk}/", {"role": "admin"}, format="json"
     )
     assert response.status_code == 409
     assert Membership.objects.get(team=team, user=owner).role == "owner"
@@ -68,9 +72,9 @@ def test_it_hides_other_teams_members(api_for, outsider, team):
     assert api_for(outsider).get(f"/api/v1/teams/{team.pk}/members/").status_code == 404
 
 
-def test_it_reports_an_unknown_user_clearly(api_for, owner, team):
+def test_it_asks_for_someone_to_invite(api_for, owner, team):
     response = api_for(owner).post(
-        f"/api/v1/teams/{team.pk}/members/", {"user": "nobody"}, format="json"
+        f"/api/v1/teams/{team.pk}/members/", {"user": " ", "role": "viewer"}, format="json"
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["path"] == "user"
