@@ -15,6 +15,11 @@ dataset rules, and the cookbook token statistics (which encode the same text onc
 The content hash is passed as the app passes its stored ``Example.content_hash``; it is computed
 before timing. Both run single-threaded (``encode_ordinary_batch`` was slower on 2 vCPUs,
 PERFORMANCE.md T2), interleaved, best of ``--repeat`` runs each.
+
+Second figure (``--schema-answers``, 10,000 by default; 0 skips it): the dataset answer-schema
+check on JSON answers (an object with an enum, a number range, a pattern and a uniqueItems
+array), the safe validator (offline registry, RE2 patterns, time budget) against jsonschema's
+default validator on the same schema and answers — the price of matching with RE2.
 """
 
 from __future__ import annotations
@@ -42,6 +47,18 @@ SYSTEMS = [
     "Answer step by step.",
 ]
 TARGET_RATIO = 1.5
+SCHEMA_TARGET_RATIO = 3.0
+ANSWER_SCHEMA = {
+    "type": "object",
+    "required": ["label", "confidence"],
+    "additionalProperties": False,
+    "properties": {
+        "label": {"enum": ["pos", "neg", "neutral"]},
+        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        "id": {"type": "string", "pattern": "^[a-z]{3}-\\d{4}$"},
+        "tags": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+    },
+}
 
 
 def _alpaca(path):
@@ -153,10 +170,41 @@ def best_of_interleaved(repeat, *fns):
     return best, results
 
 
+def schema_figure(n: int, repeat: int) -> None:
+    from jsonschema import Draft202012Validator
+
+    from datasets_app.checks.answer_schema import user_schema
+
+    answers = [
+        {
+            "label": ("pos", "neg", "neutral")[i % 3],
+            "confidence": i % 100 / 100,
+            "id": f"abc-{i % 10_000:04d}",
+            "tags": ["a", "b", str(i)],
+        }
+        for i in range(n)
+    ]
+    plain, safe = Draft202012Validator(ANSWER_SCHEMA), user_schema(ANSWER_SCHEMA)
+    (base, value), (old, new) = best_of_interleaved(
+        repeat,
+        lambda: [next(plain.iter_errors(a), None) is None for a in answers],
+        lambda: [safe.first_error(a) is None for a in answers],
+    )
+    assert old == new, "the safe validator must judge these answers as jsonschema does"
+    ratio = value / base
+    print(
+        f"answer schema check: {value / n * 1e6:.0f} us per answer (jsonschema default {base / n * 1e6:.0f} us)"
+    )
+    print(
+        f"BENCH checks_schema value={value:.2f}s baseline={base:.2f}s ratio={ratio:.2f} target=<={SCHEMA_TARGET_RATIO} pass={'yes' if ratio <= SCHEMA_TARGET_RATIO else 'no'}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--schema-answers", type=int, default=10_000)
     args = parser.parse_args()
     if not DATA.exists():
         sys.exit(f"no data at {DATA}")
@@ -181,6 +229,8 @@ def main() -> None:
     print(
         f"BENCH checks value={value:.2f}s baseline={base:.2f}s ratio={ratio:.2f} target=<={TARGET_RATIO} pass={'yes' if ratio <= TARGET_RATIO else 'no'}"
     )
+    if args.schema_answers:
+        schema_figure(args.schema_answers, args.repeat)
 
 
 if __name__ == "__main__":
