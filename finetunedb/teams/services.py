@@ -109,6 +109,12 @@ def _member(team: Team, identifier, *, lock: bool = False) -> Membership | None:
     return found
 
 
+def _lock_team(team: Team) -> None:
+    # Member changes of one team run one at a time (PostgreSQL), so two owners demoting or
+    # removing each other at once cannot leave the team without an owner.
+    Team.objects.select_for_update().filter(pk=team.pk).first()
+
+
 def _owners_left(team: Team, excluding_user_id: int) -> int:
     return team.memberships.filter(role=Role.OWNER).exclude(user_id=excluding_user_id).count()
 
@@ -120,6 +126,7 @@ def membership_role_set(*, actor, team: Team, user_identifier, role: str) -> Mem
     if role not in Role.values:
         raise ApplicationError(UNKNOWN_ROLE.format(role=role, roles=", ".join(Role.values)))
     with transaction.atomic():
+        _lock_team(team)
         current = _member(team, user_identifier, lock=True)
         if current is None:
             raise ApplicationError(NOT_A_MEMBER, status_code=404, code="not_found")
@@ -147,6 +154,7 @@ def membership_remove(*, actor, team: Team, user_identifier) -> None:
         return
     actor_role = require_role(actor, team.pk, Action.MANAGE_MEMBERS)
     with transaction.atomic():
+        _lock_team(team)
         membership = _member(team, user_identifier, lock=True)
         if membership is None:
             raise ApplicationError(NOT_A_MEMBER, status_code=404, code="not_found")
@@ -164,6 +172,7 @@ def membership_leave(*, user, team: Team) -> None:
     """``user`` leaves ``team``, whatever their role; the last owner must hand over first."""
     require_role(user, team.pk, Action.READ)
     with transaction.atomic():
+        _lock_team(team)
         membership = (
             Membership.objects.select_for_update().filter(team=team, user_id=user.pk).first()
         )
