@@ -14,6 +14,18 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+def task_time_limits(kind: str) -> dict:
+    """``soft_time_limit`` and ``time_limit`` for a task of ``kind`` (a key of
+    FINETUNEDB_TASK_TIME_LIMITS_S). Past the soft limit Celery raises SoftTimeLimitExceeded in
+    the task, whose service fails its job with a message; the hard limit, a grace later, kills
+    the worker's child process for a task stuck where that exception cannot reach."""
+    from django.conf import settings
+
+    soft = int(settings.FINETUNEDB_TASK_TIME_LIMITS_S[kind])
+    grace = int(settings.FINETUNEDB_TASK_TIME_LIMIT_GRACE_S)
+    return {"soft_time_limit": soft, "time_limit": soft + grace}
+
+
 @app.task(name="finetunedb.jobs_recover", ignore_result=True)
 def jobs_recover(names: list[str] | None = None) -> None:
     """Re-enqueue what dead workers left behind, for every registered job kind (or ``names``)."""

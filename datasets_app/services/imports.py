@@ -17,22 +17,29 @@ import time
 from datetime import timedelta
 
 import orjson
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from finetunedb import faults
-from finetunedb.exceptions import ApplicationError, ServiceUnavailable
+from finetunedb.exceptions import ApplicationError, ServiceUnavailable, TeamStorageQuotaExceeded
 from finetunedb.leases import JobKind, lease_claim, lease_held, lease_recover, lease_renew
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
 from finetunedb.teams.storage_usage import StorageUsage
 
 from .. import canonical, storage
-from ..formats import FORMATS, Limits, ParsedRow, iter_rows
+from ..formats import FORMATS, STOP_CODES, ParsedRow, iter_rows
 from ..models import Dataset, Example, ExampleStatus, ImportJob, ImportMode, ImportStatus
 from .checks import dataset_checks_schedule
 from .example_rows import examples_insert_new
-from .imports_admission import import_admission_check, import_admission_recheck
+from .imports_admission import (
+    import_admission_check,
+    import_admission_recheck,
+    import_limits,
+    import_publish_require_room,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +56,12 @@ NO_VALID_ROWS = "The file has no valid rows; nothing was imported."
 ALL_DUPLICATES = "Every valid row is a duplicate and duplicates are skipped; nothing new to import."
 GAVE_UP = "The import was interrupted {attempts} times (the worker stopped); it was given up. Upload the file again."
 CRASHED = "The import failed unexpectedly; nothing was imported. The error was logged."
+STOPPED = "Line {line}: {message}"
+TIME_LIMIT = (
+    "The import ran past its time limit of {limit} (FINETUNEDB_IMPORT_TIME_LIMIT_S) "
+    "and was stopped{where}; nothing was imported. Split the file into smaller files and import "
+    "them one at a time, or ask an admin to raise the limit."
+)
 
 DISK_FULL = "The server ran out of disk space while storing the upload; nothing was stored. Try again later or ask an admin to free space."
 BROKER_DOWN = "The job queue is unreachable, so the import was not started and nothing was stored. Try again in a minute."
@@ -199,6 +212,14 @@ def import_job_run(*, job_id: int) -> None:
         counts = _parse_to_staging(job, attempt, staging, report)
         if counts is not None:
             _publish(job, attempt, staging, counts)
+    except SoftTimeLimitExceeded:
+        _mine(job_id, attempt).update(
+            status=ImportStatus.FAILED, finished_at=timezone.now(), failure_reason=_time_limit(job)
+        )
+    except TeamStorageQuotaExceeded as exc:
+        _mine(job_id, attempt).update(
+            status=ImportStatus.FAILED, finished_at=timezone.now(), failure_reason=str(exc)
+        )
     except Exception:
         logger.exception("import job %s crashed", job_id)
         _mine(job_id, attempt).update(
@@ -206,6 +227,27 @@ def import_job_run(*, job_id: int) -> None:
         )
     finally:
         storage.remove_quietly(staging)
+
+
+def _time_limit(job: ImportJob) -> str:
+    seconds = int(settings.FINETUNEDB_TASK_TIME_LIMITS_S["import"])
+    limit = f"{seconds} seconds" if seconds < 120 else f"{round(seconds / 60)} minutes"
+    rows = ImportJob.objects.filter(pk=job.pk).values_list("rows_processed", flat=True).first()
+    where = f" after {rows:,} rows" if rows else ""
+    return TIME_LIMIT.format(limit=limit, where=where)
+
+
+def import_job_fail_killed(*, job_id: int) -> None:
+    """The worker killed the job's process at the hard time limit (the soft one could not stop
+    it): fail the job with the same message instead of leaving it running for recovery to
+    retry, and drop its staging file. Runs in the worker's main process."""
+    job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING).first()
+    if job is None:
+        return
+    ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING).update(
+        status=ImportStatus.FAILED, finished_at=timezone.now(), failure_reason=_time_limit(job)
+    )
+    storage.remove_quietly(storage.path_for(storage.STAGING, job.stored_name, ".jsonl"))
 
 
 def _parse_to_staging(job: ImportJob, attempt: int, staging, report) -> dict | None:
@@ -225,9 +267,13 @@ def _parse_to_staging(job: ImportJob, attempt: int, staging, report) -> dict | N
         open(report, "wb") as errors_out,
     ):
         reader = iter_rows(
-            upload, format=job.requested_format, column_mapping=job.column_mapping, limits=Limits()
+            upload,
+            format=job.requested_format,
+            column_mapping=job.column_mapping,
+            limits=import_limits(team_id=job.dataset.team_id),
         )
         detection = reader.detect()
+        stopped = None
         for item in reader:
             counts["rows"] += 1
             if faults.PLAN is not None:
@@ -255,6 +301,10 @@ def _parse_to_staging(job: ImportJob, attempt: int, staging, report) -> dict | N
                 errors_out.write(b"\n")
                 if len(first_errors) < FIRST_ERRORS:
                     first_errors.append(item.as_dict())
+                if item.code in STOP_CODES:
+                    # a cap on the whole file (size, quota, ratio, blank lines): nothing is kept
+                    stopped = item
+                    break
             if time.monotonic() - last_progress > PROGRESS_EVERY_S:
                 last_progress = time.monotonic()
                 still_mine = lease_renew(
@@ -284,7 +334,9 @@ def _parse_to_staging(job: ImportJob, attempt: int, staging, report) -> dict | N
         compressed=detection.compressed,
     )
     failure = None
-    if counts["invalid"] and job.mode == ImportMode.STRICT:
+    if stopped is not None:
+        failure = STOPPED.format(line=stopped.line, message=stopped.message)
+    elif counts["invalid"] and job.mode == ImportMode.STRICT:
         failure = STRICT_FAILED.format(count=counts["invalid"])
     elif counts["valid"] == 0:
         failure = NO_VALID_ROWS
@@ -321,6 +373,8 @@ def _publish(job: ImportJob, attempt: int, staging, counts: dict) -> None:
             rows=_staged_rows(staging),
             count=counts["staged"],
         )
+        # raises (and so rolls back) when the rows, now measured, pass the team's quota
+        import_publish_require_room(team_id=job.dataset.team_id)
         _mine(job.pk, attempt).update(
             status=ImportStatus.SUCCEEDED, examples_created=created, finished_at=timezone.now()
         )

@@ -5,22 +5,30 @@ Checked three times, each as cheap as its moment allows: by the API before the r
 read (slots and a full quota only), before the upload is copied into storage (the real size),
 and again inside the transaction that creates the job with the team row locked, so two uploads
 racing for the last slot or the last bytes cannot both win.
+
+What the file decodes to is not known until it is read: the worker reads it within
+:func:`import_limits` (the decoding caps and the team's room left), and the publishing
+transaction measures the team once more with the rows in (:func:`import_publish_require_room`),
+so imports of one team running side by side cannot together pass the quota either.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 
-from finetunedb.exceptions import TooManyActiveJobs
+from finetunedb.exceptions import TeamStorageQuotaExceeded, TooManyActiveJobs
 from finetunedb.teams.models import Team
 from finetunedb.teams.quota import (
+    team_storage_quota,
     team_storage_refresh_uploads,
     team_storage_require_not_full,
     team_storage_require_room,
+    team_storage_usage,
     team_storage_usage_to_check,
 )
-from finetunedb.teams.storage_usage import StorageUsage
+from finetunedb.teams.storage_usage import StorageUsage, format_bytes
 
+from ..formats import Limits
 from ..models import ImportJob, ImportStatus
 
 TOO_MANY_ACTIVE = (
@@ -28,6 +36,12 @@ TOO_MANY_ACTIVE = (
     "for one to finish, then upload again. Nothing was stored."
 )
 ACTIVE = (ImportStatus.QUEUED, ImportStatus.RUNNING)
+OVER_QUOTA_AT_PUBLISH = (
+    "With this import's rows the team would use {used}, over its storage quota of {quota}; "
+    "nothing was imported. Import a smaller file, delete datasets the team no longer needs (a "
+    "dataset with frozen versions is kept), or ask an admin to raise "
+    "FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES."
+)
 
 
 def import_active_limit() -> int:
@@ -68,6 +82,39 @@ def import_admission_check(
     else:
         team_storage_require_not_full(usage=usage, what="an upload", status_code=413)
     return usage
+
+
+def import_limits(*, team_id: int) -> Limits:
+    """The caps the worker reads a file of this team within: the FINETUNEDB_MAX_DECODED_*,
+    compression and blank-line settings, and the bytes left under the team's quota now."""
+    decoded = int(settings.FINETUNEDB_MAX_DECODED_BYTES)
+    return Limits(
+        max_line_bytes=int(settings.FINETUNEDB_MAX_DECODED_ROW_BYTES),
+        max_decoded_bytes=decoded,
+        max_decompressed_bytes=decoded,
+        quota_room_bytes=team_storage_usage_to_check(team_id=team_id).remaining,
+        max_compression_ratio=int(settings.FINETUNEDB_MAX_COMPRESSION_RATIO),
+        max_blank_lines=int(settings.FINETUNEDB_MAX_BLANK_LINES),
+    )
+
+
+def import_publish_require_room(*, team_id: int) -> None:
+    """Inside the publishing transaction, after the rows are written: raise
+    TeamStorageQuotaExceeded when the team, measured with them, is over its quota (the
+    transaction then rolls back). The team row is locked first, so two imports of one team
+    publishing at once are measured one after the other."""
+    quota = team_storage_quota()
+    if quota <= 0:
+        return
+    Team.objects.select_for_update().filter(pk=team_id).values_list("pk", flat=True).first()
+    usage = team_storage_usage(team_id=team_id)
+    if usage.total > quota:
+        raise TeamStorageQuotaExceeded(
+            OVER_QUOTA_AT_PUBLISH.format(
+                used=format_bytes(usage.total), quota=format_bytes(usage.quota)
+            ),
+            extra={"used_bytes": usage.total, "quota_bytes": usage.quota, "incoming_bytes": 0},
+        )
 
 
 def import_admission_recheck(*, team_id: int, upload_bytes: int, usage: StorageUsage) -> None:

@@ -159,6 +159,17 @@ FINETUNEDB_MAX_ACTIVE_IMPORTS_PER_TEAM = int(
 FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES = int(
     os.environ.get("FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES", str(20 * 1024**3))
 )
+# What an import may decode to (datasets_app/formats/errors.py Limits): one row; one whole file
+# (text after gzip, Parquet rows as JSON; reading also stops at the team's quota room); gzip's
+# output over its input once past the first MiB; blank lines. Past any: failed, nothing stored.
+FINETUNEDB_MAX_DECODED_ROW_BYTES = int(
+    os.environ.get("FINETUNEDB_MAX_DECODED_ROW_BYTES", str(8 * 1024**2))
+)
+FINETUNEDB_MAX_DECODED_BYTES = int(
+    os.environ.get("FINETUNEDB_MAX_DECODED_BYTES", str(4 * FINETUNEDB_MAX_UPLOAD_BYTES))
+)
+FINETUNEDB_MAX_COMPRESSION_RATIO = int(os.environ.get("FINETUNEDB_MAX_COMPRESSION_RATIO", "100"))
+FINETUNEDB_MAX_BLANK_LINES = int(os.environ.get("FINETUNEDB_MAX_BLANK_LINES", "100000"))
 # Request bodies other than file uploads stay small; files stream to disk above this size.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -227,6 +238,24 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {"training.*": {"queue": "training"}}
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Seconds a task of each kind may run (finetunedb/celery.py task_time_limits): past the soft
+# limit its job ends failed with a message naming the limit; GRACE later the worker kills it.
+FINETUNEDB_TASK_TIME_LIMITS_S = {
+    "import": int(os.environ.get("FINETUNEDB_IMPORT_TIME_LIMIT_S", "1800")),
+    "checks": int(os.environ.get("FINETUNEDB_CHECKS_TIME_LIMIT_S", "1800")),
+    "dedup": int(os.environ.get("FINETUNEDB_DEDUP_TIME_LIMIT_S", "3600")),
+    "recover": int(os.environ.get("FINETUNEDB_RECOVER_TIME_LIMIT_S", "300")),
+    # above the pre-flight's 24 h training budget: a run it admits is not cut short
+    "training": int(os.environ.get("FINETUNEDB_TRAINING_TIME_LIMIT_S", str(30 * 3600))),
+    "evaluation": int(os.environ.get("FINETUNEDB_EVAL_TIME_LIMIT_S", "7200")),
+    "playground": int(os.environ.get("FINETUNEDB_PLAYGROUND_TIME_LIMIT_S", "600")),
+}
+FINETUNEDB_TASK_TIME_LIMIT_GRACE_S = int(
+    os.environ.get("FINETUNEDB_TASK_TIME_LIMIT_GRACE_S", "120")
+)
+# any task not given its own kind
+CELERY_TASK_SOFT_TIME_LIMIT = FINETUNEDB_TASK_TIME_LIMITS_S["import"]
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + FINETUNEDB_TASK_TIME_LIMIT_GRACE_S
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # "json": one JSON object per line (docs/deployment.md, "Logs"); "text": one escaped line per

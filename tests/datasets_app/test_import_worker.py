@@ -323,3 +323,89 @@ def test_it_fails_a_job_interrupted_too_often_instead_of_retrying_it_forever(
     assert imports.import_jobs_recover() == 0
     imports.import_job_run(job_id=job.pk)
     assert _job(job.pk).attempts == imports.MAX_ATTEMPTS
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+@pytest.mark.django_db(transaction=True)
+def test_it_fails_an_import_past_its_soft_time_limit_in_a_real_worker(
+    workers, owner, dataset, monkeypatch
+):
+    """Issue 14 item 4: the task's soft limit (from FINETUNEDB_IMPORT_TIME_LIMIT_S) reaches the
+    job in a real prefork worker; the job ends failed with a message naming the limit."""
+    job = _queue_job(owner, dataset, 50, monkeypatch)
+    workers.enqueue(job.pk)
+    workers.start(
+        FINETUNEDB_IMPORT_TIME_LIMIT_S="2", **{faults.ENV: "import.after_rows@10=delay:60"}
+    )
+    _wait_for(lambda: _job(job.pk).is_finished, "the soft time limit to fail the job", workers)
+    failed = _job(job.pk)
+    assert failed.status == "failed"
+    assert "time limit of 2 seconds (FINETUNEDB_IMPORT_TIME_LIMIT_S)" in failed.failure_reason
+    assert "nothing was imported" in failed.failure_reason
+    assert Example.objects.count() == 0
+    _wait_for(lambda: not any((workers.data_dir / "staging").iterdir()), "no staging", workers)
+
+
+@pytest.mark.django_db
+def test_it_fails_an_import_stopped_by_the_soft_time_limit_with_a_message(
+    owner, dataset, monkeypatch
+):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from datasets_app import canonical
+
+    job = _queue_job(owner, dataset, 20, monkeypatch)
+    hashed = []
+    real_hash = canonical.content_hash
+
+    def slow_hash(*args):
+        hashed.append(1)
+        if len(hashed) == 5:
+            raise SoftTimeLimitExceeded()  # what Celery raises in the task at the soft limit
+        return real_hash(*args)
+
+    monkeypatch.setattr(canonical, "content_hash", slow_hash)
+    imports.import_job_run(job_id=job.pk)
+    failed = _job(job.pk)
+    assert failed.status == "failed"
+    assert "time limit of 30 minutes (FINETUNEDB_IMPORT_TIME_LIMIT_S)" in failed.failure_reason
+    assert "Split the file" in failed.failure_reason
+    assert Example.objects.count() == 0
+    assert list(storage.folder(storage.STAGING).glob("*.jsonl")) == []
+
+
+@pytest.mark.django_db
+def test_it_fails_an_import_whose_process_the_hard_time_limit_killed(owner, dataset, monkeypatch):
+    from celery.exceptions import TimeLimitExceeded
+
+    from datasets_app.tasks import import_job_run
+
+    job = _queue_job(owner, dataset, 3, monkeypatch)
+    ImportJob.objects.filter(pk=job.pk).update(status="running", attempts=1)
+    staging = storage.path_for(storage.STAGING, job.stored_name, ".jsonl")
+    staging.write_bytes(b"half written\n")
+
+    # what the worker's main process calls once it has killed the child at the hard limit
+    import_job_run.on_failure(TimeLimitExceeded(1920), "task-id", (job.pk,), {}, None)
+
+    failed = _job(job.pk)
+    assert failed.status == "failed" and "FINETUNEDB_IMPORT_TIME_LIMIT_S" in failed.failure_reason
+    assert not staging.exists()
+    assert imports.import_jobs_recover() == 0  # not retried: it would only be killed again
+
+
+def test_it_gives_every_task_a_soft_and_a_hard_time_limit(settings):
+    from finetunedb.celery import app
+
+    app.loader.import_default_modules()
+    ours = [t for name, t in app.tasks.items() if not name.startswith("celery.")]
+    assert len(ours) >= 7
+    for task in ours:
+        soft = task.soft_time_limit or app.conf.task_soft_time_limit
+        hard = task.time_limit or app.conf.task_time_limit
+        assert soft and hard and soft < hard, task.name
+    limits = settings.FINETUNEDB_TASK_TIME_LIMITS_S
+    assert app.tasks["datasets_app.import_job_run"].soft_time_limit == limits["import"]
+    assert app.tasks["training.training_run_execute"].soft_time_limit == limits["training"]
+    assert limits["training"] >= 24 * 3600 > limits["import"]

@@ -155,11 +155,12 @@ def _bomb(expanded: int) -> bytes:
     return b"".join(parts) + packer.flush()
 
 
-def test_it_stops_reading_a_gzip_bomb_at_the_cap(alice, upload, monkeypatch):
+def test_it_stops_reading_a_gzip_bomb_at_the_cap(alice, upload, settings):
     """D33: a small gzip that expands far past the cap stops at the cap, memory flat."""
-    import datasets_app.services.imports as imports
-
-    monkeypatch.setattr(imports, "Limits", lambda: Limits(max_decompressed_bytes=4 * MIB))
+    settings.FINETUNEDB_MAX_DECODED_BYTES = 4 * MIB
+    # the ratio and blank-line caps (tests/security/test_decode_limits.py) would stop it first
+    settings.FINETUNEDB_MAX_COMPRESSION_RATIO = 0
+    settings.FINETUNEDB_MAX_BLANK_LINES = 0
     bomb = _bomb(512 * MIB)
     assert len(bomb) < 1 * MIB
     before = peak_rss_mib()
