@@ -100,3 +100,16 @@ def test_it_changes_a_role_on_the_members_page(client, owner, teammate, team):
     client.force_login(owner)
     client.post(f"/teams/{team.pk}/members/", {"set_role": teammate.pk, "role": "curator"})
     assert Membership.objects.get(team=team, user=teammate).role == "curator"
+
+
+def test_it_shows_invitation_text_as_text(client, owner, outsider, invited, team):
+    team.name = '<img src=x onerror="alert(1)">'
+    team.save()
+    client.force_login(owner)
+    client.post(f"/teams/{team.pk}/members/", {"user": "<b>x</b>", "role": "viewer"})
+    members = client.get(f"/teams/{team.pk}/members/").content.decode()
+    client.force_login(outsider)
+    home = client.get("/").content.decode()
+    for page in (members, home):
+        assert "<img src=x" not in page and "<b>x</b>" not in page
+    assert "&lt;img src=x" in home and "&lt;b&gt;x&lt;/b&gt;" in members
