@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: the embedded default on one machine — SQLite under DATA_DIR, Celery's filesystem
-# broker, one worker started alongside the web server and stopped with it.
+# broker, two workers started alongside the web server and stopped with it: one for imports,
+# checks and dedup (`default`), one for training, evaluation and the playground (`training`), so
+# an hours-long run never holds up another team's import.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,13 +20,19 @@ $PY manage.py ensure_admin --url "http://$HOST:$PORT/"
 # The bundled base model is converted once (about 25 s), so the first training does not wait.
 $PY manage.py ensure_base_model
 
-.venv/bin/celery -A finetunedb worker -Q default,training --concurrency 1 --loglevel INFO \
+.venv/bin/celery -A finetunedb worker -Q default --concurrency 1 --loglevel INFO -n default@%h \
   >"$DATA_DIR/logs/worker.log" 2>&1 &
 WORKER=$!
-cleanup() { kill "$WORKER" 2>/dev/null || true; wait "$WORKER" 2>/dev/null || true; }
+.venv/bin/celery -A finetunedb worker -Q training --concurrency 1 --loglevel INFO -n training@%h \
+  >"$DATA_DIR/logs/training-worker.log" 2>&1 &
+TRAINING_WORKER=$!
+cleanup() {
+  kill "$WORKER" "$TRAINING_WORKER" 2>/dev/null || true
+  wait "$WORKER" "$TRAINING_WORKER" 2>/dev/null || true
+}
 trap cleanup EXIT INT TERM
 
-echo "Worker started (pid $WORKER, log: $DATA_DIR/logs/worker.log)"
+echo "Workers started (pids $WORKER, $TRAINING_WORKER; logs: $DATA_DIR/logs/worker.log, training-worker.log)"
 echo "Serving FinetuneDB at http://$HOST:$PORT/  (Ctrl+C stops the server and the worker)"
 .venv/bin/gunicorn finetunedb.wsgi:application --bind "$HOST:$PORT" --workers "${WEB_WORKERS:-2}" \
   --threads 4 --timeout 300 --access-logfile - --control-socket "$DATA_DIR/gunicorn.ctl" \
