@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from finetunedb.exceptions import ApplicationError
+from finetunedb.parsers import json_text_parse
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.quota import team_storage_usage
 from finetunedb.teams.scoping import get_for_user
@@ -48,9 +49,7 @@ def import_new(request, dataset_id):
             raw_mapping = request.POST.get("column_mapping", "").strip()
             try:
                 if raw_mapping:
-                    import json
-
-                    mapping = json.loads(raw_mapping)
+                    mapping = json_text_parse(raw_mapping, field="column_mapping")
                 job = import_services.import_job_create(
                     user=request.user,
                     dataset=dataset,
@@ -60,8 +59,6 @@ def import_new(request, dataset_id):
                     column_mapping=mapping,
                     skip_duplicates=request.POST.get("skip_duplicates") == "on",
                 )
-            except ValueError:
-                error = "The column mapping is not valid JSON."
             except ApplicationError as exc:
                 error = "; ".join(
                     [exc.message] + [f"{e['path']}: {e['message']}" for e in exc.errors]

@@ -9,6 +9,7 @@ instead, so the API and imports accept exactly the same JSON.
 from __future__ import annotations
 
 from django.conf import settings
+from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
@@ -33,3 +34,36 @@ class StrictJSONParser(JSONParser):
         if isinstance(value, RowError):
             raise ParseError(BODY_ERROR.format(message=value.message), code=value.code)
         return value
+
+
+FIELD_NOT_JSON = "{field}: not acceptable JSON: {message}"
+
+
+def json_text_parse(text, *, field: str):
+    """A JSON document a user sent as text (a form field, a multipart part, a query value),
+    through the same strict parser as bodies: deep nesting, duplicate keys and integers past
+    64 bits raise an ``ApplicationError`` (400) naming ``field`` — never a RecursionError."""
+    from finetunedb.exceptions import ApplicationError
+
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    value = parse_json(text, 1, Limits().max_depth)
+    if isinstance(value, RowError):
+        message = FIELD_NOT_JSON.format(field=field, message=value.message)
+        raise ApplicationError(message, errors=[{"path": field, "message": value.message}])
+    return value
+
+
+class StrictJSONField(serializers.JSONField):
+    """DRF's JSONField reads a form or multipart value with ``json.loads`` (deep nesting → 500);
+    this one reads it with :func:`json_text_parse`. Use it for every writable JSON field."""
+
+    def to_internal_value(self, data):
+        if self.binary or getattr(data, "is_json_string", False):
+            from finetunedb.exceptions import ApplicationError
+
+            try:
+                return json_text_parse(data, field=self.field_name or "value")
+            except ApplicationError as exc:
+                raise serializers.ValidationError(exc.errors[0]["message"]) from None
+        return super().to_internal_value(data)

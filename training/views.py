@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from datasets_app.services.versions import version_get_for_user
 from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action, role_allows
-from finetunedb.teams.scoping import role_in_team
+from finetunedb.teams.scoping import NOT_FOUND, parse_id, role_in_team
 
 from . import selectors, services
 from .api.models import model_files
@@ -158,15 +158,15 @@ def version_preview(request, version_id):
     version = version_get_for_user(request.user, version_id)
     preview = error = None
     example_id = request.GET.get("example")
+    if example_id and parse_id(example_id) is None:
+        raise Http404(NOT_FOUND)
     if example_id:
         try:
             preview = services.training_preview(
                 version=version,
                 example_id=example_id,
                 base_model=request.GET.get("base_model"),
-                max_seq_len=int(request.GET["max_seq_len"])
-                if request.GET.get("max_seq_len", "").isdigit()
-                else None,
+                max_seq_len=parse_id(request.GET.get("max_seq_len")),
             )
         except ApplicationError as exc:
             if exc.errors and exc.errors[0]["path"] == "example":

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from finetunedb.exceptions import PreconditionFailed, PreconditionRequired
 from finetunedb.pagination import CappedPageNumberPagination
+from finetunedb.parsers import StrictJSONField
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import NOT_FOUND
 from finetunedb.teams.selectors import team_get_for_user
@@ -39,7 +40,7 @@ class DatasetListCreateApi(APIView):
         description = serializers.CharField(
             required=False, allow_blank=True, default="", max_length=20_000
         )
-        settings = serializers.JSONField(required=False)
+        settings = StrictJSONField(required=False)
 
     @extend_schema(
         parameters=[OpenApiParameter("team", int, description="Only this team's datasets.")],
@@ -72,7 +73,7 @@ class DatasetDetailApi(APIView):
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=200, required=False)
         description = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
-        settings = serializers.JSONField(required=False)
+        settings = StrictJSONField(required=False)
 
     @extend_schema(responses={200: DatasetOutputSerializer})
     def get(self, request, dataset_id):
@@ -191,7 +192,7 @@ class DatasetExampleBulkApi(APIView):
         action = serializers.ChoiceField(
             choices=["set_status", "add_tags", "remove_tags", "set_split", "archive"]
         )
-        value = serializers.JSONField(required=False, allow_null=True)
+        value = StrictJSONField(required=False, allow_null=True)
         ids = serializers.ListField(
             child=serializers.IntegerField(min_value=1), required=False, max_length=100_000
         )

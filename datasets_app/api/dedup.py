@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from finetunedb.pagination import CappedPageNumberPagination
+from finetunedb.parsers import StrictJSONField
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import MAX_ID, get_for_user
 
@@ -128,7 +129,7 @@ class DatasetDuplicateClusterResolveApi(APIView):
         keep = serializers.IntegerField(
             required=False, min_value=1, max_value=MAX_ID, help_text="keep: the example to keep"
         )
-        clusters = serializers.JSONField(
+        clusters = StrictJSONField(
             required=False, help_text='keep_best: a list of cluster ids, or "all"'
         )
 

@@ -1,6 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from finetunedb.parsers import StrictJSONField
+
 from ..models import ExampleStatus, Split
 
 
@@ -64,9 +66,9 @@ class ExampleOutputSerializer(serializers.Serializer):
 class ExampleWriteSerializer(serializers.Serializer):
     """Shape-only parsing; the canonical schema and the rules live in the service."""
 
-    messages = serializers.JSONField()
-    tools = serializers.JSONField(required=False, allow_null=True)
-    metadata = serializers.JSONField(required=False)
+    messages = StrictJSONField()
+    tools = StrictJSONField(required=False, allow_null=True)
+    metadata = StrictJSONField(required=False)
     status = serializers.ChoiceField(choices=ExampleStatus.choices, required=False)
     split = serializers.ChoiceField(choices=Split.choices, required=False)
     tags = serializers.ListField(
@@ -77,4 +79,4 @@ class ExampleWriteSerializer(serializers.Serializer):
 
 
 class ExamplePatchSerializer(ExampleWriteSerializer):
-    messages = serializers.JSONField(required=False)
+    messages = StrictJSONField(required=False)

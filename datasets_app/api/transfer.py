@@ -1,7 +1,5 @@
 """Imports (upload → job) and exports (streamed files)."""
 
-import json
-
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -13,6 +11,7 @@ from rest_framework.views import APIView
 
 from finetunedb.exceptions import ApplicationError
 from finetunedb.pagination import CappedPageNumberPagination
+from finetunedb.parsers import json_text_parse
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import get_for_user
 
@@ -25,9 +24,6 @@ from ..services.imports_admission import import_admission_check
 from ..uploads import raise_if_upload_too_large
 
 FILE_REQUIRED = "Send the file as multipart/form-data in a field named 'file'."
-MAPPING_NOT_JSON = (
-    'column_mapping must be a JSON object, e.g. {"prompt": "question", "completion": "answer"}.'
-)
 
 
 class ImportJobOutputSerializer(serializers.Serializer):
@@ -102,13 +98,7 @@ class DatasetImportApi(APIView):
         data.is_valid(raise_exception=True)
         mapping = None
         if data.validated_data.get("column_mapping"):
-            try:
-                mapping = json.loads(data.validated_data["column_mapping"])
-            except ValueError:
-                raise ApplicationError(
-                    MAPPING_NOT_JSON,
-                    errors=[{"path": "column_mapping", "message": MAPPING_NOT_JSON}],
-                ) from None
+            mapping = json_text_parse(data.validated_data["column_mapping"], field="column_mapping")
         job = import_services.import_job_create(
             user=request.user,
             dataset=dataset,

@@ -20,8 +20,14 @@ HAS_VERSIONS = (
 )
 ENCODINGS = ("cl100k_base", "o200k_base")
 
+SETTINGS_NOT_AN_OBJECT = "settings must be a JSON object."
+
 
 def _clean_settings(values: dict | None) -> dict:
+    if values is not None and not isinstance(values, dict):
+        raise ApplicationError(
+            SETTINGS_NOT_AN_OBJECT, errors=[{"path": "settings", "message": SETTINGS_NOT_AN_OBJECT}]
+        )
     values = dict(values or {})
     errors = []
     unknown = sorted(set(values) - set(DEFAULT_DATASET_SETTINGS))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from finetunedb.exceptions import ApplicationError
+from finetunedb.teams.scoping import parse_id
 
 from ..models import Dataset, Example
 
@@ -24,9 +25,15 @@ def examples_selected_ids(
     exactly like nonexistent ones, and nothing is selected.
     """
     if ids is not None:
-        wanted = sorted({int(i) for i in ids})
-        if len(wanted) > MAX_IDS:
+        if len(ids) > MAX_IDS:
             raise ApplicationError(TOO_MANY_IDS.format(max=MAX_IDS))
+        parsed = {i: parse_id(i) for i in ids}
+        bad = [str(i) for i, n in parsed.items() if n is None]
+        if bad:
+            raise ApplicationError(
+                UNKNOWN_IDS.format(ids=", ".join(bad[:20])[:400]), code="unknown_ids"
+            )
+        wanted = sorted(set(parsed.values()))
         found = set(
             Example.objects.filter(dataset=dataset, pk__in=wanted).values_list("pk", flat=True)
         )

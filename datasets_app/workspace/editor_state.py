@@ -15,6 +15,7 @@ from ..models import Example, ExampleStatus
 ROLES = ("system", "user", "assistant", "tool")
 MAX_TURNS = 500
 BAD_JSON = "Not valid JSON: {error}"
+TOO_DEEP = "arrays and objects are nested too deeply"
 NOT_A_LIST = "Must be a JSON list."
 NOT_AN_OBJECT = "Must be a JSON object."
 BAD_RATING = "Choose a rating from 1 to 5, or none."
@@ -155,6 +156,9 @@ def _parse_json(text: str, key: str, errors: dict, kind: type):
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         errors[key] = BAD_JSON.format(error=exc.msg + f" (line {exc.lineno}, column {exc.colno})")
+        return None
+    except RecursionError:
+        errors[key] = BAD_JSON.format(error=TOO_DEEP)
         return None
     if not isinstance(value, kind):
         errors[key] = NOT_A_LIST if kind is list else NOT_AN_OBJECT

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from finetunedb.exceptions import ApplicationError, PreconditionFailed
 from finetunedb.teams.permissions import Action, role_allows
-from finetunedb.teams.scoping import role_in_team
+from finetunedb.teams.scoping import parse_id, role_in_team
 
 from .. import selectors
 from ..models import ExampleStatus
@@ -53,10 +53,7 @@ def review(request, dataset_id):
     dataset = selectors.dataset_get_for_user(request.user, dataset_id)
     drafts = request.GET.get("drafts") == "1"
     queue = _queue(dataset, drafts)
-    try:
-        at = int(request.GET.get("at", 0))
-    except ValueError:
-        at = 0
+    at = parse_id(request.GET.get("at")) or 0
     # the example asked for, or the next one after it (it may just have been approved)
     example = queue.filter(pk__gte=at).first() or queue.filter(pk__lt=at).last()
     context = {
@@ -104,11 +101,8 @@ def review_decide(request, dataset_id):
     dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.ANNOTATE)
     drafts = request.POST.get("drafts") == "1"
     status = DECISIONS.get(request.POST.get("decision", ""))
-    try:
-        pk = int(request.POST.get("example", 0))
-        expected = int(request.POST.get("expected_revision", 0))
-    except ValueError:
-        pk, expected = 0, 0
+    pk = parse_id(request.POST.get("example")) or 0
+    expected = parse_id(request.POST.get("expected_revision")) or 0
     example = _queue(dataset, drafts).filter(pk=pk).select_related("dataset").first()
     if example is None or status is None:
         messages.error(request, NOT_IN_QUEUE)

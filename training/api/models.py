@@ -12,6 +12,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from finetunedb.parsers import StrictJSONField
 from finetunedb.teams.permissions import Action
 
 from .. import selectors, services
@@ -74,7 +75,7 @@ class ModelDownloadApi(APIView):
 
 class ModelPlaygroundApi(APIView):
     class InputSerializer(serializers.Serializer):
-        messages = serializers.JSONField()
+        messages = StrictJSONField()
 
     @extend_schema(request=InputSerializer, responses={202: PlaygroundOutputSerializer})
     def post(self, request, model_id):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from datasets_app.formats.errors import Limits, RowError
+from datasets_app.formats.jsonparse import parse_json
 from datasets_app.services.versions import version_get_for_user
 from finetunedb.pagination import CappedPageNumberPagination
 from finetunedb.teams.permissions import Action
@@ -52,10 +52,8 @@ class VersionModelsApi(APIView):
 
 def _query_value(raw: str):
     """A query-string hyperparameter: JSON when it parses (numbers, true/false), else the text."""
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
+    value = parse_json(raw, 1, Limits().max_depth)
+    return raw if isinstance(value, RowError) else value
 
 
 def preflight_arguments(query) -> dict:

@@ -3,6 +3,8 @@
 from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
 
+from finetunedb.parsers import StrictJSONField
+
 from ..services.lineage import model_lineage
 
 # Manifest keys that name server paths; kept on the row, never returned.
@@ -14,7 +16,7 @@ class RunInputSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=500, help_text="Omit for the bundled default."
     )
     method = serializers.ChoiceField(choices=["lora", "full"], required=False, default="lora")
-    hyperparameters = serializers.JSONField(
+    hyperparameters = StrictJSONField(
         required=False, default=dict, help_text="TrainConfig fields; see docs/training.md."
     )
 
