@@ -115,6 +115,6 @@ def example_list(dataset: Dataset, *, filters: dict | None = None) -> QuerySet:
         qs = qs.none() if author_id is None else qs.filter(created_by_id=author_id)
     search = (filters.get("search") or "").strip()
     if search:
-        qs = example_search(qs, search)
+        qs = example_search(qs, search, dataset_id=dataset.pk)
     ordering = EXAMPLE_ORDERINGS.get(filters.get("ordering") or "id", EXAMPLE_ORDERINGS["id"])
     return qs.order_by(*ordering)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action, role_allows
-from finetunedb.teams.scoping import parse_id, role_in_team
+from finetunedb.teams.scoping import role_in_team
 
 from .. import selectors
 from ..checks import FIXES, RULES
@@ -98,7 +98,9 @@ def example_list(request, dataset_id):
         others = selectors.example_list(
             dataset, filters={k: v for k, v in filters.items() if k != "search"}
         )
-        page = keyset_search_page(others, search, sort=sort, size=PAGE_SIZE, **cursor)
+        page = keyset_search_page(
+            others, search, dataset_id=dataset.pk, sort=sort, size=PAGE_SIZE, **cursor
+        )
     else:
         page = keyset_page(qs, sort=sort, size=PAGE_SIZE, **cursor)
     # A search's count can mean reading every match: the page asks for it after loading.
@@ -144,7 +146,7 @@ def example_bulk(request, dataset_id):
     if request.POST.get("scope") == "filter":
         queryset = selectors.example_list(dataset, filters=filters)
     else:
-        ids = [i for i in request.POST.getlist("ids") if parse_id(i) is not None]
+        ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
         if not ids:
             messages.error(request, NOTHING_SELECTED)
             return redirect(back)
