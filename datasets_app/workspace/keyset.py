@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
+# The one id parser: an id past 64 bits would make the driver raise (a 500), not miss.
+from finetunedb.teams.scoping import parse_id
+
 # name → (column or None for the id alone, descending?, label)
 SORTS = {
     "-id": (None, True, "Newest first"),
@@ -34,14 +37,6 @@ class Page:
         return self.rows[-1].pk if self.rows else None
 
 
-def _parse_id(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
-
-
 def _beyond(column: str | None, value, anchor_id: int, forward: bool) -> Q:
     """Rows after (``forward``) or before the anchor in ascending key order."""
     if column is None:
@@ -63,8 +58,8 @@ def keyset_page(qs: QuerySet, *, sort: str, after=None, before=None, size: int =
     order = [f"-{column}" if descending else column] if column else []
     order.append("-pk" if descending else "pk")
     reverse = [o[1:] if o.startswith("-") else f"-{o}" for o in order]
-    anchor_id = _parse_id(after) or _parse_id(before)
-    going_back = _parse_id(after) is None and anchor_id is not None
+    anchor_id = parse_id(after) or parse_id(before)
+    going_back = parse_id(after) is None and anchor_id is not None
     if anchor_id is not None:
         value = None
         if column is not None:
@@ -104,7 +99,7 @@ def keyset_search_page(
     from ..services.search import fts_window, search_words
 
     words = search_words(text)
-    after_id, before_id = _parse_id(after), _parse_id(before)
+    after_id, before_id = parse_id(after), parse_id(before)
     going_back = after_id is None and before_id is not None
     descending = sort == "-id"
     ascending = descending == going_back

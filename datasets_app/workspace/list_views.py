@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action, role_allows
-from finetunedb.teams.scoping import role_in_team
+from finetunedb.teams.scoping import parse_id, role_in_team
 
 from .. import selectors
 from ..checks import FIXES, RULES
@@ -146,7 +146,7 @@ def example_bulk(request, dataset_id):
     if request.POST.get("scope") == "filter":
         queryset = selectors.example_list(dataset, filters=filters)
     else:
-        ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
+        ids = [i for i in request.POST.getlist("ids") if parse_id(i) is not None]
         if not ids:
             messages.error(request, NOTHING_SELECTED)
             return redirect(back)
