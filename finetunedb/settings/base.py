@@ -337,7 +337,7 @@ for _name, (_low, _high) in GENERATION_BOUNDS.items():
         )
 # Hard gates on a launch (and again when the worker starts the run): the pre-flight's estimate
 # of peak memory and of time must fit. Memory unset means derived on the machine that checks:
-# 90 % of the GPU's memory when the run trains on CUDA, else 80 % of the RAM (cgroup limit
+# 90 % of the GPU's memory when the run trains on CUDA, else half the RAM (cgroup limit
 # included). docs/training.md "Budgets".
 FINETUNEDB_TRAINING_MAX_MEMORY_BYTES = (
     int(os.environ["FINETUNEDB_TRAINING_MAX_MEMORY_BYTES"])
