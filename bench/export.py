@@ -59,30 +59,23 @@ def fill(jsonl: Path, dataset, user) -> int:
         return examples_insert_new(dataset_id=dataset.pk, user_id=user.pk, rows=rows(), count=count)
 
 
-def floor(db_path: Path, dataset_id: int) -> tuple[float, int]:
-    start = time.perf_counter()
-    db = sqlite3.connect(db_path)
-    cursor = db.execute(
-        "SELECT e.id, r.messages, r.tools FROM datasets_app_example e "
-        "JOIN datasets_app_examplerevision r ON r.id = e.current_revision_id "
-        "WHERE e.dataset_id = ? AND e.status != 'archived' ORDER BY e.id",
-        (dataset_id,),
-    )
-    size = _lines_size(cursor)
-    db.close()
-    return time.perf_counter() - start, size
+WORKING_COPY_SQL = (
+    "SELECT e.id, r.messages, r.tools FROM datasets_app_example e "
+    "JOIN datasets_app_examplerevision r ON r.id = e.current_revision_id "
+    "WHERE e.dataset_id = ? AND e.status != 'archived' ORDER BY e.id"
+)
+VERSION_SQL = (
+    "SELECT v.example_id, r.messages, r.tools FROM datasets_app_versionentry v "
+    "JOIN datasets_app_examplerevision r ON r.id = v.revision_id "
+    "WHERE v.version_id = ? ORDER BY v.example_id"
+)
 
 
-def version_floor(db_path: Path, version_id: int) -> tuple[float, int]:
+def floor(db_path: Path, sql: str, owner_id: int) -> tuple[float, int]:
+    """The floor over the rows ``sql`` selects for the dataset or version ``owner_id``."""
     start = time.perf_counter()
     db = sqlite3.connect(db_path)
-    cursor = db.execute(
-        "SELECT v.example_id, r.messages, r.tools FROM datasets_app_versionentry v "
-        "JOIN datasets_app_examplerevision r ON r.id = v.revision_id "
-        "WHERE v.version_id = ? ORDER BY v.example_id",
-        (version_id,),
-    )
-    size = _lines_size(cursor)
+    size = _lines_size(db.execute(sql, (owner_id,)))
     db.close()
     return time.perf_counter() - start, size
 
@@ -188,9 +181,9 @@ def main() -> None:
         runs, floors, version_runs, version_floors = [], [], [], []
         for _ in range(args.repeat):
             runs.append(ours(user, dataset))
-            floors.append(floor(db_path, dataset.pk))
+            floors.append(floor(db_path, WORKING_COPY_SQL, dataset.pk))
             version_runs.append(version_ours(user, version))
-            version_floors.append(version_floor(db_path, version.pk))
+            version_floors.append(floor(db_path, VERSION_SQL, version.pk))
         before, peak = memory(tmp / "data", dataset.pk)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
