@@ -158,7 +158,11 @@ def test_it_leaves_no_process_behind_when_the_worker_is_killed(
 ):
     from tests.training.conftest import chat
 
-    config = {"base_model": str(tiny_model_dir), **tiny_hyperparameters, "epochs": 50}
+    config = {
+        "base_model": str(tiny_model_dir),
+        **tiny_hyperparameters,
+        "epochs": 20,
+    }  # the bound; the fault delay keeps it running
     inputs = distributed._write_inputs(
         tmp_path / "launch", config, [{"messages": chat(i)} for i in range(8)], []
     )
