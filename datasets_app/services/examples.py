@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import F, ProtectedError
 
 from finetunedb.exceptions import ApplicationError, ConflictError, PreconditionFailed
-from finetunedb.teams.permissions import Action
+from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import require_role
 
 from .. import canonical
@@ -31,6 +31,16 @@ def status_change_action(*, current: str | None, new: str) -> Action:
     if current != new and ExampleStatus.ARCHIVED in (current, new):
         return Action.CURATE
     return Action.ANNOTATE
+
+
+def status_choices_for(*, role: str | None, current: str | None = None) -> list[tuple[str, str]]:
+    """The statuses ``role`` may set on an example now at ``current`` (None: any example, as in
+    a bulk action): what pages offer, so nobody is shown a choice that answers 403."""
+    return [
+        (value, label)
+        for value, label in ExampleStatus.choices
+        if role_allows(role, status_change_action(current=current, new=value))
+    ]
 
 
 def _validate_content(messages, tools, metadata) -> None:

@@ -16,10 +16,9 @@ from finetunedb.teams.scoping import role_in_team
 from .. import selectors
 from ..checks import check_example
 from ..dedup.worddiff import word_diff
-from ..models import ExampleStatus
 from ..services.checks import example_findings, findings_by_turn
 from ..services.checks.engine import check_settings_for
-from ..services.examples import example_update
+from ..services.examples import example_update, status_choices_for
 from .editor_state import (
     ROLES,
     EditorState,
@@ -81,7 +80,7 @@ def _editor(request, example, state: EditorState, **extra):
             "top_findings": top,
             "errors": errors,
             "roles": ROLES,
-            "statuses": ExampleStatus.choices,
+            "statuses": status_choices_for(role=role, current=example.status),
             "extra_mine": reference.turns[len(state.turns) :] if reference else [],
             "reference": reference,
             "can_annotate": role_allows(role, Action.ANNOTATE),

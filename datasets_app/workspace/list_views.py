@@ -11,6 +11,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from finetunedb.exceptions import ApplicationError
+from finetunedb.teams.models import Role
 from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import parse_id, role_in_team
 
@@ -19,6 +20,7 @@ from ..checks import FIXES, RULES
 from ..models import ExampleStatus, Split
 from ..services.bulk import examples_bulk_apply
 from ..services.checks import example_fixes_apply
+from ..services.examples import status_choices_for
 from ..services.search import search_windowed
 from .keyset import DEFAULT_SORT, SORTS, keyset_page, keyset_search_page
 
@@ -70,9 +72,10 @@ def _row(example) -> dict:
     }
 
 
-def _bulk_actions(can_curate: bool) -> list[tuple[str, str]]:
-    actions = [(f"set_status:{v}", f"Set status: {label}") for v, label in ExampleStatus.choices]
-    if can_curate:
+def _bulk_actions(role: str | None) -> list[tuple[str, str]]:
+    statuses = status_choices_for(role=role)
+    actions = [(f"set_status:{v}", f"Set status: {label}") for v, label in statuses]
+    if role_allows(role, Action.CURATE):
         actions += [(f"set_split:{v}", f"Set split: {label}") for v, label in Split.choices]
         actions += [("add_tags", "Add tag…"), ("remove_tags", "Remove tag…")]
         actions += [("archive", "Archive")]
@@ -130,7 +133,7 @@ def example_list(request, dataset_id):
         "can_curate": can_curate,
         "can_import": role_allows(role, Action.IMPORT),
         "can_export": role_allows(role, Action.EXPORT),
-        "bulk_actions": _bulk_actions(can_curate),
+        "bulk_actions": _bulk_actions(role),
     }
     return render(request, "workspace/list.html", context)
 
@@ -177,7 +180,7 @@ def example_bulk(request, dataset_id):
                 ids=ids,
                 queryset=queryset,
             )
-            label = dict(_bulk_actions(True)).get(request.POST.get("action", ""), action)
+            label = dict(_bulk_actions(Role.OWNER)).get(request.POST.get("action", ""), action)
             messages.success(request, BULK_DONE.format(action=label, n=n, s="" if n == 1 else "s"))
     except ApplicationError as exc:
         messages.error(request, exc.message)

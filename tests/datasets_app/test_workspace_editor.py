@@ -176,3 +176,13 @@ def test_it_refuses_edits_from_a_viewer(client, make_user, team, ex):
     assert client.get(f"/examples/{ex.pk}/edit/").status_code == 200
     response = client.post(f"/examples/{ex.pk}/edit/", form_of(ex, **{"t-2-content": "x"}))
     assert response.status_code == 403
+
+
+def test_it_offers_archiving_only_to_those_who_may_archive(client, owner, teammate, ex):
+    # Archiving is curation (SECURITY.md, roles): an annotator is not offered a choice that 403s.
+    client.force_login(teammate)
+    annotator_html = client.get(f"/examples/{ex.pk}/edit/").content.decode()
+    assert 'value="approved"' in annotator_html
+    assert 'value="archived"' not in annotator_html
+    client.force_login(owner)
+    assert 'value="archived"' in client.get(f"/examples/{ex.pk}/edit/").content.decode()

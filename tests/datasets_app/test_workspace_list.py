@@ -155,3 +155,15 @@ def test_it_escapes_example_text_and_tags(logged_in, dataset, owner, make_exampl
     html = logged_in.get(f"/datasets/{dataset.pk}/").content.decode()
     assert "<img src=x" not in html and "<svg onload" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_it_offers_bulk_archiving_only_to_those_who_may_archive(
+    client, owner, teammate, dataset, make_example
+):
+    make_example(dataset, owner, chat("one"))
+    client.force_login(teammate)
+    annotator_html = client.get(f"/datasets/{dataset.pk}/").content.decode()
+    assert 'value="set_status:approved"' in annotator_html
+    assert 'value="set_status:archived"' not in annotator_html
+    client.force_login(owner)
+    assert 'value="set_status:archived"' in client.get(f"/datasets/{dataset.pk}/").content.decode()
