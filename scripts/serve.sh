@@ -33,7 +33,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 echo "Workers started (pids $WORKER, $TRAINING_WORKER; logs: $DATA_DIR/logs/worker.log, training-worker.log)"
-echo "Serving FinetuneDB at http://$HOST:$PORT/  (Ctrl+C stops the server and the worker)"
+echo "Serving FinetuneDB at http://$HOST:$PORT/  (Ctrl+C stops the server and the workers)"
 .venv/bin/gunicorn finetunedb.wsgi:application --bind "$HOST:$PORT" --workers "${WEB_WORKERS:-2}" \
   --threads 4 --timeout 300 --access-logfile - --control-socket "$DATA_DIR/gunicorn.ctl" \
   --logger-class finetunedb.logs.GunicornLogger &
