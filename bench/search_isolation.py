@@ -5,12 +5,16 @@ Input (synthetic, SQLite, the app's own migrations and triggers): team A's datas
 examples, 4 of which hold "paris"; then team B's dataset of ``--other`` examples (default
 60,000), every one holding "paris" (and "parisian"), inserted set-based as an import does.
 
-Measured (Django test Client in process, logged in as a member of A, ``--repeat`` rounds, median
-per round): one round is the example list searched for "paris", for "par" (a prefix), for
-"paris" newest first, and the count the search page fetches after it is shown. Baseline: the
-same round in the same run before team B's data exists. Target: ratio <= 1.2.
+Measured (Django test Client in process, logged in as a member of A, ``--repeat`` rounds; the
+best round counts, as the machine is shared, and medians are printed too): one round is the
+example list searched for "paris", for "par" (a prefix), for "paris" newest first, and the count
+the search page fetches after it is shown; then the search queries alone (list query and index
+window). Baseline: the same in the same run before team B's data exists. Target: ratio <= 1.2.
 
-Usage: python bench/search_isolation.py [--other 60000] [--repeat 30]
+``--control`` gives team B's rows another word instead, so the difference between the two runs
+is what B's word costs A, apart from what B's mere size costs.
+
+Usage: python bench/search_isolation.py [--other 60000] [--repeat 30] [--control]
 """
 
 from __future__ import annotations
@@ -58,7 +62,32 @@ def rounds(client, url: str, repeat: int) -> list[float]:
     return out
 
 
-def measure(other: int, repeat: int) -> None:
+def query_ms(dataset, repeat: int) -> float:
+    """Best time of the search queries alone (no page): the list query and the index window."""
+    from datasets_app.selectors import example_list
+    from datasets_app.workspace.keyset import keyset_search_page
+
+    times = []
+    for _ in range(repeat * 10):
+        start = time.perf_counter()
+        for text in ("paris", "par"):
+            qs = example_list(dataset, filters={"search": text})
+            list(qs.values_list("pk", flat=True))
+            keyset_search_page(qs, text, **search_page_args(dataset))
+        times.append((time.perf_counter() - start) * 1000)
+    return min(times)
+
+
+def search_page_args(dataset) -> dict:
+    import inspect
+
+    from datasets_app.workspace.keyset import keyset_search_page
+
+    params = inspect.signature(keyset_search_page).parameters
+    return {"sort": "id", **({"dataset_id": dataset.pk} if "dataset_id" in params else {})}
+
+
+def measure(other: int, repeat: int, word: str) -> None:
     from django.test import Client
 
     user, mine = make_dataset("bench-search-mine")
@@ -69,16 +98,30 @@ def measure(other: int, repeat: int) -> None:
     client.force_login(user)
     url = f"/datasets/{mine.pk}/"
     rounds(client, url, 3)  # warm-up
-    baseline = statistics.median(rounds(client, url, repeat))
-    print(f"search round, 12-example dataset alone:            median {baseline:7.1f} ms")
+    alone = rounds(client, url, repeat)
+    baseline = min(alone)
+    print(
+        f"search round, 12-example dataset alone:            best {baseline:7.1f} ms  "
+        f"median {statistics.median(alone):7.1f} ms"
+    )
+    query_base = query_ms(mine, repeat)
 
     _, theirs = make_dataset("bench-search-theirs")
     seconds = insert(
-        theirs.pk, user.pk, [f"paris parisian item {i} of theirs" for i in range(other)]
+        theirs.pk, user.pk, [f"{word} {word}ian item {i} of theirs" for i in range(other)]
     )
-    print(f"inserted {other:,} examples of another team holding 'paris' in {seconds:.1f} s")
-    value = statistics.median(rounds(client, url, repeat))
-    print(f"search round, with the other team's {other:,} rows: median {value:7.1f} ms")
+    print(f"inserted {other:,} examples of another team holding {word!r} in {seconds:.1f} s")
+    beside = rounds(client, url, repeat)
+    value = min(beside)
+    print(
+        f"search round, with the other team's {other:,} rows: best {value:7.1f} ms  "
+        f"median {statistics.median(beside):7.1f} ms"
+    )
+    query_value = query_ms(mine, repeat)
+    print(
+        f"search queries alone (list + index window, 'paris' and 'par'): {query_value:.2f} ms "
+        f"against {query_base:.2f} ms alone ({query_value / query_base:.2f}x)"
+    )
     ratio = value / baseline
     print(
         f"BENCH search_isolation value={value:.1f}ms baseline={baseline:.1f}ms ratio={ratio:.2f} "
@@ -90,6 +133,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--other", type=int, default=60_000)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="the other team's rows without the word: what their mere size costs",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="finetunedb-bench-search-"))
     try:
@@ -104,7 +152,7 @@ def main() -> None:
         with override_settings(
             ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"], STORAGES=storages
         ):
-            measure(args.other, args.repeat)
+            measure(args.other, args.repeat, word="lyon" if args.control else "paris")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
