@@ -129,6 +129,10 @@ LOGOUT_REDIRECT_URL = "teams:login"
 
 # Sign-up is open in the embedded single-machine mode; a team deployment may close it.
 FINETUNEDB_SIGNUP_OPEN = env_bool("FINETUNEDB_SIGNUP_OPEN", True)
+# Django's admin at /admin/ (production: off unless enabled); optionally only from these
+# client addresses (as the login throttle sees them, honouring FINETUNEDB_NUM_PROXIES).
+FINETUNEDB_ADMIN_ENABLED = env_bool("FINETUNEDB_ADMIN_ENABLED", True)
+FINETUNEDB_ADMIN_ALLOWED_IPS = env_list("FINETUNEDB_ADMIN_ALLOWED_IPS", "")
 # Teams one user may create (the sign-up team included), so per-team quotas and job caps do not
 # multiply by creating teams; the next one is refused with 409. 0 = unlimited.
 FINETUNEDB_MAX_TEAMS_PER_USER = int(os.environ.get("FINETUNEDB_MAX_TEAMS_PER_USER", "10"))
@@ -145,10 +149,6 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
-# Django's admin at /admin/ (production: off unless enabled); optionally only from these
-# client addresses (as the login throttle sees them, honouring FINETUNEDB_NUM_PROXIES).
-FINETUNEDB_ADMIN_ENABLED = env_bool("FINETUNEDB_ADMIN_ENABLED", True)
-FINETUNEDB_ADMIN_ALLOWED_IPS = env_list("FINETUNEDB_ADMIN_ALLOWED_IPS", "")
 FINETUNEDB_MAX_UPLOAD_BYTES = int(os.environ.get("FINETUNEDB_MAX_UPLOAD_BYTES", str(2 * 1024**3)))
 # Imports a team may have queued or running at once; the next one is refused with 409.
 FINETUNEDB_MAX_ACTIVE_IMPORTS_PER_TEAM = int(
