@@ -32,7 +32,7 @@ from finetunedb import faults
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).parent / "celery"
-WAIT_S = 40
+WAIT_S = 120  # a 2-core CI machine under load: waits end as soon as their condition holds
 
 
 class WorkerDied(BaseException):
@@ -230,7 +230,7 @@ def workers(settings, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)
 @pytest.mark.django_db(transaction=True)
 def test_it_imports_once_after_the_worker_is_killed_while_parsing(
     workers, owner, dataset, monkeypatch
@@ -262,7 +262,7 @@ def test_it_imports_once_after_the_worker_is_killed_while_parsing(
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)
 @pytest.mark.django_db(transaction=True)
 def test_it_imports_once_after_the_worker_is_killed_before_the_publish_commits(
     workers, owner, dataset, monkeypatch
@@ -326,7 +326,7 @@ def test_it_fails_a_job_interrupted_too_often_instead_of_retrying_it_forever(
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)
 @pytest.mark.django_db(transaction=True)
 def test_it_fails_an_import_past_its_soft_time_limit_in_a_real_worker(
     workers, owner, dataset, monkeypatch
