@@ -8,9 +8,18 @@ class DatasetsConfig(AppConfig):
     def ready(self):
         # Each app registers its own job kinds; finetunedb.leases.jobs_recover composes them.
         from finetunedb.leases import kind_register
+        from finetunedb.teams.home_panels import home_panel_register
+        from finetunedb.teams.storage_usage import storage_part_register
 
         from .services.dedup.jobs import DEDUP_JOBS
         from .services.imports import IMPORT_JOBS
+        from .services.storage import STORAGE_PARTS
+        from .workspace.home import team_home_summary
 
         kind_register(IMPORT_JOBS)
         kind_register(DEDUP_JOBS)
+        # Likewise its storage parts; finetunedb.teams.quota composes them.
+        for part, measure in STORAGE_PARTS.items():
+            storage_part_register(part, measure)
+        # The team home page's datasets, activity and versions come from here.
+        home_panel_register(team_home_summary)

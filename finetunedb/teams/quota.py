@@ -1,7 +1,9 @@
 """The per-team storage quota (FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES, 0 = unlimited).
 
 A team's usage is what it makes the server keep, measured from columns and the disk at the
-moment of asking (no counter to drift):
+moment of asking (no counter to drift). Each part is measured by the app that keeps it
+(``datasets_app/services/storage.py``, ``training/services/storage.py``), registered in its
+``AppConfig.ready``:
 
 - ``uploads``: ``ImportJob.size_bytes`` of every import job of its datasets. Stored uploads are
   kept as long as their job row; a deleted dataset's files go with the orphan sweep.
@@ -21,12 +23,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from django.conf import settings
-from django.db.models import BigIntegerField, Func, Sum, TextField, Value
-from django.db.models.functions import Cast, Coalesce, Length
 
 from finetunedb.exceptions import TeamStorageQuotaExceeded
 
-from .storage_usage import StorageUsage, folder_bytes, format_bytes
+from .storage_usage import PARTS, StorageUsage, format_bytes, storage_part_measure
 
 OVER_QUOTA = (
     "This team's storage quota is {quota} and it uses {used}; {what} of {incoming} would pass "
@@ -44,88 +44,20 @@ def team_storage_quota() -> int:
     return int(settings.FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES)
 
 
-# The datasets and training apps depend on teams, not the reverse: their models are imported
-# where they are used so that loading this module never pulls them in first.
+# The datasets and training apps depend on teams, not the reverse: each measures its own parts
+# and registers them (storage_usage.storage_part_register in its AppConfig.ready); this module
+# only composes them.
 
 
 def team_upload_bytes(*, team_id: int) -> int:
-    """Bytes of the team's stored import files (one indexed aggregate)."""
-    from datasets_app.models import ImportJob
-
-    total = ImportJob.objects.filter(dataset__team_id=team_id).aggregate(n=Sum("size_bytes"))["n"]
-    return int(total or 0)
-
-
-def _report_bytes(team_id: int) -> int:
-    from datasets_app import storage
-    from datasets_app.models import ImportJob
-
-    names = ImportJob.objects.filter(dataset__team_id=team_id, has_error_report=True).values_list(
-        "stored_name", flat=True
-    )
-    total = 0
-    for name in names:
-        try:
-            total += storage.path_for(storage.REPORTS, name, ".errors.jsonl").stat().st_size
-        except (FileNotFoundError, ValueError):
-            continue
-    return total
-
-
-def _model_bytes(team_id: int) -> int:
-    from training.models import TrainingRun
-    from training.services.base_models import run_dir
-
-    run_ids = TrainingRun.objects.filter(version__dataset__team_id=team_id).values_list(
-        "pk", flat=True
-    )
-    return sum(folder_bytes(run_dir(run_id)) for run_id in run_ids)
-
-
-class StoredBytes(Func):
-    """Bytes a JSON column's value takes in the database.
-
-    SQLite: the UTF-8 text's byte length (a cast to BLOB; LENGTH of text counts characters and is
-    about twice as slow). PostgreSQL: ``pg_column_size``, the stored size after compression,
-    read without decompressing. Elsewhere: the length of the value as text.
-    """
-
-    output_field = BigIntegerField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        return Length(Cast(self.source_expressions[0], TextField())).as_sql(compiler, connection)
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(
-            compiler, connection, template="LENGTH(CAST(%(expressions)s AS BLOB))"
-        )
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, template="pg_column_size(%(expressions)s)")
-
-
-def _stored(field: str):
-    return Coalesce(StoredBytes(field), Value(0))
-
-
-def _content_bytes(team_id: int) -> int:
-    from datasets_app.models import ExampleRevision
-
-    total = ExampleRevision.objects.filter(example__dataset__team_id=team_id).aggregate(
-        n=Sum(_stored("messages") + _stored("tools") + _stored("metadata"))
-    )["n"]
-    return int(total or 0)
+    """Bytes of the team's stored import files."""
+    return storage_part_measure("uploads", team_id=team_id)
 
 
 def team_storage_usage(*, team_id: int) -> StorageUsage:
     """What the team keeps now, part by part, with the configured quota."""
-    return StorageUsage(
-        uploads=team_upload_bytes(team_id=team_id),
-        reports=_report_bytes(team_id),
-        models=_model_bytes(team_id),
-        content=_content_bytes(team_id),
-        quota=team_storage_quota(),
-    )
+    parts = {part: storage_part_measure(part, team_id=team_id) for part in PARTS}
+    return StorageUsage(**parts, quota=team_storage_quota())
 
 
 def team_storage_usage_to_check(*, team_id: int) -> StorageUsage:

@@ -1,16 +1,26 @@
-"""A team's storage usage as plain data: its parts, the quota decision, folder sizes on disk.
+"""A team's storage usage as plain data: its parts, the quota decision, folder sizes on disk,
+and the registry of the apps' measures.
 
-No Django here; ``finetunedb.teams.quota`` measures the parts from the database and the disk.
-A quota of 0 means unlimited.
+No Django here. The app that keeps a part measures it: each registers its parts with
+:func:`storage_part_register` in its ``AppConfig.ready`` (datasets_app: uploads, reports,
+content; training: models), and ``finetunedb.teams.quota`` composes them, so the teams layer
+never imports the apps above it. A quota of 0 means unlimited.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 UNITS = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
+PARTS = ("uploads", "reports", "models", "content")
+UNKNOWN_PART = "no storage part is called {part!r}; the parts are {parts}"
+DUPLICATE_PART = "storage part {part!r} is already measured by {known}"
+
+PartMeasure = Callable[[int], int]  # team id -> bytes the team keeps in that part
+_PARTS: dict[str, PartMeasure] = {}
 
 
 @dataclass(frozen=True)
@@ -113,3 +123,30 @@ def format_bytes(count: int) -> str:
     if unit == "bytes":
         return f"{int(value)} bytes"
     return f"{value:.1f} {unit}"
+
+
+def storage_part_register(part: str, measure: PartMeasure) -> PartMeasure:
+    """Let ``measure(team_id) -> bytes`` count ``part`` (one of :data:`PARTS`) from now on.
+
+    Called from the owning app's ``AppConfig.ready``; idempotent for the same function, and a
+    part has one owner (a second measure for it raises ValueError)."""
+    if part not in PARTS:
+        raise ValueError(UNKNOWN_PART.format(part=part, parts=", ".join(PARTS)))
+    known = _PARTS.get(part)
+    if known is not None and known is not measure:
+        raise ValueError(DUPLICATE_PART.format(part=part, known=known.__qualname__))
+    _PARTS[part] = measure
+    return measure
+
+
+def storage_part_measure(part: str, *, team_id: int) -> int:
+    """Bytes ``part`` holds for the team now; 0 when no installed app keeps that part."""
+    if part not in PARTS:
+        raise ValueError(UNKNOWN_PART.format(part=part, parts=", ".join(PARTS)))
+    measure = _PARTS.get(part)
+    return int(measure(team_id)) if measure is not None else 0
+
+
+def storage_parts_registered() -> dict[str, PartMeasure]:
+    """The registered measures by part (a copy)."""
+    return dict(_PARTS)

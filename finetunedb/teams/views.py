@@ -17,6 +17,7 @@ from finetunedb.exceptions import ApplicationError
 from . import selectors, services
 from .context_processors import SESSION_KEY
 from .forms import LoginForm, SignupForm, TeamForm, TokenForm
+from .home_panels import home_panels_context
 from .models import ApiToken
 
 SIGNUP_CLOSED = "Sign-up is closed on this server. Ask an administrator for an account."
@@ -83,15 +84,12 @@ def signup(request):
 
 @login_required
 def home(request):
-    from datasets_app.workspace.home import team_home_summary
-
-    team = _current_team(request)
-    summary = team_home_summary(user=request.user, team=team) if team else {}
+    panels = home_panels_context(user=request.user, team=_current_team(request))
     return render(
         request,
         "teams/home.html",
         {
-            **summary,
+            **panels,
             "team_form": TeamForm(),
             "invitations": selectors.invitation_list_for_user(request.user),
         },

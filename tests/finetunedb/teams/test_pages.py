@@ -107,12 +107,12 @@ def test_it_answers_503_with_retry_after_when_the_database_is_busy(
 ):
     from django.db import OperationalError
 
-    from datasets_app.workspace import home
+    from finetunedb.teams import home_panels
 
     def locked(*args, **kwargs):
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr(home, "team_home_summary", locked)
+    monkeypatch.setattr(home_panels, "_PANELS", [locked])
     client.force_login(owner)
     response = client.get("/")
     assert response.status_code == 503

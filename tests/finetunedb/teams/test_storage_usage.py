@@ -79,3 +79,24 @@ def test_it_formats_the_usual_sizes():
     assert format_bytes(0) == "0 bytes"
     assert format_bytes(1536) == "1.5 KiB"
     assert format_bytes(20 * 1024**3) == "20.0 GiB"
+
+
+def test_it_refuses_a_part_that_does_not_exist_or_already_has_a_measure():
+    import pytest
+
+    from finetunedb.teams.storage_usage import (
+        storage_part_measure,
+        storage_part_register,
+        storage_parts_registered,
+    )
+
+    with pytest.raises(ValueError, match="no storage part"):
+        storage_part_register("caches", lambda team_id: 1)
+    with pytest.raises(ValueError, match="no storage part"):
+        storage_part_measure("caches", team_id=1)
+    known = storage_parts_registered().get("uploads")
+    if known is not None:  # registered by datasets_app when Django is set up
+        storage_part_register("uploads", known)  # the same measure again: a no-op
+        with pytest.raises(ValueError, match="already measured"):
+            storage_part_register("uploads", lambda team_id: 0)
+        assert storage_parts_registered()["uploads"] is known
