@@ -116,17 +116,18 @@ def ours(jsonl: Path, name: str, *, profile: bool = False) -> tuple[float, objec
 
     from datasets_app.models import ImportJob
     from datasets_app.services import imports
+    from datasets_app.services.imports import jobs
 
     user, dataset = _data.make_dataset(name)
     with open(jsonl, "rb") as handle:
         upload = File(handle, name=jsonl.name)
         upload.size = jsonl.stat().st_size
         # The bench runs the job itself, in this process; nothing goes to a broker.
-        enqueue, imports.import_job_enqueue = imports.import_job_enqueue, lambda job_id: None
+        enqueue, jobs.import_job_enqueue = jobs.import_job_enqueue, lambda job_id: None
         try:
             job = imports.import_job_create(user=user, dataset=dataset, upload=upload)
         finally:
-            imports.import_job_enqueue = enqueue
+            jobs.import_job_enqueue = enqueue
     profiler = cProfile.Profile() if profile else None
     start = time.perf_counter()
     if profiler:

@@ -14,7 +14,6 @@ from . import selectors
 from .formats import EXPORT_FORMATS, FORMATS
 from .models import ImportJob, ImportMode, Split
 from .services import imports as import_services
-from .services.imports_admission import import_active_count, import_active_limit
 from .uploads import TOO_LARGE, max_upload_bytes
 
 FORMAT_LABELS = {
@@ -77,8 +76,8 @@ def import_new(request, dataset_id):
             "max_bytes": max_upload_bytes(),
             "recent": ImportJob.objects.filter(dataset=dataset)[:10],
             "storage": team_storage_usage(team_id=dataset.team_id),
-            "active_imports": import_active_count(team_id=dataset.team_id),
-            "max_active_imports": import_active_limit(),
+            "active_imports": import_services.import_active_count(team_id=dataset.team_id),
+            "max_active_imports": import_services.import_active_limit(),
         },
         status=status if error else 200,
     )

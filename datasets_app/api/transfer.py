@@ -20,7 +20,6 @@ from ..formats import EXPORT_FORMATS, FORMATS
 from ..models import ImportJob, ImportMode
 from ..services import export as export_services
 from ..services import imports as import_services
-from ..services.imports_admission import import_admission_check
 from ..uploads import raise_if_upload_too_large
 
 FILE_REQUIRED = "Send the file as multipart/form-data in a field named 'file'."
@@ -87,7 +86,7 @@ class DatasetImportApi(APIView):
         dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.IMPORT)
         # A team with no free import slot, or already at its storage quota, is refused before
         # the body streams in; the service checks again with the file's real size.
-        usage = import_admission_check(team_id=dataset.team_id, upload_bytes=0)
+        usage = import_services.import_job_admit(user=request.user, dataset=dataset)
         files = request.FILES
         raise_if_upload_too_large(request._request)
         if "file" not in files:

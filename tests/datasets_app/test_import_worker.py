@@ -28,6 +28,8 @@ from datasets_app import storage
 from datasets_app.formats.source import BUFFER_SIZE
 from datasets_app.models import Example, ExampleRevision, ImportJob
 from datasets_app.services import imports
+from datasets_app.services.imports import jobs as import_jobs
+from datasets_app.services.imports import run as import_run
 from finetunedb import faults
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +59,7 @@ def _chat_lines(rows: int) -> bytes:
 
 def _queue_job(owner, dataset, rows: int, monkeypatch) -> ImportJob:
     """Create the job as an upload does, without enqueueing it in this (eager) process."""
-    monkeypatch.setattr(imports, "import_job_enqueue", lambda job_id: None)
+    monkeypatch.setattr(import_jobs, "import_job_enqueue", lambda job_id: None)
     upload = SimpleUploadedFile("big.jsonl", _chat_lines(rows))
     job = imports.import_job_create(user=owner, dataset=dataset, upload=upload)
     monkeypatch.undo()
@@ -298,12 +300,12 @@ def test_it_fails_a_job_interrupted_too_often_instead_of_retrying_it_forever(
         user=owner, dataset=dataset, upload=SimpleUploadedFile("a.jsonl", _chat_lines(3))
     )
     enqueued: list[int] = []
-    monkeypatch.setattr(imports, "import_job_enqueue", enqueued.append)
+    monkeypatch.setattr(import_jobs, "import_job_enqueue", enqueued.append)
 
     def die(*args, **kwargs):
         raise WorkerDied
 
-    monkeypatch.setattr(imports, "_publish", die)
+    monkeypatch.setattr(import_run, "_publish", die)
     for attempt in range(1, imports.MAX_ATTEMPTS + 1):
         with pytest.raises(WorkerDied):
             imports.import_job_run(job_id=job.pk)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from datasets_app.models import ImportJob
 from datasets_app.services import imports
+from datasets_app.services.imports import jobs as import_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ def test_it_re_enqueues_an_import_whose_worker_died_and_leaves_a_live_one(
     owner, dataset, monkeypatch
 ):
     enqueued: list[int] = []
-    monkeypatch.setattr(imports, "import_job_enqueue", enqueued.append)
+    monkeypatch.setattr(import_jobs, "import_job_enqueue", enqueued.append)
     dead, alive = (
         imports.import_job_create(
             user=owner, dataset=dataset, upload=SimpleUploadedFile(f"{n}.jsonl", b"{}\n")

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from datasets_app.models import DatasetVersion, Example, ImportJob
-from datasets_app.services import imports
+from datasets_app.services.imports import jobs as import_jobs
 from datasets_app.services.versions import dataset_version_freeze
 from tests.conftest import CHAT
 
@@ -170,7 +170,7 @@ def test_it_answers_503_and_keeps_no_job_when_the_broker_is_down_during_an_uploa
     down = Celery("down", broker="redis://127.0.0.1:9/0", set_as_current=False)
     down.conf.broker_connection_timeout = 1
     monkeypatch.setattr(
-        imports,
+        import_jobs,
         "import_job_enqueue",
         lambda job_id: down.send_task("datasets_app.import_job_run", args=[job_id], retry=False),
     )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from datasets_app import canonical
 from datasets_app.models import Example, ImportJob
 from datasets_app.services import imports
+from datasets_app.services.imports import jobs as import_jobs
 
 from .invariants import assert_invariants, dataset_state
 
@@ -40,7 +41,7 @@ def _upload(rows) -> SimpleUploadedFile:
 
 def _queued_job(owner, dataset, rows, monkeypatch) -> ImportJob:
     """Created as an upload creates it; the test sends the task itself."""
-    monkeypatch.setattr(imports, "import_job_enqueue", lambda job_id: None)
+    monkeypatch.setattr(import_jobs, "import_job_enqueue", lambda job_id: None)
     job = imports.import_job_create(user=owner, dataset=dataset, upload=_upload(rows))
     monkeypatch.undo()
     return job
@@ -141,7 +142,7 @@ def test_it_never_enqueues_a_job_whose_transaction_rolled_back(
         sent.append(job_id)
         broker.send(TASK, [job_id])
 
-    monkeypatch.setattr(imports, "import_job_enqueue", enqueue)
+    monkeypatch.setattr(import_jobs, "import_job_enqueue", enqueue)
     queue = data_dir / "broker" / "queue"
     with pytest.raises(RuntimeError), transaction.atomic():
         imports.import_job_create(user=owner, dataset=dataset, upload=_upload(_rows(3)))

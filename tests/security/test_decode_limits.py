@@ -16,7 +16,7 @@ import pytest
 
 from datasets_app import storage
 from datasets_app.models import Example, ImportJob
-from datasets_app.services import imports
+from datasets_app.services.imports import admission as import_admission
 from finetunedb.teams.quota import team_storage_usage
 
 pytestmark = pytest.mark.django_db
@@ -173,7 +173,7 @@ def test_it_measures_again_when_publishing_so_side_by_side_imports_cannot_pass_t
     # the reader was told there was room; the publish, measuring with the rows in, says no.
     from datasets_app.formats import Limits
 
-    monkeypatch.setattr(imports, "import_limits", lambda team_id: Limits())
+    monkeypatch.setattr(import_admission, "import_limits", lambda team_id: Limits())
     data = good(200)
     room(len(data) // 2, upload_bytes=len(data))
     job = upload(data)

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from datasets_app.models import ImportJob, ImportStatus
 from datasets_app.services import imports as import_services
+from datasets_app.services.imports import create as import_create
 from finetunedb.teams.quota import team_storage_usage
 from training.models import TrainingRun
 
@@ -109,15 +110,15 @@ def test_it_removes_the_stored_file_when_a_concurrent_upload_took_the_last_slot(
     data_dir, owner, dataset, settings, monkeypatch
 ):
     settings.FINETUNEDB_MAX_ACTIVE_IMPORTS_PER_TEAM = 1
-    save = import_services._save_upload
+    save = import_create._save_upload
 
     def save_while_another_upload_lands(upload, target):
         save(upload, target)
         # What a second request does between this one's first check and its transaction.
         ImportJob.objects.create(dataset=dataset, stored_name="concurrent", size_bytes=1)
 
-    monkeypatch.setattr(import_services, "_save_upload", save_while_another_upload_lands)
-    with pytest.raises(import_services.ApplicationError) as refused:
+    monkeypatch.setattr(import_create, "_save_upload", save_while_another_upload_lands)
+    with pytest.raises(import_create.ApplicationError) as refused:
         import_services.import_job_create(
             user=owner, dataset=dataset, upload=SimpleUploadedFile("data.jsonl", jsonl(1))
         )

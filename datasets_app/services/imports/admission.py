@@ -1,10 +1,13 @@
 """Whether a team may start another import: a free slot (FINETUNEDB_MAX_ACTIVE_IMPORTS_PER_TEAM)
 and room for the file under its storage quota (see ``finetunedb.teams.quota``).
 
-Checked three times, each as cheap as its moment allows: by the API before the request body is
-read (slots and a full quota only), before the upload is copied into storage (the real size),
-and again inside the transaction that creates the job with the team row locked, so two uploads
-racing for the last slot or the last bytes cannot both win.
+Each check runs once per moment, as cheap as that moment allows: before the request body is read
+(:func:`import_admission_check` with ``upload_bytes=0``: slots and a full quota; the API calls it
+through ``import_job_admit``), before the upload is copied into storage
+(:func:`import_admission_size_check`: the real size against the usage already measured, no query
+when the pre-body check ran), and again inside the transaction that creates the job with the
+team row locked (:func:`import_admission_recheck`), so two uploads racing for the last slot or
+the last bytes cannot both win. Only ``datasets_app/services/imports/`` calls these.
 
 What the file decodes to is not known until it is read: the worker reads it within
 :func:`import_limits` (the decoding caps and the team's room left), and the publishing
@@ -28,8 +31,8 @@ from finetunedb.teams.quota import (
 )
 from finetunedb.teams.storage_usage import StorageUsage, format_bytes
 
-from ..formats import Limits
-from ..models import ImportJob, ImportStatus
+from ...formats import Limits
+from ...models import ImportJob, ImportStatus
 
 TOO_MANY_ACTIVE = (
     "This team already has {count} import(s) queued or running (the limit is {limit}); wait "
@@ -81,6 +84,22 @@ def import_admission_check(
         team_storage_require_room(usage=usage, incoming_bytes=upload_bytes)
     else:
         team_storage_require_not_full(usage=usage, what="an upload", status_code=413)
+    return usage
+
+
+def import_admission_size_check(
+    *, team_id: int, upload_bytes: int, usage: StorageUsage | None
+) -> StorageUsage:
+    """Before the upload is copied: the real size against the team's room.
+
+    With ``usage`` from the pre-body check of the same request, only the size is new: the slots
+    and the usage are not measured again (the re-check under the team lock covers what changed
+    while the body streamed in). Without it (a page, the command line) this is the whole check.
+    """
+    if usage is None:
+        return import_admission_check(team_id=team_id, upload_bytes=upload_bytes)
+    if upload_bytes:
+        team_storage_require_room(usage=usage, incoming_bytes=upload_bytes)
     return usage
 
 
