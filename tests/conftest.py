@@ -32,24 +32,22 @@ CHAT = [
 
 @pytest.fixture
 def make_user(db):
-    from django.contrib.auth import get_user_model
+    from tests.factories import PASSWORD, UserFactory
 
-    def make(username, password="correct horse battery staple"):
-        return get_user_model().objects.create_user(
-            username=username, email=f"{username}@example.com", password=password
-        )
+    def make(username, password=PASSWORD):
+        return UserFactory(username=username, password=password)
 
     return make
 
 
 @pytest.fixture
 def team_with(db):
-    from finetunedb.teams.models import Membership, Team
+    from tests.factories import MembershipFactory, TeamFactory
 
     def make(name, **members):
-        team = Team.objects.create(name=name)
+        team = TeamFactory(name=name)
         for role, user in members.items():
-            Membership.objects.create(team=team, user=user, role=role)
+            MembershipFactory(team=team, user=user, role=role)
         return team
 
     return make
@@ -72,10 +70,10 @@ def outsider(make_user):
 
 @pytest.fixture
 def team(team_with, owner, teammate):
-    from finetunedb.teams.models import Membership
+    from tests.factories import MembershipFactory
 
     team = team_with("Alpha", owner=owner)
-    Membership.objects.create(team=team, user=teammate, role="annotator")
+    MembershipFactory(team=team, user=teammate, role="annotator")
     return team
 
 
@@ -86,24 +84,24 @@ def other_team(team_with, outsider):
 
 @pytest.fixture
 def dataset(team, owner):
-    from datasets_app.models import Dataset
+    from tests.factories import DatasetFactory
 
-    return Dataset.objects.create(team=team, name="support-chats", created_by=owner)
+    return DatasetFactory(team=team, name="support-chats", created_by=owner)
 
 
 @pytest.fixture
 def other_dataset(other_team, outsider):
-    from datasets_app.models import Dataset
+    from tests.factories import DatasetFactory
 
-    return Dataset.objects.create(team=other_team, name="their-data", created_by=outsider)
+    return DatasetFactory(team=other_team, name="their-data", created_by=outsider)
 
 
 @pytest.fixture
 def make_example(db):
-    from datasets_app.services.examples import example_create
+    from tests.factories import ExampleFactory
 
     def make(dataset, user, messages=None, **kwargs):
-        return example_create(user=user, dataset=dataset, messages=messages or CHAT, **kwargs)
+        return ExampleFactory(user=user, dataset=dataset, messages=messages or CHAT, **kwargs)
 
     return make
 
