@@ -1,4 +1,6 @@
-"""Reads with team scoping. Views never build their own querysets of team-owned rows."""
+"""Reads with team scoping. A view reads a team-owned row only through a selector here or
+``finetunedb.teams.scoping`` (``get_for_user``, ``scope_to_user``), or below a row it resolved
+that way (a dataset's import jobs, clusters): never by a bare id from the request."""
 
 from __future__ import annotations
 

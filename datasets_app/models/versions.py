@@ -1,9 +1,10 @@
 """Frozen versions of a dataset, and restores of the working copy to one of them.
 
-A version is immutable at the database level (migration 0004): its entries can be neither
-updated nor deleted, no entry can be added once the version is sealed, and a sealed version's
-content columns cannot change. "Sealed" means ``content_hash`` is set: the freeze service inserts
-the row with an empty hash, copies the entries, then writes the hash once in the same transaction.
+A version is immutable at the database level (migration ``0006_versions_immutable``): its
+entries can be neither updated nor deleted, no entry can be added once the version is sealed,
+and a sealed version's content columns cannot change. "Sealed" means ``content_hash`` is set:
+the freeze service inserts the row with an empty hash, copies the entries, then writes the hash
+once in the same transaction.
 """
 
 import threading
@@ -16,7 +17,7 @@ from django.dispatch import receiver
 from .examples import Dataset, Example, ExampleRevision, ExampleStatus, Split
 
 # SQLite triggers call this function; it answers 1 only inside versions_purge_allowed() in
-# this process, so no SQL statement can switch the guard off (see migration 0004).
+# this process, so no SQL statement can switch the guard off (see 0006_versions_immutable).
 PURGE_FUNCTION = "finetunedb_versions_purge_allowed"
 _purge = threading.local()
 
