@@ -1,6 +1,8 @@
-"""Build the recipe tests' tiny random Llama (2 layers, 32 wide, SmolLM2's tokenizer) into a
-folder, for the production stack's training worker: ``python -m tests.reliability.tiny_model DIR``.
-Same model as the ``tiny_model_dir`` fixture of tests/training/recipe/conftest.py."""
+"""The one builder of the tests' tiny random Llama (2 layers, 32 wide, SmolLM2's tokenizer).
+
+The ``tiny_model_dir`` fixture (tests/training/recipe/conftest.py, shared by tests/training) calls
+:func:`build`; the production stack's training worker gets the same model from
+``python -m tests.reliability.tiny_model DIR``."""
 
 from __future__ import annotations
 
@@ -14,11 +16,14 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 TOKENIZER_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "training" / "smollm2-tokenizer"
 
 
-def build(path: Path) -> Path:
+def build(path: Path, tokenizer=None) -> Path:
+    """Save the tiny Llama (seeded random weights, safetensors) and its tokenizer into ``path``;
+    ``tokenizer`` defaults to SmolLM2's, loaded from tests/fixtures."""
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    tokenizer = AutoTokenizer.from_pretrained(TOKENIZER_DIR)
+    if tokenizer is None:
+        tokenizer = AutoTokenizer.from_pretrained(TOKENIZER_DIR)
     torch.manual_seed(0)
     config = LlamaConfig(
         vocab_size=len(tokenizer),

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-TOKENIZER_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "training" / "smollm2-tokenizer"
+# Also sets HF_HUB_OFFLINE and TRANSFORMERS_OFFLINE before transformers is imported.
+from tests.reliability.tiny_model import TOKENIZER_DIR, build
 
 
 @pytest.fixture(scope="session")
@@ -22,29 +19,9 @@ def tokenizer():
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory, tokenizer) -> Path:
-    """A 2-layer, 32-wide Llama with SmolLM2's vocabulary, random weights, saved as safetensors."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-        tie_word_embeddings=True,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    model = LlamaForCausalLM(config)
-    path = tmp_path_factory.mktemp("tiny-llama")
-    model.save_pretrained(path, safe_serialization=True)
-    tokenizer.save_pretrained(path)
-    return path
+    """A 2-layer, 32-wide Llama with SmolLM2's vocabulary, random weights, saved as safetensors
+    (built by tests/reliability/tiny_model.py, the one builder)."""
+    return build(tmp_path_factory.mktemp("tiny-llama"), tokenizer)
 
 
 def chat(question: str, answer: str, *, system: str | None = None) -> dict:
