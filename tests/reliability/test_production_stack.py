@@ -169,7 +169,7 @@ def test_it_trains_on_the_training_worker(http, version):
 
 
 def test_it_cancels_a_running_run(http, version):
-    run = _train(http, version, epochs=100, batch_size=1, checkpoint_interval=0, eval_interval=0)
+    run = _train(http, version, epochs=20, batch_size=1, checkpoint_interval=0, eval_interval=0)
     _poll(http, f"/training-runs/{run['id']}/", lambda r: r["step"] >= 1, "the first step")
     _post(http, f"/training-runs/{run['id']}/cancel/")
     done = _poll(http, f"/training-runs/{run['id']}/", lambda r: r["status"] != "running", "cancel")
