@@ -31,7 +31,8 @@ class TokenForm(forms.Form):
 
 class MemberForm(forms.Form):
     user = forms.CharField(max_length=254, label="Username or email")
-    role = forms.ChoiceField(choices=[])
+    # Least privilege by default: an invitation sent without looking at the role grants reading.
+    role = forms.ChoiceField(choices=[], initial="viewer")
 
     def __init__(self, *args, **kwargs):
         from .models import Role

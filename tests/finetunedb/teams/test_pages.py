@@ -118,3 +118,13 @@ def test_it_answers_503_with_retry_after_when_the_database_is_busy(
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert "try again" in response.content.decode().lower()
+
+
+def test_it_preselects_the_viewer_role_when_inviting(client, owner, team):
+    # An invitation sent without looking at the role must not grant owner (the first choice).
+    client.force_login(owner)
+    html = client.get(f"/teams/{team.pk}/members/").content.decode()
+    invite = html[html.index('id="id_role"') :]
+    select = invite[: invite.index("</select>")]
+    assert '<option value="viewer" selected>' in select
+    assert '<option value="owner" selected>' not in select
