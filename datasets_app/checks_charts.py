@@ -11,6 +11,9 @@ HEIGHT = 170
 LEFT = 44  # room for the count axis labels
 BOTTOM = 24  # room for the value axis labels
 TOP = 8
+# bins whose widths differ by more than this factor were chosen for skewed data (log or
+# quantile bins, see tokens.histogram_edges): the caption says so, as bars no longer share a width
+UNEVEN_RATIO = 1.5
 
 
 def _bin_label(lo: float, hi: float) -> str:
@@ -47,7 +50,9 @@ def histogram_chart(bins, *, width: int = WIDTH, height: int = HEIGHT) -> dict |
             }
         )
     first, last = bins[0], bins[-1]
+    widths = [hi - lo for lo, hi, _ in bins]
     return {
+        "uneven": len(bins) > 1 and max(widths) > UNEVEN_RATIO * min(widths),
         "width": width,
         "height": height,
         "bars": bars,

@@ -130,21 +130,66 @@ def token_stats(counts: Sequence[ExampleTokens], *, limit: int = DEFAULT_LIMIT) 
     )
 
 
+# Equal-width bins are "skewed" when nearly everything lands in a few of them: fewer than this
+# share of the bins hold any value, or one bin holds at least SKEWED_TOP_SHARE of all values.
+SKEWED_FILLED_SHARE = 0.25
+SKEWED_TOP_SHARE = 0.6
+# Log bins need a range of at least this ratio (max over min, min taken as 1 when below);
+# a narrower skewed range gets quantile bins instead.
+LOG_MIN_RATIO = 50
+
+
+def histogram_edges(values: Sequence[int | float], bins: int = 20) -> tuple[list[float], str]:
+    """Bin edges for ``values`` and the rule that chose them: ``"value"`` (small integer range,
+    one bin per value), ``"linear"`` (equal width), or, when equal widths would pile nearly
+    everything into one or two bars, ``"log"`` (widths grow geometrically; positive data over
+    a wide range, such as token counts with a long tail) or ``"quantile"`` (about as many
+    values in every bin).
+
+    >>> histogram_edges([2, 2, 3])
+    ([1.5, 2.5, 3.5], 'value')
+    >>> edges, rule = histogram_edges([10] * 90 + [100, 1000, 10_000, 100_000] * 3)
+    >>> rule, len(edges) > 5
+    ('log', True)
+    """
+    arr = np.asarray(values)
+    lo, hi = float(arr.min()), float(arr.max())
+    integer = bool(np.issubdtype(arr.dtype, np.integer))
+    if integer and hi - lo + 1 <= bins:
+        return [float(e) for e in np.arange(lo, hi + 2) - 0.5], "value"
+    counts, linear = np.histogram(arr, bins=bins)
+    filled = int(np.count_nonzero(counts))
+    skewed = filled < max(2, bins * SKEWED_FILLED_SHARE) or counts.max() >= SKEWED_TOP_SHARE * len(
+        arr
+    )
+    if not skewed or lo == hi:
+        return [float(e) for e in linear], "linear"
+    if lo >= 0 and hi / max(lo, 1.0) >= LOG_MIN_RATIO:
+        edges, rule = np.expm1(np.linspace(np.log1p(lo), np.log1p(hi), bins + 1)), "log"
+    else:
+        edges, rule = np.quantile(arr, np.linspace(0.0, 1.0, bins + 1)), "quantile"
+    if integer:
+        edges = np.round(edges)
+    edges = np.unique(edges)
+    # the outer edges stay exactly min and max, so every value falls in a bin
+    edges[0], edges[-1] = lo, hi
+    if len(edges) < 2:
+        return [float(e) for e in linear], "linear"
+    return [float(e) for e in edges], rule
+
+
 def histogram(values: Sequence[int | float], bins: int = 20) -> list[tuple[float, float, int]]:
-    """``bins`` equal-width bins over [min, max] as ``(lo, hi, count)``; the last bin includes max.
+    """Up to ``bins`` bins over [min, max] as ``(lo, hi, count)``; the last bin includes max.
 
     Integer data spanning fewer than ``bins`` values gets one bin per value, so a chart of
-    message counts shows 2, 3, 4 rather than 2.0–2.1, 2.1–2.2.
+    message counts shows 2, 3, 4 rather than 2.0–2.1, 2.1–2.2. Skewed data gets log or
+    quantile bins (see :func:`histogram_edges`), so a long tail does not squash the bulk of
+    the values into one bar.
     """
     if not values:
         return []
-    arr = np.asarray(values)
-    lo, hi = arr.min(), arr.max()
-    if np.issubdtype(arr.dtype, np.integer) and hi - lo + 1 <= bins:
-        edges = np.arange(lo, hi + 2) - 0.5
-    else:
-        edges = bins
-    counts, edges = np.histogram(arr, bins=edges)
+    edges, _ = histogram_edges(values, bins)
+    counts, edges = np.histogram(np.asarray(values), bins=edges)
     return [
         (float(a), float(b), int(c)) for a, b, c in zip(edges[:-1], edges[1:], counts, strict=True)
     ]
