@@ -1,4 +1,7 @@
-"""Log records as one line each: JSON objects by default, escaped text on request.
+"""Log records as one line each: JSON objects for machines, escaped text for people.
+
+Which one: ``FINETUNEDB_LOG_FORMAT`` (``json``, ``text``, or ``auto``/unset, which writes text
+when a terminal reads the process's output and JSON otherwise: see :func:`log_format_choose`).
 
 User text (prompts, dataset names, request paths, exception messages) reaches log messages. A
 newline in it would let anyone forge a whole log line (``\\n[CRITICAL] fake``); a terminal
@@ -20,6 +23,7 @@ import logging
 import os
 import re
 import secrets
+import sys
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
@@ -28,6 +32,7 @@ import orjson
 from gunicorn import glogging
 
 LOG_FORMATS = ("json", "text")
+AUTO = "auto"
 UNKNOWN_LOG_FORMAT = "FINETUNEDB_LOG_FORMAT must be one of {formats}, not {value!r}."
 REDACTED = "[redacted]"
 UNREPRESENTABLE = "<unrepresentable>"
@@ -252,26 +257,55 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """``<ts> <LEVEL> <logger> [key=value …] <message> | <exception>``, always one line.
+    """``<date> <time> <LEVEL> <logger>: <message> [key=value …] | <exception>``, one line.
 
-    For people reading a terminal. Everything that could break the line or drive the terminal
-    is escaped (``\\n``, ``\\x1b`` as ``\\u001b``, backslash as ``\\\\``), so a record can never
-    look like two.
+    For people reading a terminal (``make run``): the time in UTC to the second, the level
+    padded so messages line up, the message before the request or task context. Everything
+    that could break the line or drive the terminal is escaped (``\\n``, ``\\x1b`` as
+    ``\\u001b``, backslash as ``\\\\``), so a record can never look like two.
     """
 
     def format(self, record: logging.LogRecord) -> str:
         fields = _RecordFields(self, record)
         pairs = {**fields.context, **fields.extras}
         context = " ".join(f"{key}={value}" for key, value in pairs.items())
-        parts = [_utc_timestamp(record), record.levelname, record.name]
+        moment = datetime.fromtimestamp(record.created, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+        line = f"{moment} {record.levelname:<7} {record.name}: {fields.message}"
         if context:
-            parts.append(f"[{context}]")
-        parts.append(fields.message)
-        line = " ".join(parts)
+            line += f" [{context}]"
         for tail in (fields.exception, fields.stack):
             if tail:
                 line += " | " + tail
         return escape_text(line)
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError, OSError):  # a closed or replaced stream
+        return False
+
+
+def log_format_choose(value: str | None, streams=None) -> str:
+    """The format a ``FINETUNEDB_LOG_FORMAT`` value asks for: ``json`` or ``text`` as named;
+    unset, empty or ``auto``: ``text`` when one of ``streams`` (default: stdout and stderr) is a
+    terminal, since a person is reading, else ``json`` (a supervisor or container runtime
+    collects the lines). ValueError for anything else.
+
+    >>> import io
+    >>> log_format_choose(None, [io.StringIO()]), log_format_choose("text", [io.StringIO()])
+    ('json', 'text')
+    """
+    name = (value or "").strip().lower() or AUTO
+    if name in LOG_FORMATS:
+        return name
+    if name != AUTO:
+        raise ValueError(
+            UNKNOWN_LOG_FORMAT.format(formats=", ".join((*LOG_FORMATS, AUTO)), value=value)
+        )
+    if streams is None:
+        streams = (sys.stdout, sys.stderr)
+    return "text" if any(_is_terminal(stream) for stream in streams) else "json"
 
 
 def formatter_for(name: str) -> logging.Formatter:
@@ -301,7 +335,7 @@ class GunicornLogger(glogging.Logger):
 
     def setup(self, cfg):
         super().setup(cfg)
-        formatter = formatter_for(os.environ.get("FINETUNEDB_LOG_FORMAT", "json"))
+        formatter = formatter_for(log_format_choose(os.environ.get("FINETUNEDB_LOG_FORMAT")))
         for log in (self.error_log, self.access_log):
             for handler in log.handlers:
                 if getattr(handler, "_gunicorn", False):

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-finetunedb.settings.dev}"
 export DATA_DIR="${DATA_DIR:-$PWD/var}"
+# A person reads this terminal: readable log lines unless asked for JSON (deployments set json).
+export FINETUNEDB_LOG_FORMAT="${FINETUNEDB_LOG_FORMAT:-text}"
 export HF_HUB_OFFLINE="${HF_HUB_OFFLINE:-1}" TRANSFORMERS_OFFLINE="${TRANSFORMERS_OFFLINE:-1}"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"

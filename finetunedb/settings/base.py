@@ -6,6 +6,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from finetunedb.logs import log_format_choose
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -44,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_results",
     "finetunedb.teams",
+    "finetunedb.actions",
     "datasets_app",
     "training",
 ]
@@ -261,10 +264,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # "json": one JSON object per line (docs/deployment.md, "Logs"); "text": one escaped line per
 # record for reading in a terminal. Either way user text cannot forge a line. gunicorn
 # (finetunedb.logs.GunicornLogger) and the Celery worker (finetunedb/celery.py) use the same.
-FINETUNEDB_LOG_FORMAT = os.environ.get("FINETUNEDB_LOG_FORMAT", "json")
-BAD_LOG_FORMAT = "FINETUNEDB_LOG_FORMAT={value!r}: use json or text"
-if FINETUNEDB_LOG_FORMAT not in ("json", "text"):
-    raise ImproperlyConfigured(BAD_LOG_FORMAT.format(value=FINETUNEDB_LOG_FORMAT))
+# Unset or "auto": text when the process writes to a terminal, JSON otherwise (deployments
+# should say json explicitly); scripts/serve.sh (make run) defaults to text.
+BAD_LOG_FORMAT = "FINETUNEDB_LOG_FORMAT={value!r}: use json, text or auto"
+try:
+    FINETUNEDB_LOG_FORMAT = log_format_choose(os.environ.get("FINETUNEDB_LOG_FORMAT"))
+except ValueError:
+    raise ImproperlyConfigured(
+        BAD_LOG_FORMAT.format(value=os.environ.get("FINETUNEDB_LOG_FORMAT"))
+    ) from None
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

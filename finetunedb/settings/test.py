@@ -5,6 +5,8 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="finetunedb-test-"))
+# The suite asserts JSON records whether or not it runs at a terminal (base picks text there).
+os.environ.setdefault("FINETUNEDB_LOG_FORMAT", "json")
 
 from .base import *  # noqa: E402,F403
 from .base import REST_FRAMEWORK  # noqa: E402

@@ -258,7 +258,7 @@ def test_it_formats_gunicorn_errors_in_the_chosen_format(monkeypatch):
     logger, stream = gunicorn_logger(monkeypatch, fmt="text")
     logger.error("worker %s" + FORGED, "7")
     line = one_line(stream.getvalue().rstrip("\n"))
-    assert " ERROR gunicorn.error worker 7\\n[CRITICAL] fake" in line
+    assert " ERROR   gunicorn.error: worker 7\\n[CRITICAL] fake" in line
 
 
 def test_it_takes_the_request_context_django_attaches_to_its_own_records():
