@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "finetunedb.actions",
     "datasets_app",
     "training",
+    "evaluation",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,47 @@
+"""The evaluation app's layering (docs/architecture.md, "Layers"): it sits above datasets_app
+and training, nothing below imports it, and its evaluators and statistics are pure — importing
+them loads no Django, so they run (and are tested) anywhere."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.test_layers import imported_modules, upward
+
+ROOT = Path(__file__).resolve().parents[2]
+PURE = [
+    ROOT / "evaluation" / "stats.py",
+    *sorted((ROOT / "evaluation" / "evaluators").rglob("*.py")),
+]
+NOT_IN_PURE = ("django", "rest_framework", "celery", "finetunedb", "training", "torch")
+
+
+def test_it_keeps_the_evaluators_and_statistics_free_of_django():
+    assert len(PURE) > 5
+    assert upward(PURE, NOT_IN_PURE) == []
+    # Their one reuse below (datasets_app.checks: RE2 and the schema rules) is pure as well.
+    for path in PURE:
+        for _, module in imported_modules(path):
+            assert not module.startswith("evaluation.") or module.startswith(
+                ("evaluation.evaluators", "evaluation.stats")
+            ), f"{path.name} imports {module}"
+    probe = (
+        "import sys, evaluation.evaluators, evaluation.stats;"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'torch'));"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_it_is_imported_by_no_lower_layer():
+    below = [
+        path
+        for top in ("finetunedb", "datasets_app", "training")
+        for path in sorted((ROOT / top).rglob("*.py"))
+        if path.relative_to(ROOT).as_posix() not in {"finetunedb/urls.py", "finetunedb/api_urls.py"}
+        and not path.relative_to(ROOT).as_posix().startswith("finetunedb/settings/")
+    ]
+    assert upward(below, ("evaluation",)) == []
