@@ -36,7 +36,7 @@ if settings.FINETUNEDB_ADMIN_ENABLED:
     ]
 urlpatterns += [
     path("api/v1/", include("finetunedb.api_urls")),
-    path("", include("finetunedb.teams.urls")),
-    path("", include("datasets_app.urls")),
+    path("", include("finetunedb.teams.pages.urls")),
+    path("", include("datasets_app.pages.urls")),
+    path("", include("training.pages.urls")),
 ]
-urlpatterns += [path("", include("training.urls"))]

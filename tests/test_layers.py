@@ -75,7 +75,7 @@ def test_it_finds_an_upward_import_inside_a_function(tmp_path):
 def test_it_keeps_the_base_layer_free_of_the_apps():
     files = base_layer_files()
     assert ROOT / "finetunedb" / "teams" / "quota.py" in files
-    assert ROOT / "finetunedb" / "teams" / "views.py" in files
+    assert ROOT / "finetunedb" / "teams" / "pages" / "teams.py" in files
     assert upward(files, ("datasets_app", "training")) == []
 
 

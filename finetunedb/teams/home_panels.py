@@ -1,6 +1,6 @@
 """What the team home page shows besides teams and invitations, supplied by the apps above.
 
-The page (``teams.views.home``, URL ``teams:home``) belongs to the teams layer, but its content —
+The page (``finetunedb.teams.pages.teams.home``, URL ``teams:home``) belongs to the teams layer, but its content —
 datasets, recent activity, versions — belongs to the apps. Each app registers a panel,
 ``panel(*, user, team) -> dict`` of template context, in its ``AppConfig.ready``; the view merges
 them in registration order (INSTALLED_APPS order), so teams never imports the apps.

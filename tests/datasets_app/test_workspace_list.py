@@ -41,9 +41,10 @@ def test_it_searches_and_filters(logged_in, dataset, owner, make_example):
 def test_it_pages_search_results_through_small_index_windows(
     logged_in, dataset, other_dataset, owner, outsider, make_example, monkeypatch
 ):
-    from datasets_app.workspace import keyset, list_views
+    from datasets_app.pages import examples as examples_page
+    from datasets_app.workspace import keyset
 
-    monkeypatch.setattr(list_views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(examples_page, "PAGE_SIZE", 2)
     monkeypatch.setattr(keyset, "FIRST_WINDOW", 2)
     mine = []
     for i in range(5):
@@ -66,9 +67,9 @@ def test_it_pages_search_results_through_small_index_windows(
 
 
 def test_it_pages_by_keyset_both_ways(logged_in, dataset, owner, make_example, monkeypatch):
-    from datasets_app.workspace import list_views
+    from datasets_app.pages import examples as examples_page
 
-    monkeypatch.setattr(list_views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(examples_page, "PAGE_SIZE", 2)
     ids = [make_example(dataset, owner, chat(f"q{i}")).pk for i in range(5)]
     first = logged_in.get(f"/datasets/{dataset.pk}/").content.decode()
     assert shown_ids(first) == ids[:2]
@@ -84,9 +85,9 @@ def test_it_pages_by_keyset_both_ways(logged_in, dataset, owner, make_example, m
 
 
 def test_it_pages_by_last_edit(logged_in, dataset, owner, make_example, monkeypatch):
-    from datasets_app.workspace import list_views
+    from datasets_app.pages import examples as examples_page
 
-    monkeypatch.setattr(list_views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(examples_page, "PAGE_SIZE", 2)
     ids = [make_example(dataset, owner, chat(f"q{i}")).pk for i in range(4)]
     Example.objects.filter(pk=ids[0]).update(notes="touched")  # same updated_at ties break on id
     pages, after = [], None

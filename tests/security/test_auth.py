@@ -96,7 +96,7 @@ def test_it_logs_neither_tokens_nor_passwords(owner, caplog):
 
 def test_it_throttles_the_token_endpoint(owner, monkeypatch):
     """C23: repeated attempts on the token endpoint → 429."""
-    from finetunedb.teams.api import LoginRateThrottle
+    from finetunedb.teams.api.teams import LoginRateThrottle
 
     monkeypatch.setattr(LoginRateThrottle, "rate", "3/min", raising=False)
     api = Client()
@@ -112,7 +112,7 @@ def test_it_throttles_the_token_endpoint(owner, monkeypatch):
 
 def test_it_cannot_be_unthrottled_by_a_forged_forwarded_header(owner, monkeypatch):
     """C23: a client that sends a new X-Forwarded-For each time is still one client."""
-    from finetunedb.teams.api import LoginRateThrottle
+    from finetunedb.teams.api.teams import LoginRateThrottle
 
     monkeypatch.setattr(LoginRateThrottle, "rate", "3/min", raising=False)
     api = Client()

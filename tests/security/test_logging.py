@@ -132,7 +132,7 @@ def test_it_keeps_tokens_and_passwords_out_of_the_log_across_a_login_flow(
     api.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
     assert api.get("/api/v1/me/").status_code == 200
     assert APIClient().get("/api/v1/me/?token=" + raw).status_code == 401
-    monkeypatch.setattr("finetunedb.teams.api.TeamListCreateApi.get", _crash_with_headers)
+    monkeypatch.setattr("finetunedb.teams.api.teams.TeamListCreateApi.get", _crash_with_headers)
     assert api.get("/api/v1/teams/").status_code == 500
 
     text = json_log.text

@@ -52,10 +52,10 @@ ROUTES = _route_views()
 
 def test_it_finds_the_parameters_views_read():
     from datasets_app.api import transfer
-    from datasets_app.workspace import list_views
+    from datasets_app.pages import examples as examples_page
 
     assert "column_mapping" in _names_read_by(transfer)
-    assert {"ids", "action", "after"} <= set(_names_read_by(list_views))
+    assert {"ids", "action", "after"} <= set(_names_read_by(examples_page))
 
 
 def _requests(names, is_api):

@@ -173,7 +173,7 @@ def test_it_scans_every_api_response_of_the_test_run(settings):
 @pytest.mark.django_db
 def test_it_fails_the_request_that_leaks(client, monkeypatch):
     """The middleware raises inside the request, so the test that made the call fails."""
-    from finetunedb.teams import api
+    from finetunedb.teams.api import teams as api
 
     monkeypatch.setattr(
         api.MeApi, "get", lambda self, request: api.Response({"password": "pbkdf2_sha256$x"})

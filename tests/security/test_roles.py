@@ -327,8 +327,8 @@ STATUS_CASES = [
 
 def test_it_has_an_expectation_for_every_field_value():
     from datasets_app.models import ExampleStatus
+    from datasets_app.pages.review import DECISIONS
     from datasets_app.services.bulk import ACTIONS
-    from datasets_app.workspace.review_views import DECISIONS
 
     assert set(STATUS_FROM_DRAFT) == set(ExampleStatus.values), "add the new status here"
     assert set(BULK) == set(ACTIONS), "add the new bulk action here"

@@ -1,5 +1,5 @@
-"""Pages for duplicates (search, review side by side, resolve), splits with the leakage report,
-and the contamination check. Views parse and delegate to the dedup and split services."""
+"""Pages for duplicates (search, review side by side, resolve) and the contamination check.
+Views parse and delegate to the dedup services."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,9 +13,9 @@ from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import role_in_team
 
-from . import selectors
-from .dedup.worddiff import word_diff
-from .models import (
+from .. import selectors
+from ..dedup.worddiff import word_diff
+from ..models import (
     Dataset,
     DedupFields,
     DedupJob,
@@ -24,21 +24,15 @@ from .models import (
     DuplicateClusterMember,
     Example,
 )
-from .services import dedup as dedup_services
-from .services import splits as split_services
+from ..services import dedup as dedup_services
 
 CLUSTERS_PER_PAGE = 20
 MEMBERS_SHOWN = 4
 DIFF_CHARS = 4000  # longer texts are cut before diffing: difflib is quadratic in the worst case
-PRESETS = (
-    ("80/10/10", {"train": 0.8, "validation": 0.1, "test": 0.1}),
-    ("80/20", {"train": 0.8, "validation": 0.2}),
-    ("90/10", {"train": 0.9, "test": 0.1}),
-)
 BAD_NUMBER = "{field} must be a number."
 
 
-def _error_text(exc: ApplicationError) -> str:
+def error_text(exc: ApplicationError) -> str:
     return "; ".join([exc.message] + [f"{e['path']}: {e['message']}" for e in exc.errors])
 
 
@@ -113,7 +107,7 @@ def duplicates_run(request, dataset_id):
     except ValueError:
         messages.error(request, BAD_NUMBER.format(field="Threshold"))
     except ApplicationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, "Duplicate search started.")
     return redirect("datasets:duplicates", dataset_id=dataset.pk)
@@ -143,78 +137,12 @@ def duplicates_resolve(request, dataset_id):
             clusters="all" if clusters == ["all"] else clusters,
         )
     except ApplicationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, RESOLVED[action].format(**result))
     url = reverse("datasets:duplicates", kwargs={"dataset_id": dataset.pk})
     page = request.POST.get("page", "")
     return redirect(f"{url}?page={page}" if page.isdigit() else url)
-
-
-def _ratios_from(post) -> dict:
-    preset = post.get("preset", "80/10/10")
-    for name, ratios in PRESETS:
-        if preset == name:
-            return ratios
-    ratios = {}
-    for split in ("train", "validation", "test"):
-        raw = (post.get(f"ratio_{split}") or "").strip()
-        if raw:
-            try:
-                value = float(raw)
-            except ValueError:
-                raise ApplicationError(BAD_NUMBER.format(field=f"The {split} share")) from None
-            # the form takes percentages; zero means "no such split"
-            if value:
-                ratios[split] = value / 100
-    return ratios
-
-
-@login_required
-def split_page(request, dataset_id):
-    dataset = selectors.dataset_get_for_user(request.user, dataset_id)
-    role = role_in_team(request.user, dataset.team_id)
-    source = request.POST if request.method == "POST" else request.GET
-    stratify_by = (source.get("stratify_by") or "").strip()
-    result, error, status = None, None, 200
-    if request.method == "POST":
-        selectors.dataset_get_for_user(request.user, dataset_id, action=Action.CURATE)
-        try:
-            result = split_services.dataset_split(
-                user=request.user,
-                dataset=dataset,
-                ratios=_ratios_from(request.POST),
-                seed=int(request.POST.get("seed") or 0),
-                stratify_by=stratify_by or None,
-                group_near_duplicates=request.POST.get("group_near_duplicates") == "on",
-                keep_existing=request.POST.get("keep_existing") == "on",
-            )
-        except ValueError:
-            error, status = BAD_NUMBER.format(field="The seed"), 400
-        except ApplicationError as exc:
-            error, status = _error_text(exc), 400
-    try:
-        leakage = split_services.dataset_leakage(dataset=dataset, stratify_by=stratify_by or None)
-    except ApplicationError as exc:
-        leakage = split_services.dataset_leakage(dataset=dataset)
-        error, status = error or _error_text(exc), 400
-    return render(
-        request,
-        "splits/page.html",
-        {
-            "dataset": dataset,
-            "presets": [name for name, _ in PRESETS] + ["custom"],
-            "form": source,
-            "preset": source.get("preset", "80/10/10"),
-            "stratify_by": stratify_by,
-            "result": result,
-            "leakage": leakage,
-            "error": error,
-            "can_curate": role_allows(role, Action.CURATE),
-            "is_post": request.method == "POST",
-        },
-        status=status,
-    )
 
 
 @login_required
@@ -234,7 +162,7 @@ def contamination_page(request, dataset_id):
         except ValueError:
             error = BAD_NUMBER.format(field="Threshold")
         except ApplicationError as exc:
-            error = _error_text(exc)
+            error = error_text(exc)
     previews = {}
     if report:
         ids = {o["a"] for o in report["overlaps"]} | {o["b"] for o in report["overlaps"]}

@@ -10,11 +10,11 @@ from finetunedb.teams.permissions import Action
 from finetunedb.teams.quota import team_storage_usage
 from finetunedb.teams.scoping import get_for_user
 
-from . import selectors
-from .formats import EXPORT_FORMATS, FORMATS
-from .models import ImportJob, ImportMode, Split
-from .services import imports as import_services
-from .uploads import TOO_LARGE, max_upload_bytes
+from .. import selectors
+from ..formats import EXPORT_FORMATS, FORMATS
+from ..models import ImportJob, ImportMode, Split
+from ..services import imports as import_services
+from ..uploads import TOO_LARGE, max_upload_bytes
 
 FORMAT_LABELS = {
     "auto": "Detect automatically",

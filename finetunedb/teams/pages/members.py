@@ -12,12 +12,12 @@ from django.views.decorators.http import require_POST
 
 from finetunedb.exceptions import ApplicationError
 
-from . import invitations, selectors, services
-from .forms import MemberForm
-from .models import Role
-from .permissions import Action, role_allows
-from .quota import team_storage_usage
-from .scoping import NOT_FOUND
+from .. import invitations, selectors, services
+from ..forms import MemberForm
+from ..models import Role
+from ..permissions import Action, role_allows
+from ..quota import team_storage_usage
+from ..scoping import NOT_FOUND
 
 MEMBER_REMOVED = "Member removed."
 ROLE_SAVED = "Role saved."

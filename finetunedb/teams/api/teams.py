@@ -16,11 +16,11 @@ from rest_framework.views import APIView
 
 from finetunedb.exceptions import ApplicationError
 
-from . import invitations, selectors, services
-from .models import Role
-from .permissions import Action
-from .quota import team_storage_usage
-from .scoping import NOT_FOUND, require_role
+from .. import invitations, selectors, services
+from ..models import Role
+from ..permissions import Action
+from ..quota import team_storage_usage
+from ..scoping import NOT_FOUND, require_role
 
 BAD_CREDENTIALS = "Unable to log in with the given username and password."
 

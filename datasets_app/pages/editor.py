@@ -19,7 +19,7 @@ from ..dedup.worddiff import word_diff
 from ..services.checks import example_findings, findings_by_turn
 from ..services.checks.engine import check_settings_for
 from ..services.examples import example_update, status_choices_for
-from .editor_state import (
+from ..workspace.editor_state import (
     ROLES,
     EditorState,
     apply_operation,
@@ -28,7 +28,7 @@ from .editor_state import (
     state_from_example,
     state_from_post,
 )
-from .markdown import render_markdown
+from ..workspace.markdown import render_markdown
 
 SAVED = "Saved: revision counter {n}."
 NOTHING_CHANGED = "Nothing changed; nothing saved."

@@ -8,11 +8,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import invitations, selectors
-from .api import TeamOutputSerializer, team_or_404
-from .models import Role
-from .permissions import Action
-from .scoping import require_role
+from .. import invitations, selectors
+from ..models import Role
+from ..permissions import Action
+from ..scoping import require_role
+from .teams import TeamOutputSerializer, team_or_404
 
 
 class TeamInvitationOutputSerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""Training pages: the train form with pre-flight, a run, a model, comparison, token preview."""
+"""Training pages for runs: the train form with pre-flight, a run and its cancel, token preview."""
 
 from __future__ import annotations
 
@@ -13,20 +13,17 @@ from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import NOT_FOUND, parse_id, role_in_team
 
-from . import selectors, services
-from .api.models import model_files
-from .charts import run_chart_panels
-from .forms import TrainForm
-from .models import ModelArtifact
-from .services.budget import TrainingOverBudget
-from .services.comparison import model_compare
+from .. import selectors, services
+from ..charts import run_chart_panels
+from ..forms import TrainForm
+from ..models import ModelArtifact
+from ..services.budget import TrainingOverBudget
 
 LAUNCHED = "Run {id} queued on the training worker."
 CANCEL_ASKED = "Cancel requested."
-PLAYGROUND_QUEUED = "Sent to the worker; the answers appear below."
 
 
-def _can(user, team_id, *actions) -> dict:
+def role_flags(user, team_id, *actions) -> dict:
     role = role_in_team(user, team_id)
     return {f"can_{a.value}": role_allows(role, a) for a in actions}
 
@@ -77,7 +74,7 @@ def run_detail(request, run_id):
             "dataset": run.version.dataset,
             "model": model,
             "panels": run_chart_panels(run),
-            **_can(request.user, run.version.dataset.team_id, Action.TRAIN),
+            **role_flags(request.user, run.version.dataset.team_id, Action.TRAIN),
         },
     )
 
@@ -92,65 +89,6 @@ def run_cancel(request, run_id):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("training:run", run_id=run.pk)
-
-
-@login_required
-def model_detail(request, model_id):
-    model = selectors.model_get_for_user(request.user, model_id)
-    team_id = model.run.version.dataset.team_id
-    if request.method == "POST":
-        model = selectors.model_get_for_user(request.user, model_id, action=Action.TRAIN)
-        turns = [
-            {"role": "system", "content": request.POST.get("system", "")},
-            {"role": "user", "content": request.POST.get("prompt", "")},
-        ]
-        turns = [t for t in turns if t["content"].strip()]
-        try:
-            services.playground_request_create(user=request.user, model=model, messages=turns)
-            messages.success(request, PLAYGROUND_QUEUED)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        return redirect("training:model", model_id=model.pk)
-    others = (
-        ModelArtifact.objects.filter(run__version__dataset__team_id=team_id)
-        .exclude(pk=model.pk)
-        .select_related("run__version")[:100]
-    )
-    return render(
-        request,
-        "training/model.html",
-        {
-            "model": model,
-            "run": model.run,
-            "version": model.run.version,
-            "dataset": model.run.version.dataset,
-            "files": model_files(model),
-            "merged_file": next(
-                (
-                    f
-                    for f in model_files(model)
-                    if f.startswith("merged/") and f.endswith(".safetensors")
-                ),
-                None,
-            ),
-            "playground": model.playground.all()[:5],
-            "others": others,
-            **_can(request.user, team_id, Action.TRAIN, Action.EXPORT),
-        },
-    )
-
-
-@login_required
-def model_compare_page(request, model_id):
-    model = selectors.model_get_for_user(request.user, model_id)
-    if not request.GET.get("against"):
-        return redirect("training:model", model_id=model.pk)
-    other = selectors.model_get_for_user(request.user, request.GET["against"])
-    return render(
-        request,
-        "training/compare.html",
-        {"model": model, "other": other, "report": model_compare(model, other)},
-    )
 
 
 @login_required

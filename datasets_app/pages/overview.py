@@ -12,9 +12,9 @@ from finetunedb.teams.scoping import role_in_team
 
 from .. import selectors
 from ..checks_charts import histogram_chart
-from ..checks_views import HISTOGRAMS
 from ..models import DatasetVersion, Example, ExampleStatus, ImportJob, Split
 from ..services.checks import dataset_report
+from .checks import HISTOGRAMS
 
 TOP_RULES = 8
 

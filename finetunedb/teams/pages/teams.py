@@ -14,11 +14,11 @@ from django.views.decorators.http import require_POST
 
 from finetunedb.exceptions import ApplicationError
 
-from . import selectors, services
-from .context_processors import SESSION_KEY
-from .forms import LoginForm, SignupForm, TeamForm, TokenForm
-from .home_panels import home_panels_context
-from .models import ApiToken
+from .. import selectors, services
+from ..context_processors import SESSION_KEY
+from ..forms import LoginForm, SignupForm, TeamForm, TokenForm
+from ..home_panels import home_panels_context
+from ..models import ApiToken
 
 SIGNUP_CLOSED = "Sign-up is closed on this server. Ask an administrator for an account."
 TOKENS_REVOKED = "Password changed. {n} API token(s) revoked: scripts using them now get 401."
@@ -97,7 +97,7 @@ def home(request):
 
 
 def _current_team(request):
-    from .context_processors import current_team
+    from ..context_processors import current_team
 
     return current_team(request)["current_team"]
 

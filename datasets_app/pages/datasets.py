@@ -1,5 +1,6 @@
-"""Dataset list, creation, and the read-only example page. The workspace (example list,
-editor, review, overview) lives in :mod:`datasets_app.workspace`."""
+"""Dataset list, creation, and the read-only example page. The workspace's pages (example list,
+editor, history, review, overview) are the sibling modules ``examples``, ``editor``,
+``history``, ``review`` and ``overview``."""
 
 import json
 
@@ -14,11 +15,11 @@ from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import role_in_team
 from finetunedb.teams.selectors import team_get_for_user
 
-from . import selectors
-from .forms import DatasetForm, ExampleForm
-from .services import datasets as dataset_services
-from .services import examples as example_services
-from .services.checks import example_findings, findings_by_turn
+from .. import selectors
+from ..forms import DatasetForm, ExampleForm
+from ..services import datasets as dataset_services
+from ..services import examples as example_services
+from ..services.checks import example_findings, findings_by_turn
 
 
 @login_required

@@ -22,7 +22,7 @@ from ..services.bulk import examples_bulk_apply
 from ..services.checks import example_fixes_apply
 from ..services.examples import status_choices_for
 from ..services.search import search_windowed
-from .keyset import DEFAULT_SORT, SORTS, keyset_page, keyset_search_page
+from ..workspace.keyset import DEFAULT_SORT, SORTS, keyset_page, keyset_search_page
 
 FILTER_KEYS = (
     "search", "status", "split", "tag", "source_format", "rating", "rule", "severity",

@@ -11,9 +11,9 @@ from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import role_in_team
 
-from . import selectors
-from .formats import EXPORT_FORMATS
-from .services import versions as services
+from .. import selectors
+from ..formats import EXPORT_FORMATS
+from ..services import versions as services
 
 FROZEN = "Version v{number} frozen: {total} examples, hash {hash}."
 RESTORED = "The working copy now equals v{number}: {examples} example(s) changed."

@@ -9,10 +9,10 @@ from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import role_in_team
 
-from . import selectors
-from .checks import FIXES, RULES
-from .checks_charts import histogram_chart
-from .services import checks as services
+from .. import selectors
+from ..checks import FIXES, RULES
+from ..checks_charts import histogram_chart
+from ..services import checks as services
 
 PREVIEW_PAGE = 50
 HISTOGRAMS = (

@@ -18,8 +18,8 @@ from .. import selectors
 from ..models import ExampleStatus
 from ..services.checks import example_findings, findings_by_turn
 from ..services.examples import example_update
-from .list_views import capped_count
-from .markdown import render_markdown
+from ..workspace.markdown import render_markdown
+from .examples import capped_count
 
 DECISIONS = {"approve": ExampleStatus.APPROVED, "reject": ExampleStatus.REJECTED}
 DONE = "Example {pk}: {status}."

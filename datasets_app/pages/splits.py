@@ -1,0 +1,85 @@
+"""The split page: assign train/validation/test by ratios and a seed, with the leakage report.
+Views parse and delegate to the split services."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from finetunedb.exceptions import ApplicationError
+from finetunedb.teams.permissions import Action, role_allows
+from finetunedb.teams.scoping import role_in_team
+
+from .. import selectors
+from ..services import splits as split_services
+from .dedup import BAD_NUMBER, error_text
+
+PRESETS = (
+    ("80/10/10", {"train": 0.8, "validation": 0.1, "test": 0.1}),
+    ("80/20", {"train": 0.8, "validation": 0.2}),
+    ("90/10", {"train": 0.9, "test": 0.1}),
+)
+
+
+def _ratios_from(post) -> dict:
+    preset = post.get("preset", "80/10/10")
+    for name, ratios in PRESETS:
+        if preset == name:
+            return ratios
+    ratios = {}
+    for split in ("train", "validation", "test"):
+        raw = (post.get(f"ratio_{split}") or "").strip()
+        if raw:
+            try:
+                value = float(raw)
+            except ValueError:
+                raise ApplicationError(BAD_NUMBER.format(field=f"The {split} share")) from None
+            # the form takes percentages; zero means "no such split"
+            if value:
+                ratios[split] = value / 100
+    return ratios
+
+
+@login_required
+def split_page(request, dataset_id):
+    dataset = selectors.dataset_get_for_user(request.user, dataset_id)
+    role = role_in_team(request.user, dataset.team_id)
+    source = request.POST if request.method == "POST" else request.GET
+    stratify_by = (source.get("stratify_by") or "").strip()
+    result, error, status = None, None, 200
+    if request.method == "POST":
+        selectors.dataset_get_for_user(request.user, dataset_id, action=Action.CURATE)
+        try:
+            result = split_services.dataset_split(
+                user=request.user,
+                dataset=dataset,
+                ratios=_ratios_from(request.POST),
+                seed=int(request.POST.get("seed") or 0),
+                stratify_by=stratify_by or None,
+                group_near_duplicates=request.POST.get("group_near_duplicates") == "on",
+                keep_existing=request.POST.get("keep_existing") == "on",
+            )
+        except ValueError:
+            error, status = BAD_NUMBER.format(field="The seed"), 400
+        except ApplicationError as exc:
+            error, status = error_text(exc), 400
+    try:
+        leakage = split_services.dataset_leakage(dataset=dataset, stratify_by=stratify_by or None)
+    except ApplicationError as exc:
+        leakage = split_services.dataset_leakage(dataset=dataset)
+        error, status = error or error_text(exc), 400
+    return render(
+        request,
+        "splits/page.html",
+        {
+            "dataset": dataset,
+            "presets": [name for name, _ in PRESETS] + ["custom"],
+            "form": source,
+            "preset": source.get("preset", "80/10/10"),
+            "stratify_by": stratify_by,
+            "result": result,
+            "leakage": leakage,
+            "error": error,
+            "can_curate": role_allows(role, Action.CURATE),
+            "is_post": request.method == "POST",
+        },
+        status=status,
+    )

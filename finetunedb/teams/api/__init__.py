@@ -1,0 +1,1 @@
+"""Teams API (DESIGN §6): tokens, the caller, teams, members, invitations. Views parse and delegate."""
