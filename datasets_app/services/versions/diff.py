@@ -10,7 +10,7 @@ from finetunedb.exceptions import ApplicationError
 
 from ...models import DatasetVersion, ExampleRevision, VersionEntry
 from .messagediff import message_diff
-from .stats import check_changes, numeric_changes
+from .stats import check_changes, check_rows, numeric_changes, statistics_rows
 
 KINDS = ("added", "removed", "changed", "moved")
 DEFAULT_PAGE_SIZE = 50
@@ -116,6 +116,14 @@ def dataset_version_diff(
         "counts_change": numeric_changes(against.counts, version.counts),
         "stats_change": numeric_changes(against.stats, version.stats),
         "checks_change": check_changes(against.check_report, version.check_report),
+        # the same changes as people read them: labelled, rounded, each figure once
+        "statistics": statistics_rows(
+            old_counts=against.counts,
+            new_counts=version.counts,
+            old_stats=against.stats,
+            new_stats=version.stats,
+        ),
+        "checks": check_rows(against.check_report, version.check_report),
         "count": len(items),
         "page": page,
         "page_size": page_size,

@@ -14,7 +14,7 @@ def test_it_sees_an_inserted_first_turn_as_one_addition():
     old = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]
     new = [{"role": "system", "content": "s"}, *old]
     assert message_diff(old, new) == {
-        "added": [{"index": 0, "message": new[0]}],
+        "added": [{"index": 0, "turn": 1, "message": new[0]}],
         "removed": [],
         "changed": [],
         "tools_changed": False,
@@ -38,6 +38,10 @@ def test_it_accounts_for_every_turn(old, new):
     for c in diff["changed"]:
         assert old[c["old_index"]] == c["old"] and new[c["new_index"]] == c["new"]
         assert c["old"] != c["new"]
+        # pages number turns from 1, as the editor does
+        assert (c["old_turn"], c["new_turn"]) == (c["old_index"] + 1, c["new_index"] + 1)
+    for a in diff["added"] + diff["removed"]:
+        assert a["turn"] == a["index"] + 1
     if old == new:
         assert not (diff["added"] or diff["removed"] or diff["changed"])
 
