@@ -17,12 +17,22 @@ from finetunedb.teams.scoping import get_for_user
 
 from .. import selectors
 from ..formats import EXPORT_FORMATS, FORMATS
-from ..models import ImportJob, ImportMode
+from ..models import ExampleStatus, ImportJob, ImportMode
 from ..services import export as export_services
 from ..services import imports as import_services
 from ..uploads import raise_if_upload_too_large
 
 FILE_REQUIRED = "Send the file as multipart/form-data in a field named 'file'."
+INVALID_CHOICE = '"{{input}}" is not a valid {field}; use one of: {choices}.'
+
+
+def _choice_field(field: str, choices, **kwargs) -> serializers.ChoiceField:
+    """A choice field whose 400 names every valid value (DRF's says only "not a valid choice")."""
+    values = [c[0] if isinstance(c, tuple) else c for c in choices]
+    message = INVALID_CHOICE.format(field=field, choices=", ".join(values))
+    return serializers.ChoiceField(
+        choices=choices, error_messages={"invalid_choice": message}, **kwargs
+    )
 
 
 class ImportJobOutputSerializer(serializers.Serializer):
@@ -37,6 +47,7 @@ class ImportJobOutputSerializer(serializers.Serializer):
     compressed = serializers.BooleanField()
     mode = serializers.CharField()
     skip_duplicates = serializers.BooleanField()
+    initial_status = serializers.CharField(help_text="The status the imported examples start in.")
     progress = serializers.FloatField()
     bytes_processed = serializers.IntegerField()
     rows_processed = serializers.IntegerField()
@@ -64,12 +75,18 @@ class DatasetImportApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         file = serializers.FileField()
-        format = serializers.ChoiceField(choices=FORMATS, default="auto")
-        mode = serializers.ChoiceField(choices=ImportMode.choices, default=ImportMode.STRICT)
+        format = _choice_field("format", FORMATS, default="auto")
+        mode = _choice_field("mode", ImportMode.choices, default=ImportMode.STRICT)
         column_mapping = serializers.CharField(
             required=False, max_length=10_000, help_text="JSON object"
         )
         skip_duplicates = serializers.BooleanField(default=False)
+        status = _choice_field(
+            "status",
+            ExampleStatus.choices,
+            default=ExampleStatus.DRAFT,
+            help_text="The status every imported example starts in (default draft).",
+        )
 
     @extend_schema(responses={200: ImportJobOutputSerializer(many=True)})
     def get(self, request, dataset_id):
@@ -106,6 +123,7 @@ class DatasetImportApi(APIView):
             mode=data.validated_data["mode"],
             column_mapping=mapping,
             skip_duplicates=data.validated_data["skip_duplicates"],
+            status=data.validated_data["status"],
             usage=usage,
         )
         job.refresh_from_db()

@@ -146,6 +146,14 @@ MSG_UNKNOWN_FORMAT = (
     "The row format was not recognised (fields: {}). Supported formats: {}. "
     "Choose the format explicitly or rename the fields."
 )
+MSG_UNKNOWN_COLUMNS = (
+    "The columns were not recognised (found: {}). Expected the columns of one format, such as {}. "
+    "If your columns hold the same things under other names, map them with a column mapping "
+    "(the import page's Column mapping field, or column_mapping in the API), e.g. {}."
+)
+MSG_TABLE_FIELD_MISSING = (
+    "{} (columns found: {}). Map one of your columns to it with a column mapping, e.g. {}."
+)
 MSG_UNKNOWN_CONTAINER = (
     "The file is not JSON Lines, a JSON array, CSV or Parquet (it starts with {!r})."
 )

@@ -146,14 +146,29 @@ class RowReader:
                 continue
             if mapper is None:
                 fields = ", ".join(sorted(map(str, document))[:10]) or "none"
-                yield E.error(
-                    line, E.UNKNOWN_FORMAT, E.MSG_UNKNOWN_FORMAT, fields, ", ".join(ROW_FORMATS)
-                )
+                if self.container in TABLES:
+                    yield E.error(
+                        line,
+                        E.UNKNOWN_FORMAT,
+                        E.MSG_UNKNOWN_COLUMNS,
+                        _columns(document),
+                        EXPECTED_COLUMNS,
+                        mapping_example(document),
+                    )
+                else:
+                    yield E.error(
+                        line, E.UNKNOWN_FORMAT, E.MSG_UNKNOWN_FORMAT, fields, ", ".join(ROW_FORMATS)
+                    )
                 continue
             try:
                 mapped = mapper(document)
             except MapError as exc:
-                yield E.RowError(line, exc.code, exc.message, exc.path)
+                message = exc.message
+                if self.container in TABLES and exc.path and exc.path not in document:
+                    message = E.MSG_TABLE_FIELD_MISSING.format(
+                        message.rstrip("."), _columns(document), mapping_example(document, fmt)
+                    )
+                yield E.RowError(line, exc.code, message, exc.path)
                 continue
             if type(mapped) is Checked:
                 yield E.ParsedRow(line, mapped.content, fmt)
@@ -170,6 +185,39 @@ class RowReader:
                 else:
                     for content in mapped:
                         yield E.ParsedRow(line, content, fmt)
+
+
+TABLES = ("csv", "parquet")
+# what a table's header needs, per common format (rowformats.SNIFF_RULES decides)
+EXPECTED_COLUMNS = (
+    "prompt + completion, question + answer, instruction + output (+ input, Alpaca), "
+    "chosen + rejected (+ prompt), or messages (a JSON list of turns)"
+)
+
+
+def _columns(document: dict) -> str:
+    # a table's columns in the header's order (a JSON row's fields are listed sorted)
+    names = [str(c) for c in document]
+    shown = ", ".join(names[:12])
+    return (shown + f", … ({len(names)} in all)" if len(names) > 12 else shown) or "none"
+
+
+def mapping_example(document: dict, fmt: str | None = None) -> str:
+    """A column mapping built from the row's own first columns, to show what one looks like.
+
+    >>> mapping_example({"q": "hi", "a": "hello"})
+    '{"prompt": "q", "completion": "a"}'
+    """
+    targets = {
+        "question_answer": ("question", "answer"),
+        "alpaca": ("instruction", "output"),
+        "prompt_chosen_rejected": ("chosen", "rejected"),
+    }.get(fmt or "", ("prompt", "completion"))
+    columns = [str(c) for c in document][:2] or ["your_prompt_column", "your_answer_column"]
+    if len(columns) == 1:
+        columns.append("your_answer_column")
+    pairs = ", ".join(f'"{t}": "{c}"' for t, c in zip(targets, columns, strict=False))
+    return "{" + pairs + "}"
 
 
 def _rejected_error(content: dict, line: int) -> E.RowError | None:

@@ -1,7 +1,7 @@
 from django.conf import settings as django_settings
 from django.db import models
 
-from .examples import Dataset
+from .examples import Dataset, ExampleStatus
 
 
 class ImportStatus(models.TextChoices):
@@ -37,6 +37,11 @@ class ImportJob(models.Model):
     column_mapping = models.JSONField(null=True, blank=True)
     mode = models.CharField(max_length=16, choices=ImportMode.choices, default=ImportMode.STRICT)
     skip_duplicates = models.BooleanField(default=False)
+    # the status every example this import creates starts in (a review pipeline can import
+    # straight into needs_review instead of marking 50,000 drafts by hand)
+    initial_status = models.CharField(
+        max_length=16, choices=ExampleStatus.choices, default=ExampleStatus.DRAFT
+    )
 
     status = models.CharField(
         max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED

@@ -3,17 +3,19 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from finetunedb.exceptions import ApplicationError
 from finetunedb.parsers import json_text_parse
-from finetunedb.teams.permissions import Action
+from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.quota import team_storage_usage
-from finetunedb.teams.scoping import get_for_user
+from finetunedb.teams.scoping import get_for_user, role_in_team
 
 from .. import selectors
 from ..formats import EXPORT_FORMATS, FORMATS
-from ..models import ImportJob, ImportMode, Split
+from ..models import ExampleStatus, ImportJob, ImportMode, ImportStatus, Split
 from ..services import imports as import_services
+from ..services.examples import status_choices_for
 from ..uploads import TOO_LARGE, max_upload_bytes
 
 FORMAT_LABELS = {
@@ -57,6 +59,7 @@ def import_new(request, dataset_id):
                     mode=request.POST.get("mode") or ImportMode.STRICT,
                     column_mapping=mapping,
                     skip_duplicates=request.POST.get("skip_duplicates") == "on",
+                    status=request.POST.get("status") or ExampleStatus.DRAFT,
                 )
             except ApplicationError as exc:
                 error = "; ".join(
@@ -72,6 +75,8 @@ def import_new(request, dataset_id):
             "dataset": dataset,
             "formats": [(f, FORMAT_LABELS.get(f, f)) for f in FORMATS],
             "modes": ImportMode.choices,
+            "statuses": status_choices_for(role=role_in_team(request.user, dataset.team_id)),
+            "chosen_status": request.POST.get("status") or ExampleStatus.DRAFT,
             "error": error,
             "max_bytes": max_upload_bytes(),
             "recent": ImportJob.objects.filter(dataset=dataset)[:10],
@@ -89,7 +94,31 @@ def import_detail(request, import_id):
     if request.GET.get("done") and job.is_finished and job.status == "succeeded":
         messages.success(request, f"Imported {job.examples_created} examples.")
         return redirect("datasets:detail", dataset_id=job.dataset_id)
-    return render(request, "datasets/import_detail.html", {"job": job, "dataset": job.dataset})
+    role = role_in_team(request.user, job.dataset.team_id)
+    # A strict import that failed only on its bad lines can be retried keeping the good ones.
+    can_retry = (
+        job.status == ImportStatus.FAILED
+        and job.mode == ImportMode.STRICT
+        and job.rows_valid > 0
+        and role_allows(role, Action.IMPORT)
+    )
+    return render(
+        request,
+        "datasets/import_detail.html",
+        {"job": job, "dataset": job.dataset, "can_retry": can_retry},
+    )
+
+
+@login_required
+@require_POST
+def import_retry(request, import_id):
+    job = get_for_user(ImportJob.objects.select_related("dataset"), request.user, pk=import_id)
+    try:
+        new = import_services.import_job_retry(user=request.user, job=job)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("datasets:import", import_id=job.pk)
+    return redirect("datasets:import", import_id=new.pk)
 
 
 @login_required

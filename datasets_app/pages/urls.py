@@ -50,6 +50,7 @@ urlpatterns = [
     path("examples/<int:example_id>/", datasets.example_detail, name="example"),
     path("datasets/<int:dataset_id>/import/", transfer.import_new, name="import-new"),
     path("imports/<int:import_id>/", transfer.import_detail, name="import"),
+    path("imports/<int:import_id>/retry/", transfer.import_retry, name="import-retry"),
     path("datasets/<int:dataset_id>/export/", transfer.export_form, name="export"),
     path("datasets/<int:dataset_id>/versions/", versions.version_history, name="versions"),
     path("versions/<int:version_id>/", versions.version_detail, name="version"),

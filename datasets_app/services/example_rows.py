@@ -56,10 +56,16 @@ def _reserve_ids(cursor, table: str, count: int) -> Iterator[int]:
 
 
 def examples_insert_new(
-    *, dataset_id: int, user_id: int | None, rows: Iterable[tuple[dict, str, str]], count: int
+    *,
+    dataset_id: int,
+    user_id: int | None,
+    rows: Iterable[tuple[dict, str, str]],
+    count: int,
+    status: str = "draft",
 ) -> int:
     """Insert ``count`` new examples from ``rows`` of ``(content, source_format, content_hash)``,
-    where content is canonical ``{"messages", "tools"?, "metadata"?}`` already validated.
+    where content is canonical ``{"messages", "tools"?, "metadata"?}`` already validated, each
+    in ``status`` (a valid ``ExampleStatus`` value the caller checked).
 
     Must run inside ``transaction.atomic()``. Returns the number inserted.
     """
@@ -68,7 +74,7 @@ def examples_insert_new(
     example_sql = (
         f"INSERT INTO {EXAMPLE} (id, dataset_id, current_revision_id, content_hash, status, split, "  # noqa: S608
         "split_locked, rating, notes, source_format, revision, created_by_id, created_at, updated_at) "
-        "VALUES (%s, %s, %s, %s, 'draft', 'unassigned', %s, NULL, '', %s, 1, %s, %s, %s)"
+        "VALUES (%s, %s, %s, %s, %s, 'unassigned', %s, NULL, '', %s, 1, %s, %s, %s)"
     )
     revision_sql = (
         f"INSERT INTO {REVISION} (id, example_id, number, messages, tools, metadata, content_hash, "  # noqa: S608
@@ -93,6 +99,7 @@ def examples_insert_new(
                         dataset_id,
                         revision_id,
                         chash,
+                        status,
                         False,
                         source_format,
                         user_id,

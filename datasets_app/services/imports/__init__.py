@@ -17,7 +17,7 @@ The rule, enforced by tests/datasets_app/test_imports_rule.py:
 """
 
 from .admission import import_active_count, import_active_limit
-from .create import import_job_admit, import_job_create
+from .create import import_job_admit, import_job_create, import_job_retry
 from .jobs import (
     GAVE_UP,
     IMPORT_JOBS,
@@ -43,6 +43,7 @@ __all__ = [
     "import_job_enqueue",
     "import_job_error_report_path",
     "import_job_fail_killed",
+    "import_job_retry",
     "import_job_run",
     "import_jobs_recover",
 ]

@@ -17,7 +17,7 @@ from finetunedb.teams.storage_usage import StorageUsage
 
 from ... import storage
 from ...formats import FORMATS
-from ...models import Dataset, ImportJob, ImportMode, ImportStatus
+from ...models import Dataset, ExampleStatus, ImportJob, ImportMode, ImportStatus
 from . import jobs
 from .admission import import_admission_check, import_admission_recheck, import_admission_size_check
 
@@ -25,8 +25,13 @@ logger = logging.getLogger(__name__)
 
 UNKNOWN_FORMAT = "Unknown format {value!r}; use one of: {choices}."
 UNKNOWN_MODE = "Unknown mode {value!r}; use strict or skip_invalid."
+UNKNOWN_STATUS = (
+    "Unknown status {value!r} for the imported examples; use one of: {choices} (default draft)."
+)
 BAD_MAPPING = "column_mapping must be a JSON object of field name → column name (strings)."
 DISK_FULL = "The server ran out of disk space while storing the upload; nothing was stored. Try again later or ask an admin to free space."
+RETRY_NOT_FAILED = "Only a failed import can be retried; this one is {status}."
+RETRY_FILE_GONE = "The uploaded file of this import is no longer stored; upload it again."
 BROKER_DOWN = "The job queue is unreachable, so the import was not started and nothing was stored. Try again in a minute."
 
 
@@ -47,6 +52,7 @@ def import_job_create(
     mode: str = ImportMode.STRICT,
     column_mapping: dict | None = None,
     skip_duplicates: bool = False,
+    status: str = ExampleStatus.DRAFT,
     usage: StorageUsage | None = None,
 ) -> ImportJob:
     """Store an uploaded file under a generated name and queue its import.
@@ -54,6 +60,7 @@ def import_job_create(
     ``upload`` is a Django UploadedFile (or any object with ``name``, ``size`` and ``chunks()``,
     or ``temporary_file_path()``). ``usage``: what :func:`import_job_admit` returned for this
     request before the body was read (slots and usage are then not measured twice).
+    ``status``: the status every created example starts in.
     """
     require_role(user, dataset.team_id, Action.IMPORT)
     errors = []
@@ -66,6 +73,15 @@ def import_job_create(
         )
     if mode not in ImportMode.values:
         errors.append({"path": "mode", "message": UNKNOWN_MODE.format(value=mode)})
+    if status not in ExampleStatus.values:
+        errors.append(
+            {
+                "path": "status",
+                "message": UNKNOWN_STATUS.format(
+                    value=status, choices=", ".join(ExampleStatus.values)
+                ),
+            }
+        )
     if column_mapping is not None and (
         not isinstance(column_mapping, dict)
         or not all(isinstance(k, str) and isinstance(v, str) for k, v in column_mapping.items())
@@ -101,12 +117,47 @@ def import_job_create(
                 mode=mode,
                 column_mapping=column_mapping,
                 skip_duplicates=skip_duplicates,
+                initial_status=status,
             )
             transaction.on_commit(lambda: _enqueue_or_withdraw(job.pk))
     except Exception:
         storage.remove_quietly(target)
         raise
     return job
+
+
+class _StoredUpload:
+    """A stored upload presented as an upload (name, size, a path to copy from)."""
+
+    def __init__(self, path, name: str):
+        self.path, self.name = path, name
+        self.size = path.stat().st_size
+
+    def temporary_file_path(self) -> str:
+        return str(self.path)
+
+
+def import_job_retry(*, user, job: ImportJob, mode: str = ImportMode.SKIP_INVALID) -> ImportJob:
+    """Start a new import of a failed job's stored file with the same options except ``mode``
+    (the failed-import page's "Retry skipping invalid rows"). The file is copied under a new
+    name, so the new job owns its upload like any other and the failed one keeps its report."""
+    usage = import_job_admit(user=user, dataset=job.dataset)
+    if job.status != ImportStatus.FAILED:
+        raise ApplicationError(RETRY_NOT_FAILED.format(status=job.get_status_display().lower()))
+    path = storage.path_for(storage.UPLOADS, job.stored_name)
+    if not path.is_file():
+        raise ApplicationError(RETRY_FILE_GONE, code="upload_gone")
+    return import_job_create(
+        user=user,
+        dataset=job.dataset,
+        upload=_StoredUpload(path, job.original_name),
+        format=job.requested_format,
+        mode=mode,
+        column_mapping=job.column_mapping,
+        skip_duplicates=job.skip_duplicates,
+        status=job.initial_status,
+        usage=usage,
+    )
 
 
 def _enqueue_or_withdraw(job_id: int) -> None:

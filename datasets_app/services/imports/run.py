@@ -187,6 +187,7 @@ def _publish(job: ImportJob, attempt: int, staging, staged: Staged) -> None:
             user_id=job.created_by_id,
             rows=_staged_rows(staging),
             count=staged.staged,
+            status=job.initial_status,
         )
         # raises (and so rolls back) when the rows, now measured, pass the team's quota
         admission.import_publish_require_room(team_id=job.dataset.team_id)

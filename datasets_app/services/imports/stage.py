@@ -36,7 +36,7 @@ from datasets_app.formats.errors import STOP_CODES, ParsedRow, RowError
 PROGRESS_EVERY_S = 0.5
 FIRST_ERRORS = 50
 
-STRICT_FAILED = "{count} line(s) are invalid, so nothing was imported (strict mode). Fix them, or import with mode=skip_invalid to keep the good lines."
+STRICT_FAILED = "{count} line(s) are invalid, so nothing was imported: this import keeps all lines or none. Fix those lines and upload the file again, or import it again skipping the invalid lines to keep the good ones."
 NO_VALID_ROWS = "The file has no valid rows; nothing was imported."
 ALL_DUPLICATES = "Every valid row is a duplicate and duplicates are skipped; nothing new to import."
 STOPPED = "Line {line}: {message}"
