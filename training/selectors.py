@@ -45,6 +45,15 @@ def models_for_version(version: DatasetVersion) -> QuerySet:
     return ModelArtifact.objects.filter(run__version=version).select_related("run")
 
 
+def model_list_for_team(*, team_id: int, excluding: int | None = None) -> QuerySet:
+    """The models of a team the caller already reached (through a model or version of it),
+    newest first; ``excluding`` leaves one out (the model being shown)."""
+    qs = ModelArtifact.objects.filter(run__version__dataset__team_id=team_id)
+    if excluding is not None:
+        qs = qs.exclude(pk=excluding)
+    return qs.select_related("run__version").order_by("-created_at", "-id")
+
+
 def models_for_versions(version_ids) -> dict[int, list[ModelArtifact]]:
     """Models of several versions at once (the history page), by version id."""
     out: dict[int, list[ModelArtifact]] = {}

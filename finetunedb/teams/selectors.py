@@ -1,7 +1,10 @@
+"""Reads of teams, memberships, invitations and the caller's API tokens. The teams pages and API
+reach these rows only through here (team scoping: ``finetunedb.teams.scoping``)."""
+
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from .models import Invitation, InvitationStatus, Membership, Team
+from .models import ApiToken, Invitation, InvitationStatus, Membership, Team
 from .scoping import team_ids_for
 
 
@@ -60,3 +63,8 @@ def invitation_list_for_user(user):
         .exclude(team__memberships__user_id=user.pk)
         .select_related("team", "invited_by")
     )
+
+
+def api_token_list_for_user(*, user) -> QuerySet:
+    """The caller's own API tokens, revoked ones included, newest first (never another user's)."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")

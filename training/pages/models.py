@@ -12,7 +12,6 @@ from finetunedb.teams.permissions import Action
 
 from .. import selectors, services
 from ..api.models import model_files
-from ..models import ModelArtifact
 from ..services.comparison import model_compare
 from .runs import role_flags
 
@@ -36,11 +35,7 @@ def model_detail(request, model_id):
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return redirect("training:model", model_id=model.pk)
-    others = (
-        ModelArtifact.objects.filter(run__version__dataset__team_id=team_id)
-        .exclude(pk=model.pk)
-        .select_related("run__version")[:100]
-    )
+    others = selectors.model_list_for_team(team_id=team_id, excluding=model.pk)[:100]
     return render(
         request,
         "training/model.html",

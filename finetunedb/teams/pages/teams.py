@@ -18,7 +18,6 @@ from .. import selectors, services
 from ..context_processors import SESSION_KEY
 from ..forms import LoginForm, SignupForm, TeamForm, TokenForm
 from ..home_panels import home_panels_context
-from ..models import ApiToken
 
 SIGNUP_CLOSED = "Sign-up is closed on this server. Ask an administrator for an account."
 TOKENS_REVOKED = "Password changed. {n} API token(s) revoked: scripts using them now get 401."
@@ -157,7 +156,7 @@ def tokens(request):
                 user=request.user, name=form.cleaned_data["name"]
             )
             form = TokenForm()
-    user_tokens = ApiToken.objects.filter(user=request.user)
+    user_tokens = selectors.api_token_list_for_user(user=request.user)
     return render(
         request, "teams/tokens.html", {"form": form, "tokens": user_tokens, "new_token": new_token}
     )
