@@ -18,20 +18,30 @@ app imports another to recover it.
 RULE (tests/test_one_lease.py): no module but this one writes a job's lease fields (``attempts``,
 ``lease_expires_at`` of any registered kind) or sets a status field to running; every job kind is
 in the registry and passes the same claim / renew / recover tests.
+
+Fair scheduling (tests/test_fair_jobs.py): a kind that names its ``team`` is run in turns between
+teams. Its task is a *token* — "run the next job of this kind", sent once per job — and
+:func:`job_run_next` is the only way such a task runs a job: it takes the claimable job of the
+team served least recently (the team whose latest ``started_at`` of this kind is oldest, a team
+never served first), the oldest of that team's jobs first; not necessarily the job whose enqueue
+sent the token. One team's ten imports therefore wait behind another team's one, not the other
+way round. Tokens equal jobs, so every job runs; a lost token is a queued job recovery finds.
+Every job kind served by the ``default`` queue declares its team (imports, dedup).
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Model, Q, QuerySet
+from django.db.models import F, Model, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -64,6 +74,9 @@ class JobKind:
     queued_grace: timedelta | None = None  # a queued job older than this was lost; default: lease
     on_give_up: dict[str, Any] = field(default_factory=dict)  # also set when given up
     recover: str | None = None  # dotted path of the app's own hook; default lease_recover(kind)
+    # Path from a job to its team's id ("dataset__team_id"): jobs then run in turns between
+    # teams (job_run_next). None: first in, first out.
+    team: str | None = None
 
     def _claimable(self, now) -> Q:
         return (
@@ -98,6 +111,9 @@ def lease_claim(kind: JobKind, *, pk: int, reset: dict | None = None) -> int | N
     )
     if not claimed:
         return None
+    seen = _claims_seen.get()
+    if seen is not None:
+        seen.append((kind.name, pk))
     return kind.model.objects.values_list(kind.attempts, flat=True).get(pk=pk)
 
 
@@ -175,6 +191,61 @@ def lease_kept(kind: JobKind, *, pk: int, attempt: int) -> Iterator[threading.Ev
     finally:
         done.set()
         keeper.join()
+
+
+# --- fair scheduling: tokens run the next job, in turns between teams ------------------------
+# The claims lease_claim made while job_run_next's runner ran: whether the runner won its job.
+_claims_seen: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "claims_seen", default=None
+)
+
+
+def jobs_in_fair_order(kind: JobKind, *, among: Q | None = None) -> QuerySet:
+    """The claimable jobs of ``kind`` (those matching ``among``, e.g. the ones a queue serves),
+    in the order workers should take them: the team served least recently first (its latest
+    claim of this kind is the oldest; never served comes first), oldest job first within a team
+    and between teams served equally."""
+    claimable = kind.model.objects.filter(kind._claimable(timezone.now()))
+    if among is not None:
+        claimable = claimable.filter(among)
+    if kind.team is None or kind.started_at is None:
+        return claimable.order_by(kind.created_at, "pk")
+    served = (
+        kind.model.objects.filter(
+            **{kind.team: OuterRef(kind.team), f"{kind.started_at}__isnull": False}
+        )
+        .order_by(F(kind.started_at).desc())
+        .values(kind.started_at)[:1]
+    )
+    return claimable.annotate(_served=Subquery(served)).order_by(
+        F("_served").asc(nulls_first=True), kind.created_at, "pk"
+    )
+
+
+def job_run_next(
+    kind: JobKind, *, run: Callable[[int], object], among: Q | None = None
+) -> int | None:
+    """Run the first job of :func:`jobs_in_fair_order`; the pk it ran, or None when none waits.
+
+    ``run(pk)`` is the kind's service: it claims ``pk`` with :func:`lease_claim` (a conditional
+    UPDATE that matches only a claimable row) and runs it. Choosing is a read, so two workers
+    may choose the same job; the claim lets one win, and the other chooses again, so a token is
+    never spent while a job waits. A job given up (too many attempts) is skipped the same way.
+    """
+    tried: set[int] = set()
+    while True:
+        pk = jobs_in_fair_order(kind, among=among).values_list("pk", flat=True).first()
+        if pk is None or pk in tried:  # nothing waits, or its runner would not claim it
+            return None
+        tried.add(pk)
+        claims: list = []
+        token = _claims_seen.set(claims)
+        try:
+            run(pk)
+        finally:
+            _claims_seen.reset(token)
+        if (kind.name, pk) in claims:
+            return pk
 
 
 # --- the recovery registry --------------------------------------------------------------------

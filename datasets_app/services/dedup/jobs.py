@@ -66,6 +66,7 @@ DEDUP_JOBS = JobKind(
     lease=LEASE,
     max_attempts=MAX_ATTEMPTS,
     gave_up=GAVE_UP.format(attempts=MAX_ATTEMPTS),
+    team="dataset__team_id",  # in turns between teams (finetunedb.leases.job_run_next)
 )
 
 

@@ -23,6 +23,7 @@ IMPORT_JOBS = JobKind(
     max_attempts=MAX_ATTEMPTS,
     gave_up=GAVE_UP.format(attempts=MAX_ATTEMPTS),
     recover="datasets_app.services.imports.recover.import_jobs_recover",
+    team="dataset__team_id",  # in turns between teams (finetunedb.leases.job_run_next)
 )
 
 
