@@ -4,7 +4,9 @@ that way (a dataset's import jobs, clusters): never by a bare id from the reques
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import MAX_ID, get_for_user, parse_id, scope_to_user
@@ -19,6 +21,7 @@ from .models import (
     Severity,
 )
 from .services.search import example_search
+from .services.selection import selection_token
 
 EXAMPLE_ORDERINGS = {
     "id": ("id",),
@@ -58,6 +61,35 @@ def example_get_for_user(user, example_id, *, action: Action = Action.READ) -> E
         pk=example_id,
         action=action,
     )
+
+
+# Filters whose exact count the (dataset, status, id) index answers alone, in time bounded by the
+# dataset's size (~45 ms at 1M rows on SQLite, bench/pages.py): the page shows that number at
+# once. Any other filter's count depends on the data (a tag on every row, a search matching
+# all of them, an unindexed author or format) and can mean reading every example, so the page
+# asks for its exact number in a second request (the ``?count=1`` fragment) once it is shown.
+COUNT_INLINE_FILTERS = frozenset({"status", "sort"})
+
+
+@dataclass(frozen=True)
+class ExampleCount:
+    """The exact size of a selection and its token (``selection_token``), which a bulk request
+    sends back so that the service can refuse a set that changed since it was shown."""
+
+    count: int
+    token: str
+
+
+def example_count(qs: QuerySet) -> ExampleCount:
+    """The exact number of examples in ``qs`` (from :func:`example_list`), never capped: one
+    aggregate, answered from the (dataset, status, id) index for the common filters."""
+    row = qs.order_by().aggregate(n=Count("pk"), s=Sum("pk"))
+    n, id_sum = row["n"] or 0, int(row["s"] or 0)
+    return ExampleCount(count=n, token=selection_token(n, id_sum))
+
+
+def example_count_is_quick(filters: dict) -> bool:
+    return set(filters) <= COUNT_INLINE_FILTERS
 
 
 def example_list(dataset: Dataset, *, filters: dict | None = None) -> QuerySet:

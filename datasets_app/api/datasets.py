@@ -201,6 +201,14 @@ class DatasetExampleBulkApi(APIView):
             required=False,
             help_text="The list filters (status, split, tag, source_format, rating, search).",
         )
+        expected_count = serializers.IntegerField(
+            min_value=0,
+            max_value=2**62,
+            required=False,
+            help_text="The number of examples you expect to change (the `count` of the same "
+            "filter's example list): when the selection holds a different number now, the "
+            "request is refused with 409 `selection_changed` and nothing changes.",
+        )
 
         def validate(self, attrs):
             if ("ids" in attrs) == ("filter" in attrs):
@@ -227,5 +235,6 @@ class DatasetExampleBulkApi(APIView):
             value=data.validated_data.get("value"),
             ids=data.validated_data.get("ids"),
             queryset=queryset,
+            expected_count=data.validated_data.get("expected_count"),
         )
         return Response({"changed": changed})

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from finetunedb.exceptions import ApplicationError
+from finetunedb.exceptions import ApplicationError, ConflictError
 from finetunedb.teams.models import Role
 from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import parse_id, role_in_team
@@ -29,10 +29,10 @@ FILTER_KEYS = (
     "cluster", "author", "sort",
 )  # fmt: skip
 PAGE_SIZE = 50
-COUNT_CAP = 10_000
 NOTHING_SELECTED = "Select some examples, or choose “all matching the filter”."
+NOTHING_MATCHES = "No example matches the filter; nothing was changed."
 NO_TAG = "Type the tag to add or remove."
-BULK_DONE = "{action}: {n} example{s} changed."
+BULK_DONE = "{action}: {n:,} example{s} changed."
 FIXES_DONE = (
     "Safe fixes: {changed} of {selected} examples changed ({skipped} skipped: edited meanwhile)."
 )
@@ -42,11 +42,9 @@ def read_filters(source) -> dict:
     return {k: source.get(k).strip() for k in FILTER_KEYS if (source.get(k) or "").strip()}
 
 
-def capped_count(qs) -> tuple[int, bool]:
-    """The number of rows, counting at most ``COUNT_CAP`` + 1 (a full count of a million rows
-    would cost more than the page itself)."""
-    n = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
-    return min(n, COUNT_CAP), n > COUNT_CAP
+def _count_param(raw) -> int | None:
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
 
 
 def _first_text(messages, role) -> str:
@@ -92,10 +90,9 @@ def example_list(request, dataset_id):
     qs = selectors.example_list(dataset, filters=filters)
     search = filters.get("search")
     if request.GET.get("count") == "1":
-        total, more = capped_count(qs)
-        return render(
-            request, "workspace/_count.html", {"total": total, "total_more": more, "oob": True}
-        )
+        counted = selectors.example_count(qs)
+        context = {"total": counted.count, "selection": counted.token, "oob": True}
+        return render(request, "workspace/_count.html", context)
     cursor = {"after": request.GET.get("after"), "before": request.GET.get("before")}
     if search and sort in ("id", "-id") and search_windowed():
         others = selectors.example_list(
@@ -106,8 +103,9 @@ def example_list(request, dataset_id):
         )
     else:
         page = keyset_page(qs, sort=sort, size=PAGE_SIZE, **cursor)
-    # A search's count can mean reading every match: the page asks for it after loading.
-    total, more = (None, False) if search else capped_count(qs)
+    # Exact, never capped. A count only the status index answers is shown at once; any other
+    # can mean reading every match, so the page asks for it after loading (?count=1).
+    counted = selectors.example_count(qs) if selectors.example_count_is_quick(filters) else None
     query = urlencode(filters)
     can_curate = role_allows(role, Action.CURATE)
     context = {
@@ -117,8 +115,8 @@ def example_list(request, dataset_id):
         "page": page,
         "filters": filters,
         "query": query,
-        "total": total,
-        "total_more": more,
+        "total": counted.count if counted else None,
+        "selection": counted.token if counted else "",
         "sort": sort,
         "sorts": [(k, v[2]) for k, v in SORTS.items()],
         "statuses": ExampleStatus.choices,
@@ -145,23 +143,38 @@ def example_bulk(request, dataset_id):
     filters = read_filters(request.POST)
     back = reverse("datasets:detail", args=[dataset.pk]) + "?" + urlencode(filters)
     action, _, value = request.POST.get("action", "").partition(":")
-    ids, queryset = None, None
-    if request.POST.get("scope") == "filter":
-        queryset = selectors.example_list(dataset, filters=filters)
-    else:
-        ids = [i for i in request.POST.getlist("ids") if parse_id(i) is not None]
-        if not ids:
-            messages.error(request, NOTHING_SELECTED)
-            return redirect(back)
     if action in ("add_tags", "remove_tags"):
         value = request.POST.get("bulk_tag", "").strip()
         if not value:
             messages.error(request, NO_TAG)
             return redirect(back)
+    ids, queryset = None, None
+    expected = {"expected_count": None, "expected_token": None}
+    if request.POST.get("scope") == "filter":
+        queryset = selectors.example_list(dataset, filters=filters)
+        expected_count = _count_param(request.POST.get("expected_count"))
+        # Never on an unknown number: a filter's action runs only once its exact count was
+        # shown on the confirmation page and sent back with it.
+        if request.POST.get("confirmed") != "1" or expected_count is None:
+            return _bulk_confirm(request, dataset, filters, queryset, back, seen=expected_count)
+        expected = {
+            "expected_count": expected_count,
+            "expected_token": request.POST.get("selection", "").strip() or None,
+        }
+    else:
+        ids = [i for i in request.POST.getlist("ids") if parse_id(i) is not None]
+        if not ids:
+            messages.error(request, NOTHING_SELECTED)
+            return redirect(back)
     try:
         if action == "fix":
             counts = example_fixes_apply(
-                user=request.user, dataset=dataset, fix_ids=[value], ids=ids, queryset=queryset
+                user=request.user,
+                dataset=dataset,
+                fix_ids=[value],
+                ids=ids,
+                queryset=queryset,
+                **expected,
             )
             messages.success(
                 request,
@@ -179,9 +192,49 @@ def example_bulk(request, dataset_id):
                 value=value or None,
                 ids=ids,
                 queryset=queryset,
+                **expected,
             )
-            label = dict(_bulk_actions(Role.OWNER)).get(request.POST.get("action", ""), action)
+            label = _bulk_label(request.POST.get("action", ""), None)
             messages.success(request, BULK_DONE.format(action=label, n=n, s="" if n == 1 else "s"))
+    except ConflictError as exc:
+        if exc.code != "selection_changed":
+            messages.error(request, exc.message)
+            return redirect(back)
+        # The set moved under the person: say so, and ask again with the number it has now.
+        messages.error(request, exc.message)
+        return _bulk_confirm(request, dataset, filters, queryset, back, seen=None, status=409)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect(back)
+
+
+def _bulk_label(action: str, tag: str | None) -> str:
+    label = dict(_bulk_actions(Role.OWNER)).get(action, action)
+    if tag and action in ("add_tags", "remove_tags"):
+        label = f"{label.rstrip('…')} “{tag}”"
+    return label
+
+
+def _bulk_confirm(request, dataset, filters, queryset, back, *, seen, status=200):
+    """The confirmation of an action on every example a filter matches: the exact number it
+    will change, counted now, and the token of that set, which the confirming POST sends back
+    so the service refuses a set that changed meanwhile."""
+    counted = selectors.example_count(queryset)
+    if not counted.count:
+        messages.error(request, NOTHING_MATCHES)
+        return redirect(back)
+    tag = request.POST.get("bulk_tag", "").strip()
+    context = {
+        "dataset": dataset,
+        "tab": "examples",
+        "label": _bulk_label(request.POST.get("action", ""), tag),
+        "action": request.POST.get("action", ""),
+        "bulk_tag": tag,
+        "count": counted.count,
+        "token": counted.token,
+        "seen": seen,
+        "filters": filters,
+        "filter_labels": [(k, v) for k, v in filters.items() if k != "sort"],
+        "back": back,
+    }
+    return render(request, "workspace/bulk_confirm.html", context, status=status)

@@ -19,7 +19,6 @@ from ..models import ExampleStatus
 from ..services.checks import example_findings, findings_by_turn
 from ..services.examples import example_update
 from ..workspace.markdown import render_markdown
-from .examples import capped_count
 
 DECISIONS = {"approve": ExampleStatus.APPROVED, "reject": ExampleStatus.REJECTED}
 DONE = "Example {pk}: {status}."
@@ -69,15 +68,15 @@ def review(request, dataset_id):
         next_id = queue.filter(pk__gt=example.pk).values_list("pk", flat=True).first()
         msgs = example.current_revision.messages
         top, by_turn = findings_by_turn(example_findings(example), len(msgs))
-        remaining, more = capped_count(queue)
-        position = queue.filter(pk__lt=example.pk).count() + 1 if not more else None
+        # Exact: the (dataset, status, id) index answers both counts without reading rows.
+        remaining = selectors.example_count(queue).count
+        position = queue.filter(pk__lt=example.pk).count() + 1
         role = role_in_team(request.user, dataset.team_id)
         context.update(
             {
                 "prev_url": _review_url(dataset, prev_id, drafts) if prev_id else None,
                 "next_url": _review_url(dataset, next_id, drafts) if next_id else None,
                 "remaining": remaining,
-                "remaining_more": more,
                 "position": position,
                 "turns": [
                     {

@@ -18,18 +18,36 @@ ACTIONS = ("set_status", "add_tags", "remove_tags", "set_split", "archive")
 
 
 def examples_bulk_apply(
-    *, user, dataset: Dataset, action: str, value=None, ids=None, queryset=None
+    *,
+    user,
+    dataset: Dataset,
+    action: str,
+    value=None,
+    ids=None,
+    queryset=None,
+    expected_count: int | None = None,
+    expected_token: str | None = None,
 ) -> int:
     """Apply ``action`` to the examples named by ``ids`` (all must belong to ``dataset``) or to
     ``queryset`` (already scoped to it). All or nothing; returns the number of examples changed.
-    Every touched example's revision counter moves, so open editors see the change (412)."""
+    Every touched example's revision counter moves, so open editors see the change (412).
+
+    ``expected_count`` / ``expected_token`` are what the caller confirmed; a selection that
+    differs now is refused with a 409 before anything changes (``selection_check``)."""
     require_role(
         user, dataset.team_id, Action.CURATE if action != "set_status" else Action.ANNOTATE
     )
     if action not in ACTIONS:
         raise ApplicationError(f"Unknown action {action!r}; use one of {', '.join(ACTIONS)}.")
     with transaction.atomic():
-        pks = examples_selected_ids(dataset, ids=ids, queryset=queryset)
+        # Read inside the transaction: the rows updated are the ones just counted and compared.
+        pks = examples_selected_ids(
+            dataset,
+            ids=ids,
+            queryset=queryset,
+            expected_count=expected_count,
+            expected_token=expected_token,
+        )
         rows = Example.objects.filter(pk__in=pks)
         if action in ("set_status", "archive"):
             status = ExampleStatus.ARCHIVED if action == "archive" else value

@@ -120,9 +120,10 @@ def test_it_applies_a_bulk_action_to_everything_the_filter_matches(
 ):
     hits = [make_example(dataset, owner, chat(f"apple {i}")).pk for i in range(3)]
     miss = make_example(dataset, owner, chat("banana")).pk
+    body = {"action": "add_tags", "bulk_tag": "fruit", "scope": "filter", "search": "apple"}
+    # confirmed with the exact number the confirmation page showed (tests/…/test_example_counts)
     logged_in.post(
-        f"/datasets/{dataset.pk}/examples/bulk/",
-        {"action": "add_tags", "bulk_tag": "fruit", "scope": "filter", "search": "apple"},
+        f"/datasets/{dataset.pk}/examples/bulk/", {**body, "confirmed": "1", "expected_count": 3}
     )
     tagged = set(Example.objects.filter(tags__name="fruit").values_list("pk", flat=True))
     assert tagged == set(hits) and miss not in tagged

@@ -47,6 +47,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:example-detail": {"get": A.READ, "patch": A.ANNOTATE, "delete": A.CURATE},
     "api:dataset-imports": {"get": A.READ, "post": A.IMPORT},
     "api:import-detail": {"get": A.READ},
+    "api:action-job-detail": {"get": A.READ},
     "api:import-errors": {"get": A.READ},
     "api:dataset-export": {"get": A.EXPORT},
     "api:dataset-versions": {"get": A.READ, "post": A.FREEZE},
@@ -109,6 +110,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "datasets:example": {"get": A.READ, "post": A.READ},
     "datasets:import-new": {"get": A.IMPORT, "post": A.IMPORT},
     "datasets:import": {"get": A.READ, "post": A.READ},
+    "actions:job": {"get": A.READ},
     "datasets:export": {"get": A.EXPORT, "post": A.EXPORT},
     "datasets:versions": {"get": A.READ, "post": A.FREEZE},
     "datasets:version": {"get": A.READ, "post": A.FREEZE},
@@ -292,7 +294,14 @@ def _status_writes(name, revision, new, before):
         ),
         "datasets:bulk": (
             "post",
-            {"action": f"set_status:{new}", "scope": "filter", **chosen},
+            # confirmed with the number shown: the fixture's one example
+            {
+                "action": f"set_status:{new}",
+                "scope": "filter",
+                "confirmed": "1",
+                "expected_count": "1",
+                **chosen,
+            },
             False,
         ),
         "datasets:example-edit": (

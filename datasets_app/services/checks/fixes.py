@@ -91,12 +91,29 @@ def example_fixes_preview(
     }
 
 
-def example_fixes_apply(*, user, dataset: Dataset, fix_ids, ids=None, queryset=None) -> dict:
+def example_fixes_apply(
+    *,
+    user,
+    dataset: Dataset,
+    fix_ids,
+    ids=None,
+    queryset=None,
+    expected_count: int | None = None,
+    expected_token: str | None = None,
+) -> dict:
     """Apply the fixes: each changed example gets a new revision and its counter moves; examples
-    that changed under us since they were read (counter moved) are skipped, not overwritten."""
+    that changed under us since they were read (counter moved) are skipped, not overwritten.
+    A selection other than the one the caller confirmed (``expected_count`` /
+    ``expected_token``) is refused with a 409 before anything changes."""
     require_role(user, dataset.team_id, Action.CURATE)
     fix_ids = _check_fix_ids(fix_ids)
-    pks = examples_selected_ids(dataset, ids=ids, queryset=queryset)
+    pks = examples_selected_ids(
+        dataset,
+        ids=ids,
+        queryset=queryset,
+        expected_count=expected_count,
+        expected_token=expected_token,
+    )
     counts = {"examples_selected": len(pks), "changed": 0, "changes": 0, "skipped_conflicts": 0}
     counts["skipped_invalid"] = 0
     touched: list[int] = []
