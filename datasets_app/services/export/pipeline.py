@@ -44,7 +44,7 @@ def _check_format(format: str) -> None:
     if format not in EXPORT_FORMATS:
         raise ApplicationError(
             UNKNOWN_FORMAT.format(value=format, choices=", ".join(EXPORT_FORMATS)),
-            errors=[{"path": "format", "message": "unknown format"}],
+            errors=[{"path": "format", "message": f"use one of: {', '.join(EXPORT_FORMATS)}"}],
         )
 
 
@@ -53,7 +53,7 @@ def _check_split(split: str | None) -> str | None:
     if split is not None and split not in Split.values:
         raise ApplicationError(
             UNKNOWN_SPLIT.format(value=split, choices=", ".join(Split.values)),
-            errors=[{"path": "split", "message": "unknown split"}],
+            errors=[{"path": "split", "message": f"use one of: {', '.join(Split.values)}"}],
         )
     return split
 
@@ -66,7 +66,9 @@ def _check_statuses(status: str | None) -> list[str] | None:
     if bad:
         raise ApplicationError(
             UNKNOWN_STATUS.format(value=bad[0], choices=", ".join(ExampleStatus.values)),
-            errors=[{"path": "status", "message": "unknown status"}],
+            errors=[
+                {"path": "status", "message": f"use one of: {', '.join(ExampleStatus.values)}"}
+            ],
         )
     return statuses
 
