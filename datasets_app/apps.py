@@ -7,10 +7,12 @@ class DatasetsConfig(AppConfig):
 
     def ready(self):
         # Each app registers its own job kinds; finetunedb.leases.jobs_recover composes them.
+        from finetunedb.actions.registry import action_register
         from finetunedb.leases import kind_register
         from finetunedb.teams.home_panels import home_panel_register
         from finetunedb.teams.storage_usage import storage_part_register
 
+        from .services.action_jobs import ACTIONS
         from .services.dedup.jobs import DEDUP_JOBS
         from .services.imports import IMPORT_JOBS
         from .services.storage import STORAGE_PARTS
@@ -18,6 +20,9 @@ class DatasetsConfig(AppConfig):
 
         kind_register(IMPORT_JOBS)
         kind_register(DEDUP_JOBS)
+        # The page actions that run as jobs (freeze, split, fix preview).
+        for action in ACTIONS:
+            action_register(action)
         # Likewise its storage parts; finetunedb.teams.quota composes them.
         for part, measure in STORAGE_PARTS.items():
             storage_part_register(part, measure)

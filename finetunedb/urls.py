@@ -39,4 +39,5 @@ urlpatterns += [
     path("", include("finetunedb.teams.pages.urls")),
     path("", include("datasets_app.pages.urls")),
     path("", include("training.pages.urls")),
+    path("", include("finetunedb.actions.pages.urls")),
 ]

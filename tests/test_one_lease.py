@@ -28,7 +28,14 @@ from tests.training.conftest import make_version, version  # noqa: F401
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("finetunedb", "datasets_app", "training")
 THE_LEASE_MODULE = ROOT / "finetunedb" / "leases.py"
-EXPECTED_KINDS = {"import job", "dedup job", "training run", "evaluation", "playground request"}
+EXPECTED_KINDS = {
+    "import job",
+    "dedup job",
+    "training run",
+    "evaluation",
+    "playground request",
+    "action job",
+}
 WRITES = {"update", "create", "update_or_create", "get_or_create", "bulk_create"}
 # Calls that name lease fields without touching a row: a kind's declaration, a message's text.
 DECLARATIONS = {"JobKind", "format"}
@@ -136,6 +143,7 @@ def test_it_registers_every_model_that_holds_a_lease(db):
 @pytest.fixture
 def make_job(owner, dataset, version):  # noqa: F811
     from datasets_app.models import DedupJob, ImportJob
+    from finetunedb.actions.models import ActionJob
     from training.models import ModelArtifact, PlaygroundRequest, TrainingRun
 
     def run():
@@ -160,6 +168,9 @@ def make_job(owner, dataset, version):  # noqa: F811
         "evaluation": model,
         "playground request": lambda: PlaygroundRequest.objects.create(
             model=model(), messages=[{"role": "user", "content": "hi"}]
+        ),
+        "action job": lambda: ActionJob.objects.create(
+            team=dataset.team, created_by=owner, action="split", key=uuid.uuid4().hex, title="t"
         ),
     }
 

@@ -7,14 +7,17 @@ class TrainingConfig(AppConfig):
 
     def ready(self):
         # Each app registers its own job kinds; finetunedb.leases.jobs_recover composes them.
+        from finetunedb.actions.registry import action_register
         from finetunedb.leases import kind_register
         from finetunedb.teams.storage_usage import storage_part_register
 
         from .services.jobs import KINDS
+        from .services.preflight_jobs import PREFLIGHT
         from .services.storage import STORAGE_PARTS
 
         for kind in KINDS:
             kind_register(kind)
+        action_register(PREFLIGHT)  # the train page's pre-flight runs as a job
         # Likewise its storage parts; finetunedb.teams.quota composes them.
         for part, measure in STORAGE_PARTS.items():
             storage_part_register(part, measure)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery
@@ -49,6 +49,9 @@ MAX_LEAKAGE_PAIRS = 200
 MISSING = "(missing)"
 WITHOUT_TAG = "(without {name})"
 METADATA_KEY = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+READING = "Reading the examples and their duplicate groups"
+ASSIGNING = "Assigning {count:,} examples to splits"
+WRITING = "Writing {count:,} changed splits"
 STRATIFY_SYNTAX = "stratify_by is tag:<tag name> or metadata:<key> (key of letters, digits, _)."
 
 
@@ -185,8 +188,10 @@ def dataset_split(
     stratify_by: str | None = None,
     group_near_duplicates: bool = True,
     keep_existing: bool = True,
+    progress: Callable | None = None,
 ) -> dict:
-    """Assign every live example a split and store it; returns the counts.
+    """Assign every live example a split and store it; returns the counts. ``progress(stage=)``
+    hears each stage (a page's job shows it).
 
     Returns ``{"counts": {split: n}, "strata": {stratum: {split: n}} (only when stratified),
     "changed": examples whose split was written, "locked": examples kept by a manual choice,
@@ -194,7 +199,10 @@ def dataset_split(
     """
     require_role(user, dataset.team_id, Action.CURATE)
     stratify = parse_stratify_by(stratify_by)
+    report = progress or (lambda **_: None)
+    report(stage=READING)
     rows = _live_rows(dataset, stratify)
+    report(stage=ASSIGNING.format(count=len(rows)))
     groups = {}
     if group_near_duplicates:
         pairs = [p for _, _, members in duplicate_groups(dataset, rows) for p in _chain(members)]
@@ -220,6 +228,7 @@ def dataset_split(
         target = result.assignments[pk]
         if target != split and not locked:
             moves.setdefault(target, []).append(pk)
+    report(stage=WRITING.format(count=sum(len(ids) for ids in moves.values())))
     with transaction.atomic():
         for split, ids in moves.items():
             _write_split(split, ids)

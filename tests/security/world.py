@@ -8,6 +8,7 @@ from datasets_app.models import (
     DuplicateClusterMember,
     ImportJob,
 )
+from finetunedb.actions.models import ActionJob
 
 
 def build_objects(*, team, dataset, example, owner) -> dict:
@@ -33,6 +34,9 @@ def build_objects(*, team, dataset, example, owner) -> dict:
     )
     DuplicateClusterMember.objects.create(cluster=cluster, example=example, similarity=1.0)
     run, model, playground = training_objects(version)
+    action_job = ActionJob.objects.create(
+        team=team, created_by=owner, action="split", key=uuid.uuid4().hex, title="Splitting"
+    )
     member, invitation = membership_objects(team, owner)
     return {
         "user_id": member.pk,
@@ -48,6 +52,7 @@ def build_objects(*, team, dataset, example, owner) -> dict:
         "restore_id": restore.pk,
         "dedup_job_id": dedup_job.pk,
         "cluster_id": cluster.pk,
+        "job_id": action_job.pk,
     }
 
 

@@ -83,9 +83,16 @@ def training_run_create(
     )
     # The pre-flight's estimate must fit the worker's memory and time budget (400
     # preflight_over_budget, nothing created); outside the transaction: it tokenizes the split.
+    # A pre-flight of this version and configuration a moment ago already tokenized it.
+    from .budget import training_budget_require
     from .preflight import training_launch_budget_require  # preflight imports this module
+    from .preflight_jobs import preflight_estimate_cached
 
-    training_launch_budget_require(version=version, config=config)
+    cached = preflight_estimate_cached(version=version, config=config)
+    if cached is not None:
+        training_budget_require(cached)
+    else:
+        training_launch_budget_require(version=version, config=config)
     limit = settings.FINETUNEDB_MAX_ACTIVE_RUNS_PER_TEAM
     with transaction.atomic():
         active = TrainingRun.objects.filter(

@@ -1,0 +1,18 @@
+"""Celery task: receive an id, call one service."""
+
+from celery import shared_task
+
+from finetunedb.celery import task_time_limits
+
+
+@shared_task(
+    name="finetunedb.actions.action_job_run",
+    acks_late=True,
+    ignore_result=True,
+    # the checks limit (30 min): a freeze, split or preview of a large dataset takes seconds
+    **task_time_limits("checks"),
+)
+def action_job_run(job_id: int) -> None:
+    from .services import action_job_run as run
+
+    run(job_id=job_id)
