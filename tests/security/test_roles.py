@@ -294,7 +294,14 @@ def _status_writes(name, revision, new, before):
         ),
         "datasets:bulk": (
             "post",
-            {"action": f"set_status:{new}", "scope": "filter", **chosen},
+            # confirmed with the number shown: the fixture's one example
+            {
+                "action": f"set_status:{new}",
+                "scope": "filter",
+                "confirmed": "1",
+                "expected_count": "1",
+                **chosen,
+            },
             False,
         ),
         "datasets:example-edit": (
