@@ -31,6 +31,8 @@ LAST_OWNER = "A team needs at least one owner: make someone else owner first."
 USERNAME_TAKEN = "That username is taken."
 EMAIL_TAKEN = "That email is already registered."
 TOKEN_NAME_REQUIRED = "Give the token a name so you can recognise it later."
+TOKEN_DEFAULT_NAME = "API token {when:%Y-%m-%d %H:%M}"
+TOKEN_NAME_MAX = 100  # ApiToken.name
 TOKEN_PREFIX = "ftdb_"
 NO_SUCH_TOKEN = "No such active token."
 
@@ -205,18 +207,41 @@ def user_signup(*, username: str, email: str, password: str):
     return user
 
 
-def api_token_create(*, user, name: str) -> tuple[ApiToken, str]:
-    """Create a token; returns (row, raw value). The raw value is never stored or shown again."""
-    name = (name or "").strip()
+def api_token_create(*, user, name: str | None = None) -> tuple[ApiToken, str]:
+    """Create a token; returns (row, raw value). The raw value is never stored or shown again.
+
+    ``name`` None (an API client that sent none): a descriptive default, "API token
+    2026-12-06 21:30" (UTC). A name one of the user's active tokens already has gets " (2)",
+    " (3)", … so that every token in the list can be told apart (and revoked) by its name.
+    """
+    if name is None:
+        name = TOKEN_DEFAULT_NAME.format(when=timezone.now())
+    name = name.strip()[:TOKEN_NAME_MAX]
     if not name:
         raise ApplicationError(
             TOKEN_NAME_REQUIRED, errors=[{"path": "name", "message": TOKEN_NAME_REQUIRED}]
         )
+    name = _token_name_unique(user, name)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user, name=name[:100], prefix=raw[:12], digest=token_digest(raw)
-    )
+    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:12], digest=token_digest(raw))
     return token, raw
+
+
+def _token_name_unique(user, name: str) -> str:
+    taken = set(
+        ApiToken.objects.filter(
+            user=user, revoked_at__isnull=True, name__startswith=name[: TOKEN_NAME_MAX - 8]
+        ).values_list("name", flat=True)
+    )
+    if name not in taken:
+        return name
+    n = 2
+    while True:
+        suffix = f" ({n})"
+        candidate = name[: TOKEN_NAME_MAX - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
+        n += 1
 
 
 def api_token_revoke(*, user, token_id) -> None:

@@ -41,7 +41,11 @@ class TokenObtainApi(APIView):
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=4096, trim_whitespace=False)
-        name = serializers.CharField(max_length=100, required=False, default="API")
+        name = serializers.CharField(
+            max_length=100,
+            required=False,
+            help_text='Default: "API token <date time>"; a name already in use gets " (2)", …',
+        )
 
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
@@ -58,7 +62,7 @@ class TokenObtainApi(APIView):
         )
         if user is None:
             raise ApplicationError(BAD_CREDENTIALS, code="authentication_failed", status_code=400)
-        token, raw = services.api_token_create(user=user, name=data.validated_data["name"])
+        token, raw = services.api_token_create(user=user, name=data.validated_data.get("name"))
         return Response({"token": raw, "name": token.name})
 
 

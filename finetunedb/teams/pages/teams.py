@@ -142,7 +142,7 @@ def team_create(request):
 @login_required
 def tokens(request):
     form = TokenForm(request.POST or None)
-    new_token = None
+    new_token = new_token_name = None
     if request.method == "POST":
         if request.POST.get("revoke"):
             try:
@@ -152,11 +152,19 @@ def tokens(request):
                 messages.error(request, exc.message)
             return redirect("teams:tokens")
         if form.is_valid():
-            _, new_token = services.api_token_create(
+            token, new_token = services.api_token_create(
                 user=request.user, name=form.cleaned_data["name"]
             )
+            new_token_name = token.name
             form = TokenForm()
     user_tokens = selectors.api_token_list_for_user(user=request.user)
     return render(
-        request, "teams/tokens.html", {"form": form, "tokens": user_tokens, "new_token": new_token}
+        request,
+        "teams/tokens.html",
+        {
+            "form": form,
+            "tokens": user_tokens,
+            "new_token": new_token,
+            "new_token_name": new_token_name,
+        },
     )
