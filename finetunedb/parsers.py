@@ -2,8 +2,9 @@
 
 DRF's own parser uses ``json.loads``: a nesting bomb raises ``RecursionError`` (a 500), and
 ``\\u0000``, lone surrogates and duplicate keys get through to the services — the first two then
-fail at the database or at hashing. Bodies are parsed by the import pipeline's strict parser
-instead, so the API and imports accept exactly the same JSON.
+fail at the database or at hashing. Bodies are parsed by the project's strict parser,
+``finetunedb.strictjson``, which imports re-use, so the API and imports accept exactly the same
+JSON.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from datasets_app.formats.errors import Limits, RowError
-from datasets_app.formats.jsonparse import parse_json
+from .strictjson import DEFAULT_MAX_DEPTH, RowError, parse_json
 
 BODY_ERROR = "The request body is not acceptable JSON: {message}"
 UNREADABLE = "The request body is not valid {charset} text."
@@ -30,7 +30,7 @@ class StrictJSONParser(JSONParser):
                 data = data.decode(charset).encode("utf-8", "surrogatepass")
             except (LookupError, UnicodeError):
                 raise ParseError(UNREADABLE.format(charset=charset)) from None
-        value = parse_json(data, 1, Limits().max_depth)
+        value = parse_json(data, 1, DEFAULT_MAX_DEPTH)
         if isinstance(value, RowError):
             raise ParseError(BODY_ERROR.format(message=value.message), code=value.code)
         return value
@@ -47,7 +47,7 @@ def json_text_parse(text, *, field: str):
 
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    value = parse_json(text, 1, Limits().max_depth)
+    value = parse_json(text, 1, DEFAULT_MAX_DEPTH)
     if isinstance(value, RowError):
         message = FIELD_NOT_JSON.format(field=field, message=value.message)
         raise ApplicationError(message, errors=[{"path": field, "message": value.message}])

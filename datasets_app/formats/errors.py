@@ -10,6 +10,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+# The strict JSON parser's refusals (one implementation, in the project's lowest layer): the
+# import pipeline reports them with the same codes and messages as its own.
+from finetunedb.strictjson import (  # noqa: F401 (re-exported)
+    DEFAULT_MAX_DEPTH,
+    DUPLICATE_KEY,
+    INTEGER_OUT_OF_RANGE,
+    INVALID_JSON,
+    INVALID_UTF8,
+    LONE_SURROGATE,
+    MSG_DUPLICATE_KEY,
+    MSG_INTEGER_OUT_OF_RANGE,
+    MSG_INVALID_JSON,
+    MSG_INVALID_JSON_ELEMENT,
+    MSG_INVALID_UTF8,
+    MSG_LONE_SURROGATE,
+    MSG_NAN,
+    MSG_NUL,
+    MSG_TOO_DEEP,
+    NAN_NOT_ALLOWED,
+    NUL_CHARACTER,
+    TOO_DEEP,
+    RowError,
+    error,
+)
+
 MIB = 1024 * 1024
 
 
@@ -21,7 +46,7 @@ class Limits:
     # lines), a Parquet row as JSON; checked before it is parsed or materialised
     max_line_bytes: int = 8 * MIB
     # nesting of arrays and objects inside one row
-    max_depth: int = 64
+    max_depth: int = DEFAULT_MAX_DEPTH
     # total bytes a gzip upload may expand to; reading stops as soon as it is passed
     max_decompressed_bytes: int = 2048 * MIB
     # rows (not lines) a file may hold; None means no cap
@@ -42,18 +67,6 @@ class Limits:
 RATIO_GRACE_BYTES = MIB
 
 
-class RowError(NamedTuple):
-    """One line that did not become an example: 1-based ``line``, stable ``code``, advice."""
-
-    line: int
-    code: str
-    message: str
-    path: str | None = None
-
-    def as_dict(self) -> dict:
-        return {"line": self.line, "code": self.code, "message": self.message, "path": self.path}
-
-
 class ParsedRow(NamedTuple):
     """One example read from an upload: canonical ``content`` (with metadata) and where it came from."""
 
@@ -62,15 +75,8 @@ class ParsedRow(NamedTuple):
     source_format: str
 
 
-INVALID_JSON = "invalid_json"
 NOT_AN_OBJECT = "not_an_object"
-INVALID_UTF8 = "invalid_utf8"
 LINE_TOO_LONG = "line_too_long"
-TOO_DEEP = "too_deep"
-NAN_NOT_ALLOWED = "nan_not_allowed"
-DUPLICATE_KEY = "duplicate_key"
-LONE_SURROGATE = "lone_surrogate"
-NUL_CHARACTER = "nul_character"
 CSV_FIELD_TOO_LARGE = "csv_field_too_large"
 CSV_INVALID = "invalid_csv"
 DECOMPRESSED_TOO_LARGE = "decompressed_too_large"
@@ -83,7 +89,6 @@ INVALID_METADATA_KEY = "invalid_metadata_key"
 UNSUPPORTED_PART = "unsupported_part"
 TOO_MANY_ROWS = "too_many_rows"
 EMPTY_FILE = "empty_file"
-INTEGER_OUT_OF_RANGE = "integer_out_of_range"
 DECODED_TOO_LARGE = "decoded_too_large"
 QUOTA_EXCEEDED = "quota_exceeded"
 COMPRESSION_RATIO = "compression_ratio_too_high"
@@ -99,25 +104,11 @@ STOP_CODES = frozenset(
     )
 )
 
-MSG_INVALID_JSON = "This line is not valid JSON ({}). Each line must hold one JSON object."
-MSG_INVALID_JSON_ELEMENT = "This array element is not valid JSON ({})."
 MSG_NOT_AN_OBJECT = "Expected a JSON object ({{...}}) but found {}. Each row must be an object."
-MSG_INVALID_UTF8 = "This line is not valid UTF-8 (byte {} of the line). Save the file as UTF-8."
 MSG_LINE_TOO_LONG = (
     "This row is longer than the limit of {} bytes (FINETUNEDB_MAX_DECODED_ROW_BYTES); it was "
     "not read. Split or shorten it."
 )
-MSG_TOO_DEEP = "Arrays and objects are nested more than {} levels deep here. Flatten the row."
-MSG_NAN = (
-    "NaN, Infinity and numbers too large for a double are not valid JSON. Use null or a string."
-)
-MSG_DUPLICATE_KEY = (
-    "The key {!r} appears twice in the same object; only one value can be kept. Remove one."
-)
-MSG_LONE_SURROGATE = (
-    "A \\u escape encodes half of a UTF-16 surrogate pair, which is not text. Fix the escape."
-)
-MSG_NUL = "Text may not contain the NUL character (\\u0000). Remove it."
 MSG_CSV_FIELD = "A CSV cell is longer than {} characters. Reading stopped here."
 MSG_CSV_INVALID = "The CSV is malformed here ({}). Reading stopped here."
 MSG_DECOMPRESSED = "The gzip file expands to more than {} bytes, the limit. Reading stopped."
@@ -165,11 +156,3 @@ MSG_INVALID_METADATA_KEY = (
 MSG_UNSUPPORTED_PART = "Content parts of type {!r} cannot be imported (only text). Remove them."
 MSG_TOO_MANY_ROWS = "The file has more than {} rows, the limit. Reading stopped."
 MSG_EMPTY_FILE = "The file holds no rows."
-MSG_INTEGER_OUT_OF_RANGE = (
-    "A number here is an integer too large for 64 bits; it would be stored inexactly. "
-    "Write it as a string."
-)
-
-
-def error(line: int, code: str, template: str, *args, path: str | None = None) -> RowError:
-    return RowError(line, code, template.format(*args), path)

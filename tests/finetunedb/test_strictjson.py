@@ -1,0 +1,72 @@
+"""The one strict JSON parser: pure (no Django, no app), shared by API bodies and imports."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from finetunedb.strictjson import DEFAULT_MAX_DEPTH, RowError, parse_json
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# JSON values Python's json writes and the strict parser must read back unchanged: no NUL, no
+# lone surrogates, integers within 64 bits, finite floats, unique keys, shallow enough.
+TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | TEXT
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def test_it_imports_neither_django_nor_the_apps():
+    code = (
+        "import sys\nimport finetunedb.strictjson\n"
+        "print(sorted(m for m in ('django', 'celery', 'datasets_app', 'training')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_it_is_the_parser_imports_use():
+    from datasets_app.formats import errors, jsonparse
+
+    assert jsonparse.parse_json is parse_json
+    assert errors.RowError is RowError
+    assert errors.Limits().max_depth == DEFAULT_MAX_DEPTH
+
+
+@given(VALUES)
+def test_it_reads_back_what_json_writes(value):
+    assert parse_json(json.dumps(value), 1, DEFAULT_MAX_DEPTH) == value
+
+
+def test_it_names_the_duplicate_key_and_the_line():
+    refused = parse_json(b'{"a": 1, "b": {"c": 2, "c": 3}}', 7, DEFAULT_MAX_DEPTH)
+    assert isinstance(refused, RowError)
+    assert (refused.line, refused.code) == (7, "duplicate_key")
+    assert "'c'" in refused.message
+
+
+def test_it_refuses_nesting_past_the_cap_without_recursing():
+    refused = parse_json("[" * 100_000 + "]" * 100_000, 1, DEFAULT_MAX_DEPTH)
+    assert refused.code == "too_deep"
+    assert str(DEFAULT_MAX_DEPTH) in refused.message
