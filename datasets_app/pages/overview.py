@@ -13,7 +13,7 @@ from finetunedb.teams.scoping import role_in_team
 from .. import selectors
 from ..checks_charts import histogram_chart
 from ..models import DatasetVersion, Example, ExampleStatus, ImportJob, Split
-from ..services.checks import dataset_report
+from ..services.checks import dataset_report, rules_for_summary
 from .checks import HISTOGRAMS
 
 TOP_RULES = 8
@@ -34,7 +34,7 @@ def dataset_overview(request, dataset_id):
     dataset = selectors.dataset_get_for_user(request.user, dataset_id)
     role = role_in_team(request.user, dataset.team_id)
     report = dataset_report(dataset=dataset)
-    rules = sorted(report["rules"], key=lambda r: (-r["count"], r["id"]))
+    rules, more_rules = rules_for_summary(report["rules"], cap=TOP_RULES)
     return render(
         request,
         "workspace/overview.html",
@@ -44,7 +44,8 @@ def dataset_overview(request, dataset_id):
             "by_status": counts_by(dataset, "status", ExampleStatus.choices),
             "by_split": _split_counts(dataset),
             "report": report,
-            "rules": [r for r in rules if r["count"]][:TOP_RULES],
+            "rules": rules,
+            "more_rules": more_rules,
             "charts": [
                 {"label": label, "chart": histogram_chart(report["histograms"].get(key))}
                 for key, label in HISTOGRAMS

@@ -2,7 +2,13 @@
 safe fixes as a bulk action. The rules themselves are the pure :mod:`datasets_app.checks`."""
 
 from .fixes import example_fixes_apply, example_fixes_preview
-from .report import dataset_report, example_findings, findings_by_turn, parse_cost_inputs
+from .report import (
+    dataset_report,
+    example_findings,
+    findings_by_turn,
+    parse_cost_inputs,
+    rules_for_summary,
+)
 from .schedule import dataset_checks_schedule, example_checks_after_change
 from .store import dataset_checks_run, dataset_report_compute, example_checks_refresh
 
@@ -18,4 +24,5 @@ __all__ = [
     "example_fixes_preview",
     "findings_by_turn",
     "parse_cost_inputs",
+    "rules_for_summary",
 ]

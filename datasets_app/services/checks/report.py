@@ -139,6 +139,32 @@ def dataset_report(*, dataset: Dataset, price_per_million=None, epochs=None) -> 
     }
 
 
+def rules_for_summary(rules: list[dict], *, cap: int) -> tuple[list[dict], int]:
+    """The rules a short summary shows, and how many it leaves out: every error-level rule
+    with findings (an error blocks a freeze, so it is never hidden, however rare), then the
+    other rules with findings, warnings before info, most frequent first, until ``cap`` rows.
+
+    >>> rules = [{"id": "long", "severity": "warning", "count": 90},
+    ...          {"id": "empty", "severity": "error", "count": 1},
+    ...          {"id": "style", "severity": "info", "count": 500},
+    ...          {"id": "none", "severity": "error", "count": 0}]
+    >>> shown, more = rules_for_summary(rules, cap=2)
+    >>> [r["id"] for r in shown], more
+    (['empty', 'long'], 1)
+    """
+    present = [r for r in rules if r["count"]]
+    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+    def key(rule):
+        return (rank.get(Severity(rule["severity"]), 3), -rule["count"], rule["id"])
+
+    ordered = sorted(present, key=key)
+    errors = [r for r in ordered if r["severity"] == Severity.ERROR]
+    others = [r for r in ordered if r["severity"] != Severity.ERROR]
+    shown = errors + others[: max(0, cap - len(errors))]
+    return shown, len(present) - len(shown)
+
+
 def example_findings(example: Example) -> list[CheckResult]:
     return list(
         CheckResult.objects.filter(example=example).order_by("path", "severity", "rule_id", "id")
