@@ -29,7 +29,7 @@ from .config import TrainConfig
 from .data import encode_records
 from .losses import batch_loss, evaluate_rows
 from .reporter import ERR_OOM, NullReporter, Reporter, TrainingOutOfMemory
-from .runtime import ProcessGroup, memory_mb, seed_everything
+from .runtime import ProcessGroup, memory_mb, memory_peak_reset, seed_everything
 
 ERR_NO_TRAINING_DATA = (
     "no training example is left after the over-length policy ({dropped} dropped)"
@@ -86,6 +86,7 @@ class TrainingRecipe:
         Returns the pre-flight plan (tokens, steps, dropped and truncated examples).
         """
         cfg = self.config
+        memory_peak_reset(self.device)
         seed_everything(cfg.seed)
         self.base_path = resolve_base_model(cfg.base_model, self.models_dir)
         self.tokenizer = load_tokenizer(self.base_path)
@@ -104,6 +105,7 @@ class TrainingRecipe:
         self.val_rows = make_rows(val, max_seq_len=cfg.max_seq_len, packing=cfg.packing)
         self.plan = plan(encoded, cfg, world_size=self.world_size)
         self.plan["gradient_checkpointing"] = self.checkpointing
+        self.plan["validation_sequences"] = len(self.val_rows)
         self.steps_per_epoch = steps_per_epoch(
             len(self.rows),
             batch_size=cfg.batch_size,
@@ -252,10 +254,12 @@ class TrainingRecipe:
             "tokens_per_s": tokens / elapsed if elapsed else 0.0,
             "trained_tokens": int(global_tokens),
             "memory_mb": memory_mb(self.device),
+            "step_s": elapsed,
         }
 
     def _evaluate(self) -> None:
         if self.rank == 0:
+            started = time.perf_counter()
             result = evaluate_rows(
                 self.model,
                 self.val_rows,
@@ -264,6 +268,7 @@ class TrainingRecipe:
                 tick=self.reporter.heartbeat,
             )
             metrics = {f"eval_{k}": v for k, v in result.items()}
+            metrics["eval_s"] = time.perf_counter() - started
             self.evals.append({"step": self.step, **metrics})
             self.reporter.on_eval(self.step, metrics)
         self._barrier()

@@ -17,10 +17,36 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+PROC_STATUS = "/proc/self/status"
+PROC_CLEAR_REFS = "/proc/self/clear_refs"
+
+
+def memory_peak_reset(device: torch.device) -> None:
+    """Start the peak-memory reading afresh, so it is this run's and not the worker process's:
+    a Celery worker trains, evaluates and answers the playground in one long-lived process, and
+    its lifetime peak would be reported for every later run."""
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+        return
+    try:
+        with open(PROC_CLEAR_REFS, "w") as refs:
+            refs.write("5")  # Linux: reset the resident-set high-water mark (VmHWM)
+    except OSError:
+        pass  # elsewhere the lifetime peak (ru_maxrss) is what there is
+
+
 def memory_mb(device: torch.device) -> float:
-    """Peak memory: CUDA allocations on a GPU, the process's max RSS on CPU."""
+    """Peak memory since :func:`memory_peak_reset`: CUDA allocations on a GPU, the process's
+    peak RSS on CPU (VmHWM on Linux, else ``ru_maxrss``)."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
+    try:
+        with open(PROC_STATUS) as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -136,7 +136,9 @@ def _train(run: TrainingRun, attempt: int, reporter: RunReporter) -> None:
     )
     # The budget again, on this worker's device and limits (an admin may have lowered them, or
     # the web server did not have the model): over it, the run fails with the launch's message.
-    training_run_budget_require(config=config, train=train, validation=validation)
+    reporter.estimate = training_run_budget_require(
+        config=config, train=train, validation=validation
+    )
     lineage = model_lineage(run, version_hash=recomputed, shape="manifest")
     processes = distributed.training_processes()
     if processes > 1:

@@ -48,6 +48,7 @@ from training.recipe.losses import CHUNK_TOKENS, PLAIN_HEAD
 from ..models import RunStatus, TrainingRun
 from .base_models import base_cache_dir
 from .budget import training_budget, training_budget_require
+from .calibration import training_estimate_calibrate
 from .records import training_splits, version_record, version_records
 from .runs import training_config_build
 
@@ -138,11 +139,13 @@ def training_launch_budget_require(*, version, config) -> None:
     training_budget_require(report["estimate"])
 
 
-def training_run_budget_require(*, config, train: list[dict], validation: list[dict]) -> None:
-    """The worker's check when it starts a run, on its own device and limits."""
+def training_run_budget_require(*, config, train: list[dict], validation: list[dict]) -> dict:
+    """The worker's check when it starts a run, on its own device and limits; the estimate it
+    checked (the run stores it, to be compared with what it measures)."""
     path = _resolve(config.base_model, download=True)
     report = _report(config, path, train, min(len(validation), config.eval_max_records), here=True)
     training_budget_require(report["estimate"])
+    return report["estimate"]
 
 
 def _validation_count(version) -> int:
@@ -285,13 +288,14 @@ def estimate(
     per_token = _flops_per_token(config.method, n, shape, seq)
     kind, name = _device(here=here)
     measured, from_runs = _measured_flops_per_s(config, n, shape)
+    peak = next((v for k, v in GPU_PEAK.items() if k in name), DEFAULT_GPU_PEAK)
+    assumed = CPU_FLOPS if kind == "cpu" else peak * GPU_MFU
     if measured:
         # A run with no recorded plan is taken at this run's FLOPs per token.
         flops = statistics.median(rate * (run or per_token) for rate, run in measured)
         source = "measured"
     else:
-        peak = next((v for k, v in GPU_PEAK.items() if k in name), DEFAULT_GPU_PEAK)
-        flops, source = (CPU_FLOPS if kind == "cpu" else peak * GPU_MFU), "flops"
+        flops, source = assumed, "flops"
     tokens_per_s = flops / per_token
     evaluations = (
         figures["total_steps"] // config.eval_interval if config.eval_interval else 0
@@ -335,7 +339,10 @@ def estimate(
     )
     train_seconds = computed / tokens_per_s
     eval_seconds = eval_flops / flops
-    return {
+    # The same work at the assumed throughput: the fixed yardstick calibration compares
+    # measured runs with (services/calibration.py), whichever source gave ``seconds``.
+    model_seconds = (computed * per_token + eval_flops) / assumed
+    figures = {
         "device": kind,
         "device_name": name,
         "parameters": n,
@@ -346,12 +353,17 @@ def estimate(
         "widest_row": seq,
         "tokens_per_s": tokens_per_s,
         "seconds": train_seconds + eval_seconds,
+        "model_seconds": model_seconds,
         "eval_seconds": eval_seconds,
         "memory_bytes": int(memory),
         "gradient_checkpointing": checkpointing,
         "source": source,
         "measured_runs": from_runs,
     }
+    figures["calibration"] = training_estimate_calibrate(
+        figures, base_model=config.base_model, method=config.method
+    )
+    return figures
 
 
 def training_preview(*, version, example_id, base_model=None, max_seq_len=None) -> dict:

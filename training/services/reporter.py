@@ -23,7 +23,16 @@ CANCEL_POLL_S = 1.0
 MAX_POINTS = 1000
 LOG_LINES = 200
 LOG_LINE_CHARS = 500
-STEP_FIELDS = ("loss", "lr", "grad_norm", "tokens_per_s", "memory_mb", "trained_tokens", "epoch")
+STEP_FIELDS = (
+    "loss",
+    "lr",
+    "grad_norm",
+    "tokens_per_s",
+    "memory_mb",
+    "trained_tokens",
+    "epoch",
+    "step_s",
+)
 
 
 class LeaseLost(Exception):  # noqa: N818 - a signal to stop, not an error to report
@@ -56,6 +65,10 @@ class RunReporter:
         self.log_tail: list[str] = list(run.log_tail or [])
         self.step = run.step
         self.resume_step: int | None = None
+        # The pre-flight estimate the worker checked before training: stored with the plan, so
+        # finished runs can be compared with it (services/calibration.py).
+        self.estimate: dict | None = None
+        self._started: float | None = None
         self._dirty = False
         self._last_flush = 0.0
         self._last_cancel_poll = 0.0
@@ -68,10 +81,12 @@ class RunReporter:
         self.metrics = [p for p in self.metrics if p["step"] <= start]
         self.evals = [p for p in self.evals if p["step"] <= start]
         self.step = start
+        self._started = time.monotonic()
         self.flush(force=True, total_steps=total_steps, phase="training")
 
     def on_step(self, step: int, metrics: dict[str, Any]) -> None:
         point = {"step": step, **{k: _compact(metrics[k]) for k in STEP_FIELDS if k in metrics}}
+        point.update(self._elapsed())
         self.metrics = thin([*self.metrics, point])
         self.step = step
         self._dirty = True
@@ -79,7 +94,8 @@ class RunReporter:
         self.flush()
 
     def on_eval(self, step: int, metrics: dict[str, Any]) -> None:
-        self.evals.append({"step": step, **{k: _compact(v) for k, v in metrics.items()}})
+        point = {"step": step, **{k: _compact(v) for k, v in metrics.items()}}
+        self.evals.append({**point, **self._elapsed()})
         self.evals = thin(self.evals)
         self._dirty = True
         self.flush(force=True)
@@ -104,6 +120,12 @@ class RunReporter:
     def heartbeat(self) -> None:
         self.flush()
 
+    def _elapsed(self) -> dict[str, float]:
+        """Seconds since training started in this attempt (a resumed run starts again at 0)."""
+        if self._started is None:
+            return {}
+        return {"elapsed_s": round(time.monotonic() - self._started, 3)}
+
     # --- writing ----------------------------------------------------------------------------
     def flush(self, *, force: bool = False, **fields: Any) -> None:
         """Write what changed and renew the lease, at most every FLUSH_EVERY_S unless forced."""
@@ -111,6 +133,8 @@ class RunReporter:
         if not force and not fields and now - self._last_flush < FLUSH_EVERY_S:
             return
         self._last_flush = now
+        if self.estimate is not None and isinstance(fields.get("plan"), dict):
+            fields["plan"] = {**fields["plan"], "estimate": self.estimate}
         values = dict(heartbeat_at=timezone.now(), **fields)
         if self._dirty or force:
             values.update(
