@@ -308,6 +308,22 @@ FINETUNEDB_MODELS_DIR = Path(os.environ.get("FINETUNEDB_MODELS_DIR", DATA_DIR / 
 FINETUNEDB_BASE_MODELS = env_list("FINETUNEDB_BASE_MODELS", "")
 # The worker's device: "" picks CUDA when present, else CPU.
 FINETUNEDB_TRAINING_DEVICE = os.environ.get("FINETUNEDB_TRAINING_DEVICE", "")
+# The training worker leaves room for the curator's work (imports, checks, pages) on the same
+# machine: its processes run at this added niceness (0 to 19; 0 keeps the worker's priority)
+# and torch uses this many CPU threads (default: every core but one, at least one).
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+FINETUNEDB_TRAINING_NICE = int(os.environ.get("FINETUNEDB_TRAINING_NICE", "10"))
+FINETUNEDB_TRAINING_THREADS = int(
+    os.environ.get("FINETUNEDB_TRAINING_THREADS", "").strip() or max(1, _CORES - 1)
+)
+BAD_TRAINING_NICE = "FINETUNEDB_TRAINING_NICE={value}: give a whole number from 0 to 19"
+BAD_TRAINING_THREADS = (
+    "FINETUNEDB_TRAINING_THREADS={value}: give a whole number of threads, 1 or more"
+)
+if not 0 <= FINETUNEDB_TRAINING_NICE <= 19:
+    raise ImproperlyConfigured(BAD_TRAINING_NICE.format(value=FINETUNEDB_TRAINING_NICE))
+if FINETUNEDB_TRAINING_THREADS < 1:
+    raise ImproperlyConfigured(BAD_TRAINING_THREADS.format(value=FINETUNEDB_TRAINING_THREADS))
 # Processes per run: "auto" is one per visible CUDA GPU under torchrun when there are several,
 # else in the worker itself; a number N forces N processes. docs/training.md "Several GPUs".
 FINETUNEDB_TRAINING_PROCESSES = os.environ.get("FINETUNEDB_TRAINING_PROCESSES", "auto").strip()
