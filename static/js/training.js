@@ -3,13 +3,6 @@
 (function () {
   "use strict";
   var POLL_MS = 2000;
-  var W = 320, H = 140, PAD = 24;
-  var PANELS = [
-    [["loss", "metrics", "train"], ["eval_loss", "evals", "eval"]],
-    [["lr", "metrics", "lr"]],
-    [["tokens_per_s", "metrics", "tps"]],
-    [["memory_mb", "metrics", "mem"]],
-  ];
   var ACTIVE = { queued: true, running: true };
 
   function getJSON(url) {
@@ -17,43 +10,55 @@
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); });
   }
 
-  function points(series, xMax, yMin, yMax) {
-    var span = (yMax - yMin) || 1;
-    return series.map(function (p) {
-      var x = PAD + (W - 2 * PAD) * (xMax ? p[0] / xMax : 0);
-      var y = H - PAD - (H - 2 * PAD) * ((p[1] - yMin) / span);
-      return x.toFixed(1) + "," + y.toFixed(1);
-    }).join(" ");
+  // The charts are drawn by the server (training/charts.py: axes, ticks, a marker per point);
+  // while the run trains, a fresh copy of them is taken from this page whenever a step lands.
+  function refreshCharts() {
+    return fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("run-charts");
+        var current = document.getElementById("run-charts");
+        if (fresh && current) { current.replaceWith(document.importNode(fresh, true)); }
+      });
   }
 
-  function drawCharts(run) {
-    var figures = document.querySelectorAll("#run-charts .run-chart");
-    var xMax = Math.max(run.total_steps, 1);
-    PANELS.forEach(function (lines, i) {
-      var figure = figures[i];
-      if (!figure) { return; }
-      var all = [], bySeries = lines.map(function (line) {
-        var s = (run[line[1]] || []).filter(function (p) { return typeof p[line[0]] === "number"; })
-          .map(function (p) { return [p.step, p[line[0]]]; });
-        s.forEach(function (p) { all.push(p[1]); });
-        return s;
-      });
-      var yMin = all.length ? Math.min.apply(null, all) : 0;
-      var yMax = all.length ? Math.max.apply(null, all) : 1;
-      var polylines = figure.querySelectorAll("polyline");
-      bySeries.forEach(function (s, j) {
-        if (polylines[j]) { polylines[j].setAttribute("points", points(s, xMax, yMin, yMax)); }
-      });
-      var range = figure.querySelector("figcaption small");
-      if (range) { range.textContent = yMin.toPrecision(4) + " – " + yMax.toPrecision(4); }
-    });
+  // Hover (or focus) a marker: its step and value in a tooltip next to it.
+  function chartTips() {
+    var tip = document.getElementById("chart-tip");
+    if (!tip) { return; }
+    function show(event) {
+      var pt = event.target;
+      if (!pt.classList || !pt.classList.contains("pt")) { return; }
+      var box = pt.getBoundingClientRect();
+      tip.textContent = pt.getAttribute("data-label");
+      tip.hidden = false;
+      tip.style.left = (box.left + 8) + "px";
+      tip.style.top = (box.top - 28) + "px";
+      pt.classList.add("is-active");
+    }
+    function hide(event) {
+      if (event.target.classList && event.target.classList.contains("pt")) {
+        event.target.classList.remove("is-active");
+        tip.hidden = true;
+      }
+    }
+    document.addEventListener("mouseover", show);
+    document.addEventListener("mouseout", hide);
+  }
+
+  function etaText(seconds) {
+    if (seconds < 90) { return "about " + (seconds < 10 ? Math.max(Math.ceil(seconds), 1) : Math.round(seconds / 5) * 5) + " s left"; }
+    var minutes = Math.round(seconds / 60);
+    if (minutes < 60) { return "about " + minutes + " min left"; }
+    var h = Math.floor(minutes / 60), m = minutes % 60;
+    return "about " + h + " h" + (m ? " " + m + " min" : "") + " left";
   }
 
   function field(root, name) { return root.querySelector('[data-field="' + name + '"]'); }
 
   function watchRun(root) {
     var url = root.getAttribute("data-run-url");
-    var first = null;
+    var drawn = null;
     function tick() {
       getJSON(url).then(function (run) {
         field(root, "status").textContent = run.status;
@@ -63,19 +68,17 @@
         var bar = field(root, "progress");
         bar.max = Math.max(run.total_steps, 1);
         bar.value = run.step;
-        var now = Date.now();
-        if (!first || run.step < first.step) { first = { t: now, step: run.step }; }
-        var done = run.step - first.step;
-        if (done > 0 && run.total_steps > run.step) {
-          var left = (now - first.t) / done * (run.total_steps - run.step) / 1000;
-          field(root, "eta").textContent = "about " + Math.ceil(left) + " s left";
-        }
+        // The server's estimate from measured step times (training/eta.py), never a guess
+        // from the first poll, whose slow warm-up step would make the estimate climb.
+        field(root, "eta").textContent =
+          typeof run.eta_seconds === "number" && ACTIVE[run.status] ? etaText(run.eta_seconds) : "";
         var failure = field(root, "failure_reason");
         failure.textContent = run.failure_reason;
         failure.hidden = !run.failure_reason;
         var log = document.querySelector('[data-field="log_tail"]');
         if (log) { log.textContent = (run.log_tail || []).join("\n"); }
-        drawCharts(run);
+        var seen = run.step + "/" + (run.evals || []).length;
+        if (seen !== drawn) { drawn = seen; refreshCharts().catch(function () { drawn = null; }); }
         if (ACTIVE[run.status]) { window.setTimeout(tick, POLL_MS); }
         else if (ACTIVE[root.getAttribute("data-status")]) { window.location.reload(); }
       }).catch(function () { window.setTimeout(tick, POLL_MS * 3); });
@@ -93,6 +96,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    chartTips();
     var run = document.getElementById("run-live");
     if (run && ACTIVE[run.getAttribute("data-status")]) { watchRun(run); }
     var evaluation = document.getElementById("eval-pending");

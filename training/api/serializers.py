@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from finetunedb.parsers import StrictJSONField
 
+from ..eta import run_eta_seconds
 from ..services.lineage import model_lineage
 
 # Manifest keys that name server paths; kept on the row, never returned.
@@ -61,6 +62,13 @@ class RunOutputSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     model = serializers.SerializerMethodField()
+    eta_seconds = serializers.SerializerMethodField(
+        help_text="Seconds left, from the measured step and evaluation times; null when unknown."
+    )
+
+    def get_eta_seconds(self, run) -> float | None:
+        seconds = run_eta_seconds(run)
+        return None if seconds is None else round(seconds, 1)
 
     def get_model(self, run) -> int | None:
         try:

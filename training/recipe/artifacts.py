@@ -29,7 +29,8 @@ Fine-tuned with FinetuneDB's built-in recipe ({method}) from **{base_model}**.
 
 | | |
 |---|---|
-| dataset version | {version_id} |
+| dataset | {dataset} |
+| dataset version | {version} |
 | dataset version hash | `{version_hash}` |
 | weights sha256 | `{weights_sha256}` |
 | seed | {seed} |
@@ -146,6 +147,26 @@ def save_model(
     return manifest
 
 
+def _cell(value: Any) -> str:
+    """A value inside a markdown table cell: one line, pipes escaped."""
+    if value in (None, ""):
+        return "–"
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def version_label(lineage: dict[str, Any]) -> str:
+    """``v1 (name)``: the number people see for a version, never its database id.
+
+    >>> version_label({"dataset_version_number": 1, "dataset_version_name": "first cut"})
+    'v1 (first cut)'
+    """
+    number = lineage.get("dataset_version_number")
+    if number is None:
+        return "–"
+    name = lineage.get("dataset_version_name")
+    return f"v{number} ({_cell(name)})" if name and name != f"v{number}" else f"v{number}"
+
+
 def model_card(manifest: dict[str, Any]) -> str:
     """The markdown model card for a manifest."""
     lineage, final = manifest["lineage"], manifest["metrics"]["final"]
@@ -156,7 +177,8 @@ def model_card(manifest: dict[str, Any]) -> str:
         title=lineage.get("name") or "Fine-tuned model",
         method=manifest["method"],
         base_model=manifest["base_model"],
-        version_id=_fmt(lineage.get("dataset_version_id")),
+        dataset=_cell(lineage.get("dataset_name")),
+        version=version_label(lineage),
         version_hash=_fmt(lineage.get("dataset_version_hash")),
         weights_sha256=manifest["weights_sha256"],
         seed=manifest["seed"],

@@ -48,5 +48,8 @@ def model_lineage(
     if shape == "api":
         return api
     manifest = {new: api[old] for old, new in MANIFEST_KEYS.items()}
+    manifest["dataset_version_number"] = version.number
+    manifest["dataset_version_name"] = version.name
+    manifest["dataset_name"] = version.dataset.name
     manifest["name"] = f"{version.dataset.name} v{version.number} · run {run.pk}"
     return manifest

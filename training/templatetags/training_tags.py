@@ -1,11 +1,17 @@
 """Lineage on pages this app does not own: a version's runs and models, an example's models."""
 
-from django import template
+import re
 
+from django import template
+from django.utils.safestring import mark_safe
+
+from datasets_app.workspace.markdown import render_markdown
 from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import role_in_team
 
 from .. import selectors
+from ..eta import duration_text, run_eta_seconds
+from ..recipe.artifacts import version_label
 
 register = template.Library()
 
@@ -30,3 +36,27 @@ def version_models_cell(version):
 @register.inclusion_tag("training/_example_models.html")
 def example_models(example):
     return {"models": list(selectors.models_for_example(example)[:50])}
+
+
+@register.filter
+def version_title(version):
+    """ "v2 (cleaned)": the version's number and, when it says more, its name."""
+    return version_label(
+        {"dataset_version_number": version.number, "dataset_version_name": version.name}
+    )
+
+
+@register.filter
+def model_card_html(text):
+    """The model card's markdown as sanitized HTML (raw HTML in it comes out escaped), its
+    headings two levels down so they sit under the page's "Model card" heading."""
+    html = str(render_markdown(text))
+    html = re.sub(r"<(/?)h([1-4])>", lambda m: f"<{m[1]}h{int(m[2]) + 2}>", html)
+    return mark_safe(html)  # noqa: S308 - nh3 output with heading tags renamed only
+
+
+@register.simple_tag
+def run_eta(run):
+    """ "about 4 min left" from the run's measured step times; empty before the first step."""
+    seconds = run_eta_seconds(run)
+    return "" if seconds is None else f"{duration_text(seconds)} left"
