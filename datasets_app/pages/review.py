@@ -91,6 +91,17 @@ def review(request, dataset_id):
                 "can_annotate": role_allows(role, Action.ANNOTATE),
             }
         )
+    elif not drafts:
+        # An empty queue right after an import usually means everything is still a draft:
+        # say how many, and the two ways to send them here.
+        role = role_in_team(request.user, dataset.team_id)
+        draft_only = selectors.example_list(dataset, filters={"status": ExampleStatus.DRAFT})
+        context.update(
+            {
+                "draft_count": selectors.example_count(draft_only).count,
+                "can_import": role_allows(role, Action.IMPORT),
+            }
+        )
     return render(request, "workspace/review.html", context)
 
 

@@ -44,6 +44,9 @@ def test_it_refuses_a_stale_decision(logged_in, dataset, queue):
 
 def test_it_includes_drafts_only_when_asked(logged_in, dataset, owner, make_example):
     draft = make_example(dataset, owner)
-    assert "Nothing to review" in logged_in.get(f"/datasets/{dataset.pk}/review/").content.decode()
+    assert (
+        "Nothing needs review: 1 example is Draft"
+        in logged_in.get(f"/datasets/{dataset.pk}/review/").content.decode()
+    )
     html = logged_in.get(f"/datasets/{dataset.pk}/review/", {"drafts": "1"}).content.decode()
     assert f"Example {draft.pk}" in html
