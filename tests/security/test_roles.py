@@ -81,6 +81,13 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:model-playground": {"post": A.TRAIN},
     "api:model-compare": {"get": A.READ},
     "api:playground-detail": {"get": A.READ},
+    "api:eval-suite-list": {"get": ANY, "post": A.TRAIN},
+    "api:eval-suite-detail": {"get": A.READ},
+    "api:eval-suite-runs": {"get": A.READ, "post": A.TRAIN},
+    "api:eval-run-detail": {"get": A.READ},
+    "api:eval-run-cancel": {"post": A.TRAIN},
+    "api:eval-run-results": {"get": A.READ},
+    "api:eval-run-compare": {"get": A.READ},  # without ?against= a 400, never a 403
     # --- pages (a POST to a page that only shows something renders it again: READ) ---------
     "teams:home": {"get": ANY, "post": ANY},
     "teams:login": {"get": PUBLIC, "post": PUBLIC},

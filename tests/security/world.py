@@ -13,7 +13,8 @@ from finetunedb.actions.models import ActionJob
 
 def build_objects(*, team, dataset, example, owner) -> dict:
     """Create a version, a restore, an import, a dedup job with a cluster, a training run with
-    its model and a playground request under ``dataset`` and return their ids."""
+    its model, a playground request, an eval suite and an eval run under ``dataset`` and return
+    their ids."""
     from datasets_app.services.versions import dataset_version_freeze, dataset_version_restore
 
     version = dataset_version_freeze(user=owner, dataset=dataset, name="v1")
@@ -38,6 +39,7 @@ def build_objects(*, team, dataset, example, owner) -> dict:
         team=team, created_by=owner, action="split", key=uuid.uuid4().hex, title="Splitting"
     )
     member, invitation = membership_objects(team, owner)
+    suite, eval_run = evaluation_objects(team, version, model)
     return {
         "user_id": member.pk,
         "invitation_id": invitation.pk,
@@ -53,6 +55,8 @@ def build_objects(*, team, dataset, example, owner) -> dict:
         "dedup_job_id": dedup_job.pk,
         "cluster_id": cluster.pk,
         "job_id": action_job.pk,
+        "suite_id": suite.pk,
+        "eval_run_id": eval_run.pk,
     }
 
 
@@ -67,6 +71,22 @@ def training_objects(version):
     )
     playground = PlaygroundRequest.objects.create(model=model, messages=[])
     return run, model, playground
+
+
+def evaluation_objects(team, version, model):
+    """An eval suite on the whole version and a queued eval run of ``model`` on it."""
+    from evaluation.models import EvalRun, EvalSuite
+
+    suite = EvalSuite.objects.create(
+        team=team,
+        name=f"suite-{version.pk}",
+        version=version,
+        version_hash=version.content_hash,
+        split="all",
+        evaluators=[{"type": "exact_match", "params": {}}],
+        item_count=1,
+    )
+    return suite, EvalRun.objects.create(suite=suite, model=model, total=1)
 
 
 def membership_objects(team, owner):

@@ -138,3 +138,78 @@ def compare(
         reference = messages[last].get("content") if last < len(messages) else None
         side_by_side.append({"messages": prompt, "reference": reference, **answers})
     return {"base": base, "finetuned": finetuned, "samples": side_by_side}
+
+
+def load_for_generation(
+    model: str | os.PathLike | None = None,
+    *,
+    base_model: str | None = None,
+    models_dir: str | os.PathLike,
+    device: str = "cpu",
+):
+    """A model and tokenizer ready to generate: a fine-tuned model folder (``model``, as
+    :func:`load_finetuned`) or a base model name (``base_model``, as training resolves it)."""
+    if model is not None:
+        return load_finetuned(model, models_dir=models_dir, device=device)
+    path = resolve_base_model(base_model, models_dir)
+    return load_model(path, device=device).eval(), load_tokenizer(path)
+
+
+@torch.no_grad()
+def generate_batch(
+    model,
+    tokenizer,
+    conversations: list[list[dict[str, Any]]],
+    *,
+    max_new_tokens: int = 128,
+    temperature: float = 0.0,
+    seed: int = 0,
+    batch_size: int = 8,
+    on_batch=None,
+) -> list[str]:
+    """Answers to many conversations, ``batch_size`` at a time, in their order.
+
+    Prompts are sorted by length so a batch pads little, left-padded (a decoder continues from
+    the right end), and generated together: greedy at ``temperature`` 0, else sampled with the
+    generator seeded per batch from ``seed`` (the same inputs give the same answers).
+    ``on_batch(indices, answers)`` is called after each batch with the conversations' indices
+    and their answers, and may return True to stop; answers not generated then are None.
+
+    >>> generate_batch(model, tokenizer, [[{"role": "user", "content": "2+2?"}]])  # doctest: +SKIP
+    ['4']
+    """
+    device = next(model.parameters()).device
+    prompts = [_prompt_ids(tokenizer, messages)[0] for messages in conversations]
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    answers: list[str | None] = [None] * len(prompts)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        width = max(len(prompts[i]) for i in chunk)
+        ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(chunk), width), dtype=torch.long)
+        for row, i in enumerate(chunk):
+            n = len(prompts[i])
+            ids[row, width - n :] = prompts[i]
+            mask[row, width - n :] = 1
+        sampling = temperature > 0
+        if sampling:
+            torch.manual_seed(seed + start)
+        out = model.generate(
+            input_ids=ids.to(device),
+            attention_mask=mask.to(device),
+            max_new_tokens=max_new_tokens,
+            do_sample=sampling,
+            **({"temperature": temperature, "top_k": 0} if sampling else {}),
+            pad_token_id=pad,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+        done = [
+            tokenizer.decode(out[row, width:], skip_special_tokens=True).strip()
+            for row in range(len(chunk))
+        ]
+        for i, answer in zip(chunk, done, strict=True):
+            answers[i] = answer
+        if on_batch is not None and on_batch(chunk, done):
+            break
+    return answers

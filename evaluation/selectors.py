@@ -1,0 +1,58 @@
+"""Scoped reads of suites, runs and results. Views reach them only through these."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from finetunedb.teams.permissions import Action
+from finetunedb.teams.scoping import get_for_user, parse_id, scope_to_user
+
+from .models import EvalResult, EvalRun, EvalRunStatus, EvalSuite
+
+SUITE_RELATED = ("team", "version", "version__dataset", "created_by")
+RUN_RELATED = ("suite", "suite__team", "suite__version", "model", "model__run", "created_by")
+
+
+def suite_get_for_user(user, suite_id, *, action: Action = Action.READ) -> EvalSuite:
+    return get_for_user(
+        EvalSuite.objects.select_related(*SUITE_RELATED), user, pk=suite_id, action=action
+    )
+
+
+def suites_for_user(user, *, team=None) -> QuerySet:
+    suites = scope_to_user(EvalSuite.objects.select_related(*SUITE_RELATED), user)
+    if team is not None:
+        team_id = parse_id(team)
+        suites = suites.filter(team_id=team_id) if team_id else suites.none()
+    return suites
+
+
+def eval_run_get_for_user(user, run_id, *, action: Action = Action.READ) -> EvalRun:
+    return get_for_user(
+        EvalRun.objects.select_related(*RUN_RELATED), user, pk=run_id, action=action
+    )
+
+
+def runs_for_suite(suite: EvalSuite) -> QuerySet:
+    """Runs of a suite the caller already reached through ``suite_get_for_user``."""
+    return EvalRun.objects.filter(suite=suite).select_related(*RUN_RELATED)
+
+
+def runs_for_model(model) -> QuerySet:
+    """Eval runs of a model the caller already reached through the training selectors."""
+    return EvalRun.objects.filter(model=model).select_related(*RUN_RELATED)
+
+
+def results_for_run(run: EvalRun) -> QuerySet:
+    return EvalResult.objects.filter(run=run).select_related("entry").order_by("position")
+
+
+def leaderboard(suite: EvalSuite) -> list[EvalRun]:
+    """The suite's succeeded runs, the newest per model (or base model) first in the table."""
+    seen, board = set(), []
+    for run in runs_for_suite(suite).filter(status=EvalRunStatus.SUCCEEDED):
+        key = run.model_id or run.base_model
+        if key not in seen:
+            seen.add(key)
+            board.append(run)
+    return board

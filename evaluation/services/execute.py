@@ -1,0 +1,215 @@
+"""An eval run on the worker: generate in batches, store and score each output, judge, aggregate.
+
+The run is a leased job (:data:`.jobs.EVAL_RUNS`): claimed once; every batch's results are
+written only while this attempt still holds the lease, and renew it; a worker killed mid-run
+leaves a lease that runs out, recovery re-enqueues the run, and the next attempt generates only
+the items that have no result yet (results are unique per run and item). Cancellation is read
+between batches; what was generated before it is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from finetunedb.leases import lease_claim, lease_finish, lease_held, lease_kept, lease_renew
+from training.services.base_models import base_cache_dir, models_dir
+
+from ..comparison import metrics_aggregate
+from ..conf import eval_judges, eval_setting
+from ..evaluators import evaluators_build
+from ..models import EvalResult, EvalRun, EvalRunStatus
+from .items import suite_items
+from .jobs import EVAL_RUNS
+
+logger = logging.getLogger(__name__)
+
+RUN_FAILED = "The eval run failed ({kind}: {detail})."
+JUDGE_FAILED = "the judge failed ({kind})"
+LEASE_LOST = "lease lost"
+HASH_CHANGED = "the suite's version no longer has the hash it was created with"
+
+
+def _device() -> str:
+    import torch
+
+    return settings.FINETUNEDB_TRAINING_DEVICE or ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class _LeaseLost(Exception):
+    pass
+
+
+def eval_run_execute(*, run_id: int) -> None:
+    attempt = lease_claim(EVAL_RUNS, pk=run_id)
+    if attempt is None:
+        return
+    run = EvalRun.objects.select_related("suite", "suite__version", "model").get(pk=run_id)
+
+    def finish(status, **fields) -> None:
+        lease_finish(EVAL_RUNS, pk=run_id, attempt=attempt, status=status, **fields)
+
+    if run.cancel_requested:
+        finish(EvalRunStatus.CANCELLED)
+        return
+    if run.suite.version.content_hash != run.suite.version_hash:
+        finish(
+            EvalRunStatus.FAILED,
+            failure_reason=RUN_FAILED.format(kind="Suite", detail=HASH_CHANGED),
+        )
+        return
+    try:
+        cancelled = _generate_and_score(run, attempt)
+        if not cancelled:
+            _judge(run, attempt)
+        metrics = _metrics(run)
+    except _LeaseLost:
+        logger.warning("eval run %s lost its lease; another attempt owns it", run_id)
+        return
+    except Exception as exc:
+        logger.exception("eval run %s failed", run_id)
+        detail = (str(exc).splitlines() or [""])[0][:300]
+        finish(
+            EvalRunStatus.FAILED,
+            failure_reason=RUN_FAILED.format(kind=type(exc).__name__, detail=detail),
+        )
+        return
+    status = EvalRunStatus.CANCELLED if cancelled else EvalRunStatus.SUCCEEDED
+    finish(status, metrics=metrics)
+
+
+def _load(run: EvalRun):
+    from training.recipe.evaluate import load_for_generation
+
+    if run.model_id:
+        return load_for_generation(
+            models_dir() / run.model.path, models_dir=base_cache_dir(), device=_device()
+        )
+    return load_for_generation(
+        base_model=run.base_model, models_dir=base_cache_dir(), device=_device()
+    )
+
+
+def _generate_and_score(run: EvalRun, attempt: int) -> bool:
+    """Generate every item without a result; True when cancelled part way."""
+    from training.recipe.evaluate import generate_batch
+
+    evaluators = [e for e in evaluators_build(run.suite.evaluators) if not e.needs_judge]
+    items = suite_items(run.suite)
+    done = set(EvalResult.objects.filter(run=run).values_list("entry_id", flat=True))
+    todo = [(position, item) for position, item in enumerate(items) if item.entry_id not in done]
+    lease_renew(EVAL_RUNS, pk=run.pk, attempt=attempt, total=len(items), processed=len(done))
+    if not todo:
+        return False
+    with lease_kept(EVAL_RUNS, pk=run.pk, attempt=attempt) as lost:
+        model, tokenizer = _load(run)
+    if lost.is_set():
+        raise _LeaseLost
+    state = {"processed": len(done), "cancelled": False}
+
+    def store(indices: list[int], answers: list[str]) -> bool:
+        rows = []
+        for i, output in zip(indices, answers, strict=True):
+            position, item = todo[i]
+            scored = item.evaluator_item(output)
+            scores = {e.name: e.score(scored).as_dict() for e in evaluators}
+            rows.append(
+                EvalResult(
+                    run_id=run.pk,
+                    entry_id=item.entry_id,
+                    position=position,
+                    reference=item.reference,
+                    output=output,
+                    scores=scores,
+                )
+            )
+        state["processed"] += len(rows)
+        with transaction.atomic():
+            if not lease_held(EVAL_RUNS, pk=run.pk, attempt=attempt).exists():
+                raise _LeaseLost
+            try:
+                EvalResult.objects.bulk_create(rows)
+            except IntegrityError:  # another attempt stored them: it owns the run now
+                raise _LeaseLost from None
+            if not lease_renew(EVAL_RUNS, pk=run.pk, attempt=attempt, processed=state["processed"]):
+                raise _LeaseLost
+        cancel = EvalRun.objects.filter(pk=run.pk).values_list("cancel_requested", flat=True)
+        state["cancelled"] = bool(cancel.first())
+        return state["cancelled"]
+
+    generate_batch(
+        model,
+        tokenizer,
+        [item.messages for _, item in todo],
+        max_new_tokens=run.max_new_tokens,
+        temperature=run.temperature,
+        seed=run.seed,
+        batch_size=eval_setting("FINETUNEDB_EVAL_BATCH_SIZE"),
+        on_batch=store,
+    )
+    del model
+    return state["cancelled"]
+
+
+def _judge(run: EvalRun, attempt: int) -> None:
+    """Score the llm_judge evaluators: every result's judge prompt, answered in batches by the
+    judge the administrator configured; an answer the strict parser refuses, or a judge that
+    fails, is ``judge_error`` on those items, never a 0."""
+    judged = [e for e in evaluators_build(run.suite.evaluators) if e.needs_judge]
+    if not judged:
+        return
+    from training.recipe.evaluate import generate_batch, load_for_generation
+    from training.services.base_models import base_model_check
+
+    results = list(EvalResult.objects.filter(run=run).select_related("entry__revision"))
+    items = {item.entry_id: item for item in suite_items(run.suite)}
+    for evaluator in judged:
+        pending = [r for r in results if evaluator.name not in r.scores]
+        if not pending:
+            continue
+        prompts = [evaluator.prompt(items[r.entry_id].evaluator_item(r.output)) for r in pending]
+        judge = eval_judges()[evaluator.p["judge"]]
+        try:
+            with lease_kept(EVAL_RUNS, pk=run.pk, attempt=attempt):
+                model, tokenizer = load_for_generation(
+                    base_model=base_model_check(judge.get("base_model")),
+                    models_dir=base_cache_dir(),
+                    device=_device(),
+                )
+                answers = generate_batch(
+                    model,
+                    tokenizer,
+                    prompts,
+                    max_new_tokens=eval_setting("FINETUNEDB_EVAL_JUDGE_MAX_NEW_TOKENS"),
+                    batch_size=eval_setting("FINETUNEDB_EVAL_BATCH_SIZE"),
+                )
+        except Exception as exc:
+            logger.exception("judge %s of eval run %s failed", evaluator.p["judge"], run.pk)
+            answers = [None] * len(pending)
+            failure = JUDGE_FAILED.format(kind=type(exc).__name__)
+        else:
+            failure = ""
+        for result, answer in zip(pending, answers, strict=True):
+            score = evaluator.parse(answer).as_dict()
+            if failure:
+                score["detail"]["why"] = failure
+            result.scores = {**result.scores, evaluator.name: score}
+        with transaction.atomic():
+            if not lease_held(EVAL_RUNS, pk=run.pk, attempt=attempt).exists():
+                raise _LeaseLost
+            EvalResult.objects.bulk_update(pending, ["scores"])
+
+
+def _metrics(run: EvalRun) -> dict:
+    names = [e.name for e in evaluators_build(run.suite.evaluators)]
+    scores = list(EvalResult.objects.filter(run=run).values_list("scores", flat=True))
+    started = run.started_at
+    elapsed = time.time() - started.timestamp() if started else None
+    return {
+        "evaluators": metrics_aggregate(names, scores),
+        "items": len(scores),
+        "seconds": round(elapsed, 1) if elapsed is not None else None,
+    }
