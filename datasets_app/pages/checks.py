@@ -2,17 +2,23 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from finetunedb.actions.models import ActionStatus
+from finetunedb.actions.services import action_job_get_for_user
 from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action, role_allows
-from finetunedb.teams.scoping import role_in_team
+from finetunedb.teams.scoping import NOT_FOUND, role_in_team
 
 from .. import selectors
 from ..checks import FIXES, RULES
 from ..checks_charts import histogram_chart
 from ..services import checks as services
+from ..services.action_jobs import fixes_preview_start
+from ..services.checks.fix_scan import example_fixes_page
 
 PREVIEW_PAGE = 50
 HISTOGRAMS = (
@@ -83,30 +89,43 @@ def _selection(request, dataset) -> tuple[list[str], str, dict]:
 @login_required
 def fixes_preview(request, dataset_id):
     dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.CURATE)
-    fix_ids, rule, selection = _selection(request, dataset)
+    if not request.GET.get("job"):
+        # Reading every selected example takes seconds on a large dataset: the scan is a job,
+        # and its status page comes back here (?job=) when it is done.
+        fix_ids, rule, _ = _selection(request, dataset)
+        try:
+            job, _ = fixes_preview_start(
+                user=request.user,
+                dataset=dataset,
+                fix_ids=fix_ids,
+                rule=rule,
+                back_url=reverse("datasets:checks", args=[dataset.pk]),
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("datasets:checks", dataset_id=dataset.pk)
+        return redirect("actions:job", job_id=job.pk)
+    job = action_job_get_for_user(request.user, request.GET["job"])
+    if job.action != "fix_preview" or job.params.get("dataset") != dataset.pk:
+        raise Http404(NOT_FOUND)
+    if job.status != ActionStatus.SUCCEEDED:
+        return redirect("actions:job", job_id=job.pk)
     try:
         page = max(1, int(request.GET.get("page") or 1))
     except ValueError:
         page = 1
-    try:
-        preview = services.example_fixes_preview(
-            user=request.user,
-            dataset=dataset,
-            fix_ids=fix_ids,
-            offset=(page - 1) * PREVIEW_PAGE,
-            limit=PREVIEW_PAGE,
-            **selection,
-        )
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect("datasets:checks", dataset_id=dataset.pk)
-    shown_to = preview["offset"] + len(preview["results"])
+    preview = example_fixes_page(
+        dataset=dataset, scan=job.result, offset=(page - 1) * PREVIEW_PAGE, limit=PREVIEW_PAGE
+    )
+    rule = job.params.get("rule", "")
+    shown_to = min(preview["offset"] + PREVIEW_PAGE, preview["examples_changed"])
     return render(
         request,
         "checks/fix_preview.html",
         {
             "dataset": dataset,
             "preview": preview,
+            "job_id": job.pk,
             "rule": RULES.get(rule),
             "rule_id": rule,
             "fix_titles": [FIXES[f].title for f in preview["fix_ids"]],

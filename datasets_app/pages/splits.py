@@ -2,16 +2,30 @@
 Views parse and delegate to the split services."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
 
+from finetunedb.actions.models import ActionStatus
+from finetunedb.actions.services import action_job_get_for_user
 from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action, role_allows
-from finetunedb.teams.scoping import role_in_team
+from finetunedb.teams.scoping import NOT_FOUND, role_in_team
 
 from .. import selectors
 from ..services import splits as split_services
+from ..services.action_jobs import dataset_split_start
 from .dedup import BAD_NUMBER, error_text
 
+FORM_FIELDS = (
+    "preset",
+    "ratio_train",
+    "ratio_validation",
+    "ratio_test",
+    "seed",
+    "stratify_by",
+    "group_near_duplicates",
+    "keep_existing",
+)
 PRESETS = (
     ("80/10/10", {"train": 0.8, "validation": 0.1, "test": 0.1}),
     ("80/20", {"train": 0.8, "validation": 0.2}),
@@ -45,10 +59,12 @@ def split_page(request, dataset_id):
     source = request.POST if request.method == "POST" else request.GET
     stratify_by = (source.get("stratify_by") or "").strip()
     result, error, status = None, None, 200
-    if request.method == "POST":
-        selectors.dataset_get_for_user(request.user, dataset_id, action=Action.CURATE)
+    is_post = request.method == "POST"
+    if is_post:
+        dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.CURATE)
         try:
-            result = split_services.dataset_split(
+            # Seconds on a large dataset: a job; bad ratios are refused here, with the form.
+            job, _ = dataset_split_start(
                 user=request.user,
                 dataset=dataset,
                 ratios=_ratios_from(request.POST),
@@ -56,11 +72,23 @@ def split_page(request, dataset_id):
                 stratify_by=stratify_by or None,
                 group_near_duplicates=request.POST.get("group_near_duplicates") == "on",
                 keep_existing=request.POST.get("keep_existing") == "on",
+                form={k: request.POST.get(k) for k in FORM_FIELDS if k in request.POST},
+                back_url=request.path,
             )
         except ValueError:
             error, status = BAD_NUMBER.format(field="The seed"), 400
         except ApplicationError as exc:
             error, status = error_text(exc), 400
+        else:
+            return redirect("actions:job", job_id=job.pk)
+    elif request.GET.get("job"):
+        job = action_job_get_for_user(request.user, request.GET["job"])
+        if job.action != "split" or job.params.get("dataset") != dataset.pk:
+            raise Http404(NOT_FOUND)
+        if job.status != ActionStatus.SUCCEEDED:
+            return redirect("actions:job", job_id=job.pk)
+        result, source, is_post = job.result, job.params.get("form", {}), True
+        stratify_by = (source.get("stratify_by") or "").strip()
     try:
         leakage = split_services.dataset_leakage(dataset=dataset, stratify_by=stratify_by or None)
     except ApplicationError as exc:
@@ -79,7 +107,7 @@ def split_page(request, dataset_id):
             "leakage": leakage,
             "error": error,
             "can_curate": role_allows(role, Action.CURATE),
-            "is_post": request.method == "POST",
+            "is_post": is_post,
         },
         status=status,
     )

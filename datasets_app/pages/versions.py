@@ -14,8 +14,8 @@ from finetunedb.teams.scoping import role_in_team
 from .. import selectors
 from ..formats import EXPORT_FORMATS
 from ..services import versions as services
+from ..services.action_jobs import version_freeze_start
 
-FROZEN = "Version v{number} frozen: {total} examples, hash {hash}."
 RESTORED = "The working copy now equals v{number}: {examples} example(s) changed."
 UNDONE = "The restore was undone."
 
@@ -63,19 +63,17 @@ def version_history(request, dataset_id):
     if not form.is_valid():
         return _history(request, dataset, form, status=400)
     try:
-        version = services.dataset_version_freeze(
-            user=request.user, dataset=dataset, **form.cleaned_data
+        # A freeze of a large dataset takes seconds: it runs as a job and this answer is at
+        # once the job's status page (what the gate refuses is still shown here, with the form).
+        job, _ = version_freeze_start(
+            user=request.user, dataset=dataset, back_url=request.path, **form.cleaned_data
         )
     except ApplicationError as exc:
         form.add_error(None, exc.message)
         return _history(
             request, dataset, form, blockers=exc.extra.get("blockers"), status=exc.status_code
         )
-    messages.success(
-        request,
-        FROZEN.format(number=version.number, total=version.total, hash=version.content_hash[:12]),
-    )
-    return redirect("datasets:version", version_id=version.pk)
+    return redirect("actions:job", job_id=job.pk)
 
 
 @login_required

@@ -28,7 +28,6 @@ from .versions.freeze import BLOCKED, EMPTY, REASON_REQUIRED
 
 FREEZING = "Snapshotting, hashing and sealing the examples in one transaction"
 FROZEN = "Version v{number} frozen: {total} examples, hash {hash}."
-SPLIT_DONE = "Split done: {examples} examples, {changed} moved."
 
 ACTIONS = (
     ActionKind(
@@ -176,9 +175,7 @@ def dataset_split_run(*, job, progress) -> ActionOutcome:
         progress=progress,
     )
     url = reverse("datasets:split", args=[p["dataset"]])
-    return ActionOutcome(
-        url=f"{url}?job={job.pk}", result={**result, "message": SPLIT_DONE.format(**result)}
-    )
+    return ActionOutcome(url=f"{url}?job={job.pk}", result=result)
 
 
 # --- safe-fix preview -------------------------------------------------------------------------

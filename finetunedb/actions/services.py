@@ -10,6 +10,7 @@ leaves nothing of it and recovery runs it again, once.
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from datetime import timedelta
@@ -22,8 +23,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from finetunedb.exceptions import ApplicationError
-from finetunedb.leases import JobKind, lease_claim, lease_finish, lease_renew
+from finetunedb.exceptions import DISK_FULL, ApplicationError
+from finetunedb.leases import JobKind, job_run_next, lease_claim, lease_finish, lease_renew
 from finetunedb.teams.scoping import get_for_user
 
 from .models import ACTIVE, ActionJob, ActionStatus
@@ -52,6 +53,7 @@ ACTION_JOBS = JobKind(
     max_attempts=MAX_ATTEMPTS,
     gave_up=GAVE_UP.format(attempts=MAX_ATTEMPTS),
     queued_grace=timedelta(minutes=2),
+    team="team_id",  # on the shared default queue: in turns between teams (leases.job_run_next)
 )
 
 
@@ -136,6 +138,12 @@ class Progress:
         self.last = now
 
 
+def action_job_run_next() -> int | None:
+    """What a task does: its message is a token that runs the next action job, the oldest of
+    the team served least recently (not necessarily the job that sent it)."""
+    return job_run_next(ACTION_JOBS, run=lambda pk: action_job_run(job_id=pk))
+
+
 def action_job_run(*, job_id: int) -> None:
     """Claim the job, run its action, write how it ended. A redelivery of a job that another
     worker holds, or that already ended, does nothing."""
@@ -164,6 +172,10 @@ def action_job_run(*, job_id: int) -> None:
         _fail(job_id, attempt, GONE)
     except SoftTimeLimitExceeded:
         _fail(job_id, attempt, TOO_LONG)
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            logger.exception("action job %s (%s) crashed", job_id, job.action)
+        _fail(job_id, attempt, DISK_FULL if exc.errno == errno.ENOSPC else CRASHED)
     except Exception:
         logger.exception("action job %s (%s) crashed", job_id, job.action)
         _fail(job_id, attempt, CRASHED)

@@ -13,6 +13,8 @@ from finetunedb.celery import task_time_limits
     **task_time_limits("checks"),
 )
 def action_job_run(job_id: int) -> None:
-    from .services import action_job_run as run
+    # A token (finetunedb.leases fair scheduling): it runs the next action job, whichever team's
+    # turn it is; ``job_id`` is the job that sent it.
+    from .services import action_job_run_next
 
-    run(job_id=job_id)
+    action_job_run_next()

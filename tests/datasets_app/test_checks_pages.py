@@ -43,6 +43,20 @@ def checked(dataset, owner, make_example, django_capture_on_commit_callbacks):
     return hostile
 
 
+@pytest.fixture
+def preview_of(client, django_capture_on_commit_callbacks):
+    """GET a fix preview as a browser does: its scan is queued (the answer is the job's page),
+    the worker runs it, and the job's page leads to the preview."""
+
+    def get(url):
+        with django_capture_on_commit_callbacks(execute=True):
+            queued = client.get(url)
+        assert queued.status_code == 302 and queued["Location"].startswith("/actions/")
+        return client.get(queued["Location"], follow=True)
+
+    return get
+
+
 def test_it_renders_findings_statistics_and_histograms(checked, dataset, owner, client):
     client.force_login(owner)
     page = client.get(f"/datasets/{dataset.pk}/checks/").content.decode()
@@ -54,12 +68,12 @@ def test_it_renders_findings_statistics_and_histograms(checked, dataset, owner, 
     assert "Total tokens" in page and "p95" in page
 
 
-def test_it_escapes_user_text_everywhere(checked, dataset, owner, client):
+def test_it_escapes_user_text_everywhere(checked, dataset, owner, client, preview_of):
     client.force_login(owner)
     pages = [
         client.get(f"/datasets/{dataset.pk}/checks/"),
         client.get(f"/examples/{checked.pk}/"),
-        client.get(f"/datasets/{dataset.pk}/checks/fixes/?fix=trim_whitespace"),
+        preview_of(f"/datasets/{dataset.pk}/checks/fixes/?fix=trim_whitespace"),
         client.get(f"/datasets/{dataset.pk}/?rule=unfilled_placeholder"),
     ]
     for response in pages:
@@ -97,9 +111,9 @@ def test_it_estimates_the_cost_from_the_price_form(checked, dataset, owner, clie
     assert "must be a number" in html
 
 
-def test_it_previews_and_applies_a_safe_fix(checked, dataset, owner, client):
+def test_it_previews_and_applies_a_safe_fix(checked, dataset, owner, client, preview_of):
     client.force_login(owner)
-    preview = client.get(
+    preview = preview_of(
         f"/datasets/{dataset.pk}/checks/fixes/?fix=trim_whitespace&rule=surrounding_whitespace"
     )
     html = preview.content.decode()

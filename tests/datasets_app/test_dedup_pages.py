@@ -83,14 +83,23 @@ def test_it_hides_the_actions_from_an_annotator(client, teammate, dataset, pair)
     assert DuplicateCluster.objects.filter(pk=cluster.pk).exists()
 
 
-def test_it_splits_from_the_form_and_shows_no_leakage(client, owner, dataset, pair):
+def test_it_splits_from_the_form_and_shows_no_leakage(
+    client, owner, dataset, pair, django_capture_on_commit_callbacks
+):
     client.force_login(owner)
-    response = client.post(
-        f"/datasets/{dataset.pk}/split/",
-        {"preset": "80/20", "seed": "5", "group_near_duplicates": "on", "keep_existing": "on"},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/datasets/{dataset.pk}/split/",
+            {"preset": "80/20", "seed": "5", "group_near_duplicates": "on", "keep_existing": "on"},
+        )
+    # At once the job's page; once the worker split, it leads to the split page with the result.
+    assert response.status_code == 302 and response["Location"].startswith("/actions/")
+    done = client.get(response["Location"])
+    assert done.status_code == 302 and "?job=" in done["Location"]
+    response = client.get(done["Location"])
     assert response.status_code == 200, response.content
     html = response.content.decode()
+    assert 'value="5"' in html  # the form as it was sent
     assert "Split done" in html
     assert '<strong id="leak-count">0</strong>' in html
     a, b = pair

@@ -4,7 +4,7 @@ path containment, roles on every new route."""
 import pytest
 
 from training.models import ModelArtifact, RunStatus, TrainingRun
-from training.services import execute, runs
+from training.services import execute, preflight, runs
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,13 @@ def test_it_shows_the_train_button_and_the_form_with_defaults(
 
 
 def test_it_shows_field_errors_and_a_preflight_then_launches(
-    client, owner, version, training_settings, tiny_model_dir, monkeypatch
+    client,
+    owner,
+    version,
+    training_settings,
+    tiny_model_dir,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
 ):
     from training.forms import TrainForm
     from training.recipe.config import TrainConfig
@@ -62,10 +68,22 @@ def test_it_shows_field_errors_and_a_preflight_then_launches(
     assert bad.status_code == 400 and b"lora_r: 0 is out of range" in bad.content
     assert not TrainingRun.objects.exists()
 
-    checked = client.post(f"/versions/{version.pk}/train/", {**data, "preflight": "1"})
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client.post(f"/versions/{version.pk}/train/", {**data, "preflight": "1"})
+    # At once the job's page; once the worker tokenized, it leads back to the form with figures.
+    assert queued.status_code == 302 and queued["Location"].startswith("/actions/")
+    done = client.get(queued["Location"])
+    assert done.status_code == 302 and done["Location"].endswith("/train/?preflight=1")
+    checked = client.get(done["Location"])
     assert checked.status_code == 200 and b"Pre-flight" in checked.content
     assert b"Trained tokens per epoch" in checked.content
+    assert b'name="max_seq_len" value="64"' in checked.content  # the form as it was sent
 
+    # The launch after it checks the budget on the pre-flight's figures: no second tokenizing.
+    def tokenize_again(**kwargs):
+        raise AssertionError("the launch tokenized the split again")
+
+    monkeypatch.setattr(preflight, "training_launch_budget_require", tokenize_again)
     launched = client.post(f"/versions/{version.pk}/train/", {**data, "launch": "1"})
     run = TrainingRun.objects.get()
     assert launched.status_code == 302 and launched["Location"] == f"/runs/{run.pk}/"

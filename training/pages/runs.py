@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from datasets_app.services.versions import version_get_for_user
+from finetunedb.actions.models import ActionStatus
+from finetunedb.actions.services import action_job_get_for_user
 from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import NOT_FOUND, parse_id, role_in_team
@@ -18,6 +20,7 @@ from ..charts import run_chart_panels
 from ..forms import TrainForm
 from ..models import ModelArtifact
 from ..services.budget import TrainingOverBudget
+from ..services.preflight_jobs import training_preflight_start
 
 LAUNCHED = "Run {id} queued on the training worker."
 CANCEL_ASKED = "Cancel requested."
@@ -34,14 +37,31 @@ def train_form(request, version_id):
     form = TrainForm(request.POST or None)
     preflight = None
     status = 200
-    if request.method == "POST" and form.is_valid():
+    if request.method == "GET" and request.GET.get("preflight"):
+        job = action_job_get_for_user(request.user, request.GET["preflight"])
+        if job.action != "preflight" or job.params.get("version") != version.pk:
+            raise Http404(NOT_FOUND)
+        if job.status != ActionStatus.SUCCEEDED:
+            return redirect("actions:job", job_id=job.pk)
+        form, preflight = TrainForm(job.params.get("form") or {}), job.result
+        form.is_valid()  # shown as it was sent
+    elif request.method == "POST" and form.is_valid():
         arguments = form.request_arguments()
         try:
             if "launch" in request.POST:
                 run = services.training_run_create(user=request.user, version=version, **arguments)
                 messages.success(request, LAUNCHED.format(id=run.pk))
                 return redirect("training:run", run_id=run.pk)
-            preflight = services.training_preflight(version=version, **arguments)
+            # Tokenizing the split takes seconds: a job; this answer is its status page, which
+            # comes back here (?preflight=) with the figures. Bad values are refused here.
+            job, _ = training_preflight_start(
+                user=request.user,
+                version=version,
+                arguments=arguments,
+                form={k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"},
+                back_url=request.path,
+            )
+            return redirect("actions:job", job_id=job.pk)
         except ApplicationError as exc:
             form.add_service_errors(exc.errors or [{"path": "", "message": exc.message}])
             if exc.code == TrainingOverBudget.default_code:

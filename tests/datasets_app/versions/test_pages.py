@@ -1,6 +1,7 @@
 import pytest
 
 from datasets_app.models import CheckResult, DatasetVersion, VersionRestore
+from finetunedb.actions.models import ActionJob
 
 from .conftest import chat
 
@@ -18,16 +19,28 @@ def test_it_links_the_history_from_the_dataset_page(logged_in, dataset):
     assert f'href="/datasets/{dataset.pk}/versions/"' in page
 
 
-def test_it_freezes_from_the_history_page(logged_in, dataset, example):
-    response = logged_in.post(f"/datasets/{dataset.pk}/versions/", {"name": "first", "notes": ""})
+def test_it_freezes_from_the_history_page(
+    logged_in, dataset, example, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged_in.post(
+            f"/datasets/{dataset.pk}/versions/", {"name": "first", "notes": ""}
+        )
+    job = ActionJob.objects.get()
+    # At once the job's page; once the worker froze it, that page leads to the version.
+    assert response.status_code == 302 and response["Location"] == f"/actions/{job.pk}/"
     version = DatasetVersion.objects.get()
-    assert response.status_code == 302 and response["Location"] == f"/versions/{version.pk}/"
+    done = logged_in.get(f"/actions/{job.pk}/")
+    assert done.status_code == 302 and done["Location"] == f"/versions/{version.pk}/"
+    assert "Version v1 frozen" in logged_in.get(done["Location"]).content.decode()
     page = logged_in.get(f"/datasets/{dataset.pk}/versions/").content.decode()
     assert "first" in page and version.content_hash[:10] in page
     assert "none yet" in page  # models trained on it
 
 
-def test_it_shows_the_blockers_and_asks_for_a_reason(logged_in, dataset, example):
+def test_it_shows_the_blockers_and_asks_for_a_reason(
+    logged_in, dataset, example, django_capture_on_commit_callbacks
+):
     CheckResult.objects.create(
         dataset=dataset, example=example, rule_id="empty_assistant", severity="error", message="m"
     )
@@ -36,9 +49,11 @@ def test_it_shows_the_blockers_and_asks_for_a_reason(logged_in, dataset, example
     assert response.status_code == 409
     assert "empty_assistant" in page and f"#{example.pk}" in page
     assert 'name="reason"' in page and 'name="force"' in page
-    response = logged_in.post(
-        f"/datasets/{dataset.pk}/versions/", {"name": "x", "force": "on", "reason": "known"}
-    )
+    assert not ActionJob.objects.exists()  # refused at once: no job was queued
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged_in.post(
+            f"/datasets/{dataset.pk}/versions/", {"name": "x", "force": "on", "reason": "known"}
+        )
     assert response.status_code == 302
     assert DatasetVersion.objects.get().force_reason == "known"
 
