@@ -88,12 +88,15 @@ def chart_panel(title: str, series: list[dict], *, x_max: float) -> dict:
     """
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     values = [y for s in series for _, y in s["points"]]
-    x_ticks = nice_ticks(0.0, max(float(x_max), 1.0), count=5)
+    x_end = max(float(x_max), 1.0)
+    x_ticks = nice_ticks(0.0, x_end, count=5)
     # Steps are whole numbers: a 0.5 step tick would name a step that does not exist.
-    if len(x_ticks) > 1 and x_ticks[1] - x_ticks[0] < 1:
-        x_ticks = [float(t) for t in range(int(x_ticks[-1]) + 1)]
+    if x_ticks[1] - x_ticks[0] < 1:
+        x_ticks = [float(t) for t in range(int(x_end) + 1)]
+    # The x axis ends at the run's last step; ticks past it are dropped, not the axis stretched.
+    x_ticks = [t for t in x_ticks if t <= x_end]
     y_ticks = nice_ticks(min(values), max(values), count=4) if values else nice_ticks(0.0, 1.0)
-    x0, x1, y0, y1 = x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1]
+    x0, x1, y0, y1 = 0.0, x_end, y_ticks[0], y_ticks[-1]
 
     def px(x: float) -> float:
         return round(LEFT + plot_w * (x - x0) / (x1 - x0), 1)
@@ -101,7 +104,8 @@ def chart_panel(title: str, series: list[dict], *, x_max: float) -> dict:
     def py(y: float) -> float:
         return round(TOP + plot_h - plot_h * (y - y0) / (y1 - y0), 1)
 
-    x_step, y_step = x_ticks[1] - x_ticks[0], y_ticks[1] - y_ticks[0]
+    x_step = x_ticks[1] - x_ticks[0] if len(x_ticks) > 1 else 1.0
+    y_step = y_ticks[1] - y_ticks[0]
     lines = []
     for s in series:
         coords = [(px(x), py(y), x, y) for x, y in s["points"]]

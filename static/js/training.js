@@ -78,7 +78,9 @@
         var log = document.querySelector('[data-field="log_tail"]');
         if (log) { log.textContent = (run.log_tail || []).join("\n"); }
         var seen = run.step + "/" + (run.evals || []).length;
-        if (seen !== drawn) { drawn = seen; refreshCharts().catch(function () { drawn = null; }); }
+        // The page came with fresh charts: redraw only once a step or an evaluation lands.
+        if (drawn === null) { drawn = seen; }
+        else if (seen !== drawn) { drawn = seen; refreshCharts().catch(function () { drawn = ""; }); }
         if (ACTIVE[run.status]) { window.setTimeout(tick, POLL_MS); }
         else if (ACTIVE[root.getAttribute("data-status")]) { window.location.reload(); }
       }).catch(function () { window.setTimeout(tick, POLL_MS * 3); });

@@ -97,3 +97,20 @@ def test_it_skips_values_that_are_not_finite_numbers():
     )
     loss = run_chart_panels(run)[0]["lines"][0]
     assert len(loss["markers"]) == 1
+
+
+@given(
+    st.lists(st.tuples(st.integers(min_value=0, max_value=5000), finite), min_size=0, max_size=60),
+    st.integers(min_value=0, max_value=5000),
+)
+def test_it_keeps_every_marker_and_tick_inside_the_plot(points, total):
+    x_max = max([total, *(x for x, _ in points), 1])
+    panel = chart_panel("Loss", [{"name": "train", "label": "loss", "points": points}], x_max=x_max)
+    frame = panel["frame"]
+    left, right = frame["x"], frame["x"] + frame["width"]
+    top, bottom = frame["y"], frame["y"] + frame["height"]
+    for m in panel["lines"][0]["markers"]:
+        assert left - 0.1 <= m["x"] <= right + 0.1 and top - 0.1 <= m["y"] <= bottom + 0.1
+    assert all(left - 0.1 <= t["pos"] <= right + 0.1 for t in panel["x_ticks"])
+    assert all(top - 0.1 <= t["pos"] <= bottom + 0.1 for t in panel["y_ticks"])
+    assert panel["x_ticks"][0]["label"] == "0"
