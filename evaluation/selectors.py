@@ -56,3 +56,22 @@ def leaderboard(suite: EvalSuite) -> list[EvalRun]:
             seen.add(key)
             board.append(run)
     return board
+
+
+def versions_for_user(user) -> QuerySet:
+    """Frozen versions of the caller's teams, newest first (the suite form's choices)."""
+    from datasets_app.models import DatasetVersion
+
+    return (
+        scope_to_user(DatasetVersion.objects.select_related("dataset"), user)
+        .exclude(content_hash="")
+        .order_by("-created_at", "-id")
+    )
+
+
+def models_for_team(team_id: int) -> QuerySet:
+    from training.models import ModelArtifact
+
+    return ModelArtifact.objects.filter(run__version__dataset__team_id=team_id).select_related(
+        "run__version"
+    )

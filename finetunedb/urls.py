@@ -39,5 +39,6 @@ urlpatterns += [
     path("", include("finetunedb.teams.pages.urls")),
     path("", include("datasets_app.pages.urls")),
     path("", include("training.pages.urls")),
+    path("", include("evaluation.pages.urls")),
     path("", include("finetunedb.actions.pages.urls")),
 ]

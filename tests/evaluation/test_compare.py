@@ -14,7 +14,9 @@ def scored(final: bool, fmt: bool = True) -> dict:
 
 
 def run_with(suite, passes: list[bool], label: str):
-    run = EvalRun.objects.create(suite=suite, base_model=label, status="succeeded", total=5)
+    run = EvalRun.objects.create(
+        suite=suite, base_model=label, status="succeeded", total=5, processed=5
+    )
     for position, (item, ok) in enumerate(zip(suite_items(suite), passes, strict=True)):
         EvalResult.objects.create(
             run=run,

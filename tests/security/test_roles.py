@@ -139,6 +139,13 @@ EXPECTED: dict[str, dict[str, object]] = {
     "training:run-cancel": {"post": A.TRAIN},
     "training:model": {"get": A.READ, "post": A.TRAIN},  # POST asks the playground
     "training:model-compare": {"get": A.READ, "post": A.READ},
+    # The suite form's team is the chosen version's: the service checks TRAIN there.
+    "evaluation:suites": {"get": ANY, "post": ANY},
+    "evaluation:suite": {"get": A.READ, "post": A.TRAIN},  # POST starts a run
+    "evaluation:run": {"get": A.READ, "post": A.READ},
+    "evaluation:run-cancel": {"post": A.TRAIN},
+    "evaluation:compare": {"get": A.READ, "post": A.READ},
+    "evaluation:model-evals": {"get": A.READ, "post": A.READ},
 }
 
 BODY = {

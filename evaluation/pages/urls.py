@@ -1,0 +1,16 @@
+"""The evaluation pages' URL table (namespace ``evaluation``); the API's is ``api/urls.py``."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "evaluation"
+
+urlpatterns = [
+    path("evals/", views.suite_list, name="suites"),
+    path("evals/suites/<int:suite_id>/", views.suite_detail, name="suite"),
+    path("evals/runs/<int:eval_run_id>/", views.run_detail, name="run"),
+    path("evals/runs/<int:eval_run_id>/cancel/", views.run_cancel, name="run-cancel"),
+    path("evals/runs/<int:eval_run_id>/compare/", views.run_compare, name="compare"),
+    path("models/<int:model_id>/evals/", views.model_evals, name="model-evals"),
+]
