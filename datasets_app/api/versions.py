@@ -11,6 +11,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from finetunedb.actions.services import action_job_status
 from finetunedb.exceptions import ApplicationError
 from finetunedb.pagination import CappedPageNumberPagination
 from finetunedb.teams.permissions import Action
@@ -20,6 +21,7 @@ from ..formats import EXPORT_FORMATS
 from ..models import Split
 from ..services import export as export_services
 from ..services import versions as services
+from ..services.action_jobs import version_freeze_start
 
 FROZEN_FIELD = "is part of the frozen version and cannot be changed"
 UNKNOWN_FIELD = "unknown field; a version's name and notes can be changed"
@@ -87,11 +89,29 @@ class DatasetVersionListCreateApi(APIView):
         page = paginator.paginate_queryset(services.version_list(dataset), request, view=self)
         return paginator.get_paginated_response(VersionOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: VersionOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "async",
+                str,
+                description="1: queue the freeze as a job and answer 202 at once with its "
+                "status (status_url to poll; result.version when it succeeded). The gate's "
+                "409 and validation's 400 are answered before any job is queued.",
+            )
+        ],
+        responses={201: VersionOutputSerializer, 202: OpenApiTypes.OBJECT},
+    )
     def post(self, request, dataset_id):
         dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.FREEZE)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if request.query_params.get("async") == "1":
+            job, _ = version_freeze_start(user=request.user, dataset=dataset, **data.validated_data)
+            body = action_job_status(job)
+            return Response(
+                body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]}
+            )
         version = services.dataset_version_freeze(
             user=request.user, dataset=dataset, **data.validated_data
         )

@@ -252,6 +252,7 @@ def action_job_status(job: ActionJob) -> dict:
         "failure_reason": job.failure_reason,
         "failure_details": job.failure_details or [],
         "page_url": reverse("actions:job", args=[job.pk]),
+        "status_url": reverse("api:action-job-detail", args=[job.pk]),
         "created_at": job.created_at,
         "started_at": job.started_at,
         "finished_at": job.finished_at,
