@@ -149,3 +149,24 @@ def test_tokens_are_listed_with_distinct_names(new_page, screenshot, owner, clie
     expect(page.get_by_text("Copy your new token “laptop” now")).to_be_visible()
     expect(page.get_by_role("cell", name=re.compile(r"^API token .* \(2\)$"))).to_be_visible()
     screenshot(page, "api-tokens")
+
+
+def test_the_whitespace_fix_preview_shows_the_whitespace(
+    new_page, screenshot, owner, dataset, make_example
+):
+    make_example(
+        dataset,
+        owner,
+        [
+            {"role": "user", "content": "Capital of France?  "},
+            {"role": "assistant", "content": "  Paris\t\n"},
+        ],
+    )
+    page = new_page(owner)
+    page.goto(f"/datasets/{dataset.pk}/checks/fixes/?fix=trim_whitespace")
+    expect(page.get_by_role("heading", name="Preview fixes")).to_be_visible(timeout=20_000)
+    before = page.locator("pre.fix-before").last
+    expect(before).to_have_text("··Paris→↵\n")
+    expect(before.locator("mark.ws-changed")).to_have_count(2)
+    expect(page.locator("pre.fix-after").last).to_have_text("Paris")
+    screenshot(page, "fix-preview-whitespace")
