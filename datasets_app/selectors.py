@@ -1,12 +1,17 @@
-"""Reads with team scoping. A view reads a team-owned row only through a selector here or
-``finetunedb.teams.scoping`` (``get_for_user``, ``scope_to_user``), or below a row it resolved
-that way (a dataset's import jobs, clusters): never by a bare id from the request."""
+"""The datasets app's reads, with team scoping: the one home of its queries.
+
+Every page and API view of the app (``datasets_app/pages/``, ``datasets_app/api/``) reads
+through these, and the training pages reach versions through them too. A ``*_get_for_user``
+resolves a bare id from the request for the caller (404 for another team's row, 403 for a role
+without the action); the others read below a row the caller already reached that way (a
+dataset's clusters, import jobs, versions). Views build no querysets of their own
+(tests/test_views_build_no_querysets.py); new reads are keyword-only ``<entity>_<action>``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import MAX_ID, get_for_user, parse_id, scope_to_user
@@ -15,10 +20,16 @@ from .checks import RULES
 from .models import (
     CheckResult,
     Dataset,
+    DatasetVersion,
+    DedupJob,
+    DuplicateCluster,
     DuplicateClusterMember,
     Example,
+    ExampleRevision,
     ExampleStatus,
+    ImportJob,
     Severity,
+    VersionRestore,
 )
 from .services.search import example_search
 from .services.selection import selection_token
@@ -152,3 +163,109 @@ def example_list(dataset: Dataset, *, filters: dict | None = None) -> QuerySet:
         qs = example_search(qs, search, dataset_id=dataset.pk)
     ordering = EXAMPLE_ORDERINGS.get(filters.get("ordering") or "id", EXAMPLE_ORDERINGS["id"])
     return qs.order_by(*ordering)
+
+
+def example_counts_by(*, dataset: Dataset, field: str, include_archived: bool = True) -> dict:
+    """``{value: number of examples}`` of a dataset by one of its fields (status, split)."""
+    qs = Example.objects.filter(dataset=dataset)
+    if not include_archived:
+        qs = qs.exclude(status=ExampleStatus.ARCHIVED)
+    return dict(qs.values_list(field).annotate(n=Count("pk")).order_by())
+
+
+def example_messages_by_id(*, datasets: list[Dataset], ids) -> dict[int, list]:
+    """``{id: messages}`` of the examples ``ids`` that belong to ``datasets`` (others are left out)."""
+    rows = Example.objects.filter(pk__in=list(ids), dataset__in=datasets).values_list(
+        "pk", "current_revision__messages"
+    )
+    return {pk: messages or [] for pk, messages in rows}
+
+
+def example_revision_list(*, example: Example) -> QuerySet:
+    """Every revision of an example the caller already reached, newest first."""
+    return example.revisions.select_related("author").order_by("-number")
+
+
+def example_revision_get(*, example: Example, number: int) -> ExampleRevision | None:
+    return example.revisions.filter(number=number).first()
+
+
+def dataset_list_team_others(*, dataset: Dataset) -> QuerySet:
+    """The other datasets of the team of a dataset the caller already reached."""
+    return Dataset.objects.filter(team_id=dataset.team_id).exclude(pk=dataset.pk)
+
+
+# --- imports ---------------------------------------------------------------------------------
+
+
+def import_job_get_for_user(*, user, import_id, action: Action = Action.READ) -> ImportJob:
+    return get_for_user(
+        ImportJob.objects.select_related("dataset"), user, pk=import_id, action=action
+    )
+
+
+def import_job_list(*, dataset: Dataset) -> QuerySet:
+    """A dataset's imports, newest first."""
+    return ImportJob.objects.filter(dataset=dataset).order_by("-id")
+
+
+# --- duplicates ------------------------------------------------------------------------------
+
+
+def dedup_job_get_for_user(*, user, dedup_job_id, action: Action = Action.READ) -> DedupJob:
+    return get_for_user(DedupJob.objects.all(), user, pk=dedup_job_id, action=action)
+
+
+def dedup_job_latest(*, dataset: Dataset) -> DedupJob | None:
+    return DedupJob.objects.filter(dataset=dataset).order_by("-id").first()
+
+
+def duplicate_cluster_list(*, dataset: Dataset, method: str | None = None) -> QuerySet:
+    """A dataset's duplicate clusters in id order, each with its members and their examples;
+    ``method`` (exact, near) keeps one kind (an unknown one matches nothing)."""
+    members = DuplicateClusterMember.objects.select_related("example", "example__current_revision")
+    qs = DuplicateCluster.objects.filter(dataset=dataset).prefetch_related(
+        Prefetch("members", queryset=members)
+    )
+    if method is not None:
+        qs = qs.filter(method=method)
+    return qs.order_by("id")
+
+
+# --- versions and restores -------------------------------------------------------------------
+
+
+def version_get_for_user(user, version_id, *, action: Action = Action.READ) -> DatasetVersion:
+    """A version of one of the caller's teams (404 otherwise; 403 when the role lacks ``action``)."""
+    return get_for_user(
+        DatasetVersion.objects.select_related("dataset", "dataset__team", "parent", "created_by"),
+        user,
+        pk=version_id,
+        action=action,
+    )
+
+
+def version_list(dataset: Dataset, *, excluding: int | None = None) -> QuerySet:
+    """Versions of a dataset the caller already reached, newest first; ``excluding`` leaves one
+    out (the version being shown)."""
+    qs = DatasetVersion.objects.filter(dataset=dataset)
+    if excluding is not None:
+        qs = qs.exclude(pk=excluding)
+    return qs.select_related("parent", "created_by").order_by("-number")
+
+
+def restore_get_for_user(user, restore_id, *, action: Action = Action.READ) -> VersionRestore:
+    return get_for_user(
+        VersionRestore.objects.select_related("dataset", "version", "created_by", "undone_by"),
+        user,
+        pk=restore_id,
+        action=action,
+    )
+
+
+def restore_list(dataset: Dataset) -> QuerySet:
+    return (
+        VersionRestore.objects.filter(dataset=dataset)
+        .select_related("version", "created_by", "undone_by")
+        .order_by("-created_at", "-id")
+    )

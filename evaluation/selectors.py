@@ -33,9 +33,13 @@ def eval_run_get_for_user(user, run_id, *, action: Action = Action.READ) -> Eval
     )
 
 
-def runs_for_suite(suite: EvalSuite) -> QuerySet:
-    """Runs of a suite the caller already reached through ``suite_get_for_user``."""
-    return EvalRun.objects.filter(suite=suite).select_related(*RUN_RELATED)
+def runs_for_suite(suite: EvalSuite, *, excluding: int | None = None) -> QuerySet:
+    """Runs of a suite the caller already reached through ``suite_get_for_user``; ``excluding``
+    leaves one out (the run being shown)."""
+    qs = EvalRun.objects.filter(suite=suite)
+    if excluding is not None:
+        qs = qs.exclude(pk=excluding)
+    return qs.select_related(*RUN_RELATED)
 
 
 def runs_for_model(model) -> QuerySet:
@@ -67,6 +71,11 @@ def versions_for_user(user) -> QuerySet:
         .exclude(content_hash="")
         .order_by("-created_at", "-id")
     )
+
+
+def version_for_user(user, version_id):
+    """One frozen version of the caller's teams, or None (a bad, foreign or unfrozen id)."""
+    return versions_for_user(user).filter(pk=version_id).first()
 
 
 def models_for_team(team_id: int) -> QuerySet:

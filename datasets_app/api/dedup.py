@@ -1,6 +1,5 @@
 """Duplicate search jobs, duplicate clusters and their resolution, contamination checks."""
 
-from django.db.models import Prefetch
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -10,15 +9,12 @@ from rest_framework.views import APIView
 from finetunedb.pagination import CappedPageNumberPagination
 from finetunedb.parsers import StrictJSONField
 from finetunedb.teams.permissions import Action
-from finetunedb.teams.scoping import MAX_ID, get_for_user
+from finetunedb.teams.scoping import MAX_ID
 
 from .. import selectors
 from ..models import (
     DedupFields,
-    DedupJob,
     DedupMethod,
-    DuplicateCluster,
-    DuplicateClusterMember,
 )
 from ..services import dedup as dedup_services
 
@@ -95,7 +91,7 @@ class DatasetDedupApi(APIView):
 class DedupJobDetailApi(APIView):
     @extend_schema(responses={200: DedupJobOutputSerializer})
     def get(self, request, dedup_job_id):
-        job = get_for_user(DedupJob.objects.all(), request.user, pk=dedup_job_id)
+        job = selectors.dedup_job_get_for_user(user=request.user, dedup_job_id=dedup_job_id)
         return Response(DedupJobOutputSerializer(job).data)
 
 
@@ -106,14 +102,14 @@ class DatasetDuplicateClusterListApi(APIView):
     )
     def get(self, request, dataset_id):
         dataset = selectors.dataset_get_for_user(request.user, dataset_id)
-        clusters = DuplicateCluster.objects.filter(dataset=dataset).prefetch_related(
-            Prefetch("members", queryset=DuplicateClusterMember.objects.select_related("example"))
-        )
         method = request.query_params.get("method")
-        if method:
-            clusters = clusters.filter(method=method if method in DedupMethod.values else "")
+        clusters = selectors.duplicate_cluster_list(
+            dataset=dataset,
+            # an unknown method matches nothing
+            method=(method if method in DedupMethod.values else "") if method else None,
+        )
         paginator = CappedPageNumberPagination()
-        page = paginator.paginate_queryset(clusters.order_by("id"), request, view=self)
+        page = paginator.paginate_queryset(clusters, request, view=self)
         return paginator.get_paginated_response(ClusterOutputSerializer(page, many=True).data)
 
 

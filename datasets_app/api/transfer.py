@@ -13,11 +13,10 @@ from finetunedb.exceptions import ApplicationError
 from finetunedb.pagination import CappedPageNumberPagination
 from finetunedb.parsers import json_text_parse
 from finetunedb.teams.permissions import Action
-from finetunedb.teams.scoping import get_for_user
 
 from .. import selectors
 from ..formats import EXPORT_FORMATS, FORMATS
-from ..models import ExampleStatus, ImportJob, ImportMode
+from ..models import ExampleStatus, ImportMode
 from ..services import export as export_services
 from ..services import imports as import_services
 from ..uploads import raise_if_upload_too_large
@@ -93,7 +92,7 @@ class DatasetImportApi(APIView):
         dataset = selectors.dataset_get_for_user(request.user, dataset_id)
         paginator = CappedPageNumberPagination()
         page = paginator.paginate_queryset(
-            ImportJob.objects.filter(dataset=dataset), request, view=self
+            selectors.import_job_list(dataset=dataset), request, view=self
         )
         return paginator.get_paginated_response(ImportJobOutputSerializer(page, many=True).data)
 
@@ -135,14 +134,14 @@ class DatasetImportApi(APIView):
 class ImportDetailApi(APIView):
     @extend_schema(responses={200: ImportJobOutputSerializer})
     def get(self, request, import_id):
-        job = get_for_user(ImportJob.objects.all(), request.user, pk=import_id)
+        job = selectors.import_job_get_for_user(user=request.user, import_id=import_id)
         return Response(ImportJobOutputSerializer(job).data)
 
 
 class ImportErrorReportApi(APIView):
     @extend_schema(responses={(200, "application/x-ndjson"): OpenApiTypes.BINARY})
     def get(self, request, import_id):
-        job = get_for_user(ImportJob.objects.all(), request.user, pk=import_id)
+        job = selectors.import_job_get_for_user(user=request.user, import_id=import_id)
         path = import_services.import_job_error_report_path(job)
         if not job.has_error_report or not path.exists():
             raise Http404("This import has no error report.")

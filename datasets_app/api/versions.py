@@ -86,7 +86,7 @@ class DatasetVersionListCreateApi(APIView):
     def get(self, request, dataset_id):
         dataset = selectors.dataset_get_for_user(request.user, dataset_id)
         paginator = CappedPageNumberPagination()
-        page = paginator.paginate_queryset(services.version_list(dataset), request, view=self)
+        page = paginator.paginate_queryset(selectors.version_list(dataset), request, view=self)
         return paginator.get_paginated_response(VersionOutputSerializer(page, many=True).data)
 
     @extend_schema(
@@ -125,12 +125,12 @@ class VersionDetailApi(APIView):
 
     @extend_schema(responses={200: VersionOutputSerializer})
     def get(self, request, version_id):
-        version = services.version_get_for_user(request.user, version_id)
+        version = selectors.version_get_for_user(request.user, version_id)
         return Response(VersionOutputSerializer(version).data)
 
     @extend_schema(request=InputSerializer, responses={200: VersionOutputSerializer})
     def patch(self, request, version_id):
-        version = services.version_get_for_user(request.user, version_id, action=Action.FREEZE)
+        version = selectors.version_get_for_user(request.user, version_id, action=Action.FREEZE)
         extra = (
             sorted(set(request.data) - {"name", "notes"}) if hasattr(request.data, "keys") else []
         )
@@ -162,14 +162,14 @@ class VersionDiffApi(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request, version_id):
-        version = services.version_get_for_user(request.user, version_id)
+        version = selectors.version_get_for_user(request.user, version_id)
         against_id = request.query_params.get("against")
         if not against_id:
             raise ApplicationError(
                 "Name the version to compare with: ?against=<version id>.",
                 errors=[{"path": "against", "message": "required"}],
             )
-        against = services.version_get_for_user(request.user, against_id)
+        against = selectors.version_get_for_user(request.user, against_id)
         diff = services.dataset_version_diff(
             version=version,
             against=against,
@@ -197,7 +197,7 @@ class VersionExportApi(APIView):
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
     )
     def get(self, request, version_id):
-        version = services.version_get_for_user(request.user, version_id, action=Action.EXPORT)
+        version = selectors.version_get_for_user(request.user, version_id, action=Action.EXPORT)
         params = request.query_params
         split = params.get("split") or None
         export = export_services.dataset_version_export(
@@ -219,7 +219,7 @@ class VersionExportApi(APIView):
 class VersionRestoreApi(APIView):
     @extend_schema(request=None, responses={201: RestoreOutputSerializer})
     def post(self, request, version_id):
-        version = services.version_get_for_user(request.user, version_id, action=Action.CURATE)
+        version = selectors.version_get_for_user(request.user, version_id, action=Action.CURATE)
         restore = services.dataset_version_restore(user=request.user, version=version)
         return Response(RestoreOutputSerializer(restore).data, status=status.HTTP_201_CREATED)
 
@@ -227,13 +227,13 @@ class VersionRestoreApi(APIView):
 class RestoreDetailApi(APIView):
     @extend_schema(responses={200: RestoreOutputSerializer})
     def get(self, request, restore_id):
-        restore = services.restore_get_for_user(request.user, restore_id)
+        restore = selectors.restore_get_for_user(request.user, restore_id)
         return Response(RestoreOutputSerializer(restore).data)
 
 
 class RestoreUndoApi(APIView):
     @extend_schema(request=None, responses={200: RestoreOutputSerializer})
     def post(self, request, restore_id):
-        restore = services.restore_get_for_user(request.user, restore_id, action=Action.CURATE)
+        restore = selectors.restore_get_for_user(request.user, restore_id, action=Action.CURATE)
         restore = services.version_restore_undo(user=request.user, restore=restore)
         return Response(RestoreOutputSerializer(restore).data)

@@ -4,7 +4,6 @@ Views parse and delegate to the dedup services."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -16,13 +15,9 @@ from finetunedb.teams.scoping import role_in_team
 from .. import selectors
 from ..dedup.worddiff import word_diff
 from ..models import (
-    Dataset,
     DedupFields,
-    DedupJob,
     DedupMethod,
     DuplicateCluster,
-    DuplicateClusterMember,
-    Example,
 )
 from ..services import dedup as dedup_services
 
@@ -64,23 +59,16 @@ def duplicates_page(request, dataset_id):
     dataset = selectors.dataset_get_for_user(request.user, dataset_id)
     role = role_in_team(request.user, dataset.team_id)
     method = request.GET.get("method", "")
-    clusters = DuplicateCluster.objects.filter(dataset=dataset).prefetch_related(
-        Prefetch(
-            "members",
-            queryset=DuplicateClusterMember.objects.select_related(
-                "example", "example__current_revision"
-            ),
-        )
+    clusters = selectors.duplicate_cluster_list(
+        dataset=dataset, method=method if method in DedupMethod.values else None
     )
-    if method in DedupMethod.values:
-        clusters = clusters.filter(method=method)
-    page = Paginator(clusters.order_by("id"), CLUSTERS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(clusters, CLUSTERS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "dedup/page.html",
         {
             "dataset": dataset,
-            "job": DedupJob.objects.filter(dataset=dataset).first(),
+            "job": selectors.dedup_job_latest(dataset=dataset),
             "page": page,
             "clusters": [_cluster_view(c) for c in page],
             "method": method,
@@ -148,7 +136,7 @@ def duplicates_resolve(request, dataset_id):
 @login_required
 def contamination_page(request, dataset_id):
     dataset = selectors.dataset_get_for_user(request.user, dataset_id)
-    others = Dataset.objects.filter(team_id=dataset.team_id).exclude(pk=dataset.pk)
+    others = selectors.dataset_list_team_others(dataset=dataset)
     report, against, error = None, None, None
     if request.GET.get("against"):
         # reached like any dataset: another team's id is a 404
@@ -166,12 +154,8 @@ def contamination_page(request, dataset_id):
     previews = {}
     if report:
         ids = {o["a"] for o in report["overlaps"]} | {o["b"] for o in report["overlaps"]}
-        previews = {
-            pk: _first_user_turn(messages_ or [])
-            for pk, messages_ in Example.objects.filter(pk__in=ids).values_list(
-                "pk", "current_revision__messages"
-            )
-        }
+        texts = selectors.example_messages_by_id(datasets=[dataset, against], ids=ids)
+        previews = {pk: _first_user_turn(messages_) for pk, messages_ in texts.items()}
         for overlap in report["overlaps"]:
             overlap["a_text"], overlap["b_text"] = (
                 previews.get(overlap["a"]),

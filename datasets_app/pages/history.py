@@ -66,7 +66,7 @@ def _number(value, default):
 @login_required
 def example_history(request, example_id):
     example = selectors.example_get_for_user(request.user, example_id)
-    revisions = list(example.revisions.select_related("author").order_by("-number"))
+    revisions = list(selectors.example_revision_list(example=example))
     by_number = {r.number: r for r in revisions}
     current = example.current_revision
     b = by_number.get(_number(request.GET.get("b"), current.number), current)
@@ -94,7 +94,7 @@ def example_history(request, example_id):
 def example_restore(request, example_id):
     example = selectors.example_get_for_user(request.user, example_id, action=Action.ANNOTATE)
     n = _number(request.POST.get("number"), 0)
-    revision = example.revisions.filter(number=n).first()
+    revision = selectors.example_revision_get(example=example, number=n)
     if revision is None:
         messages.error(request, NO_SUCH_REVISION.format(n=n))
     elif revision.pk == example.current_revision_id:

@@ -4,7 +4,6 @@ versions and imports, and the buttons to the dataset's tools."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.shortcuts import render
 
 from finetunedb.teams.permissions import Action, role_allows
@@ -12,21 +11,15 @@ from finetunedb.teams.scoping import role_in_team
 
 from .. import selectors
 from ..checks_charts import histogram_chart
-from ..models import DatasetVersion, Example, ExampleStatus, ImportJob, Split
+from ..models import ExampleStatus, Split
 from ..services.checks import dataset_report, rules_for_summary
 from .checks import HISTOGRAMS
 
 TOP_RULES = 8
 
 
-def counts_by(dataset, field: str, choices) -> list[dict]:
-    rows = dict(
-        Example.objects.filter(dataset=dataset)
-        .values_list(field)
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return [{"value": v, "label": label, "n": rows.get(v, 0)} for v, label in choices]
+def _choice_counts(counts: dict, choices) -> list[dict]:
+    return [{"value": v, "label": label, "n": counts.get(v, 0)} for v, label in choices]
 
 
 @login_required
@@ -41,8 +34,14 @@ def dataset_overview(request, dataset_id):
         {
             "dataset": dataset,
             "tab": "overview",
-            "by_status": counts_by(dataset, "status", ExampleStatus.choices),
-            "by_split": _split_counts(dataset),
+            "by_status": _choice_counts(
+                selectors.example_counts_by(dataset=dataset, field="status"),
+                ExampleStatus.choices,
+            ),
+            "by_split": _choice_counts(
+                selectors.example_counts_by(dataset=dataset, field="split", include_archived=False),
+                Split.choices,
+            ),
             "report": report,
             "rules": rules,
             "more_rules": more_rules,
@@ -51,8 +50,8 @@ def dataset_overview(request, dataset_id):
                 for key, label in HISTOGRAMS
                 if report["histograms"].get(key)
             ],
-            "versions": DatasetVersion.objects.filter(dataset=dataset).order_by("-number")[:5],
-            "imports": ImportJob.objects.filter(dataset=dataset).order_by("-pk")[:5],
+            "versions": selectors.version_list(dataset)[:5],
+            "imports": selectors.import_job_list(dataset=dataset)[:5],
             "can_annotate": role_allows(role, Action.ANNOTATE),
             "can_curate": role_allows(role, Action.CURATE),
             "can_import": role_allows(role, Action.IMPORT),
@@ -60,14 +59,3 @@ def dataset_overview(request, dataset_id):
             "can_freeze": role_allows(role, Action.FREEZE),
         },
     )
-
-
-def _split_counts(dataset) -> list[dict]:
-    rows = dict(
-        Example.objects.filter(dataset=dataset)
-        .exclude(status=ExampleStatus.ARCHIVED)
-        .values_list("split")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return [{"value": v, "label": label, "n": rows.get(v, 0)} for v, label in Split.choices]

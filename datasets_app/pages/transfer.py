@@ -9,11 +9,11 @@ from finetunedb.exceptions import ApplicationError
 from finetunedb.parsers import json_text_parse
 from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.quota import team_storage_usage
-from finetunedb.teams.scoping import get_for_user, role_in_team
+from finetunedb.teams.scoping import role_in_team
 
 from .. import selectors
 from ..formats import EXPORT_FORMATS, FORMATS
-from ..models import ExampleStatus, ImportJob, ImportMode, ImportStatus, Split
+from ..models import ExampleStatus, ImportMode, ImportStatus, Split
 from ..services import imports as import_services
 from ..services.examples import status_choices_for
 from ..uploads import TOO_LARGE, max_upload_bytes
@@ -79,7 +79,7 @@ def import_new(request, dataset_id):
             "chosen_status": request.POST.get("status") or ExampleStatus.DRAFT,
             "error": error,
             "max_bytes": max_upload_bytes(),
-            "recent": ImportJob.objects.filter(dataset=dataset)[:10],
+            "recent": selectors.import_job_list(dataset=dataset)[:10],
             "storage": team_storage_usage(team_id=dataset.team_id),
             "active_imports": import_services.import_active_count(team_id=dataset.team_id),
             "max_active_imports": import_services.import_active_limit(),
@@ -90,7 +90,7 @@ def import_new(request, dataset_id):
 
 @login_required
 def import_detail(request, import_id):
-    job = get_for_user(ImportJob.objects.select_related("dataset"), request.user, pk=import_id)
+    job = selectors.import_job_get_for_user(user=request.user, import_id=import_id)
     if request.GET.get("done") and job.is_finished and job.status == "succeeded":
         messages.success(request, f"Imported {job.examples_created} examples.")
         return redirect("datasets:detail", dataset_id=job.dataset_id)
@@ -112,7 +112,7 @@ def import_detail(request, import_id):
 @login_required
 @require_POST
 def import_retry(request, import_id):
-    job = get_for_user(ImportJob.objects.select_related("dataset"), request.user, pk=import_id)
+    job = selectors.import_job_get_for_user(user=request.user, import_id=import_id)
     try:
         new = import_services.import_job_retry(user=request.user, job=job)
     except ApplicationError as exc:

@@ -44,8 +44,8 @@ def _can(user, team_id, *actions) -> dict:
 def _history(request, dataset, form, blockers=None, status=200):
     context = {
         "dataset": dataset,
-        "versions": services.version_list(dataset),
-        "restores": services.restore_list(dataset)[:20],
+        "versions": selectors.version_list(dataset),
+        "restores": selectors.restore_list(dataset)[:20],
         "form": form,
         "blockers": blockers,
         **_can(request.user, dataset.team_id, Action.FREEZE, Action.CURATE),
@@ -78,12 +78,12 @@ def version_history(request, dataset_id):
 
 @login_required
 def version_detail(request, version_id):
-    version = services.version_get_for_user(request.user, version_id)
+    version = selectors.version_get_for_user(request.user, version_id)
     edit_form = VersionEditForm(
         request.POST or None, initial={"name": version.name, "notes": version.notes}
     )
     if request.method == "POST":
-        version = services.version_get_for_user(request.user, version_id, action=Action.FREEZE)
+        version = selectors.version_get_for_user(request.user, version_id, action=Action.FREEZE)
         if edit_form.is_valid():
             services.dataset_version_update(
                 user=request.user, version=version, **edit_form.cleaned_data
@@ -99,7 +99,7 @@ def version_detail(request, version_id):
             "version": version,
             "dataset": version.dataset,
             "edit_form": edit_form,
-            "others": services.version_list(version.dataset).exclude(pk=version.pk),
+            "others": selectors.version_list(version.dataset, excluding=version.pk),
             "exports": [
                 {
                     "format": fmt,
@@ -117,12 +117,12 @@ def version_detail(request, version_id):
 
 @login_required
 def version_diff(request, version_id):
-    version = services.version_get_for_user(request.user, version_id)
-    others = services.version_list(version.dataset).exclude(pk=version.pk)
+    version = selectors.version_get_for_user(request.user, version_id)
+    others = selectors.version_list(version.dataset, excluding=version.pk)
     against_id = request.GET.get("against") or (version.parent_id and str(version.parent_id))
     diff = error = None
     if against_id:
-        against = services.version_get_for_user(request.user, against_id)
+        against = selectors.version_get_for_user(request.user, against_id)
         try:
             diff = services.dataset_version_diff(
                 version=version,
@@ -150,7 +150,7 @@ def version_diff(request, version_id):
 
 @login_required
 def version_restore(request, version_id):
-    version = services.version_get_for_user(request.user, version_id, action=Action.CURATE)
+    version = selectors.version_get_for_user(request.user, version_id, action=Action.CURATE)
     if request.method == "POST":
         try:
             restore = services.dataset_version_restore(user=request.user, version=version)
@@ -170,7 +170,7 @@ def version_restore(request, version_id):
 @login_required
 @require_POST
 def restore_undo(request, restore_id):
-    restore = services.restore_get_for_user(request.user, restore_id, action=Action.CURATE)
+    restore = selectors.restore_get_for_user(request.user, restore_id, action=Action.CURATE)
     try:
         services.version_restore_undo(user=request.user, restore=restore)
     except ApplicationError as exc:

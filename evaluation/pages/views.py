@@ -45,7 +45,7 @@ def suite_list(request):
         form = {k: request.POST.get(k, "") for k in ("name", "split", "evaluators", "version")}
         version_id = parse_id(form["version"])
         try:
-            version = selectors.versions_for_user(request.user).filter(pk=version_id).first()
+            version = selectors.version_for_user(request.user, version_id)
             if version is None:
                 raise ApplicationError("Choose one of your teams' frozen versions.")
             try:
@@ -141,7 +141,7 @@ def _board(suite) -> dict:
 def run_detail(request, eval_run_id):
     run = selectors.eval_run_get_for_user(request.user, eval_run_id)
     page = Paginator(selectors.results_for_run(run), 25).get_page(request.GET.get("page"))
-    others = selectors.runs_for_suite(run.suite).exclude(pk=run.pk)[:50]
+    others = selectors.runs_for_suite(run.suite, excluding=run.pk)[:50]
     return render(
         request,
         "evaluation/run.html",

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from datasets_app.formats.errors import Limits, RowError
 from datasets_app.formats.jsonparse import parse_json
-from datasets_app.services.versions import version_get_for_user
+from datasets_app.selectors import version_get_for_user
 from finetunedb.pagination import CappedPageNumberPagination
 from finetunedb.teams.permissions import Action
 

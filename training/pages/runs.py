@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from datasets_app.services.versions import version_get_for_user
+from datasets_app.selectors import version_get_for_user
 from finetunedb.actions.models import ActionStatus
 from finetunedb.actions.services import action_job_get_for_user
 from finetunedb.exceptions import ApplicationError
