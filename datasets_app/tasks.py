@@ -54,10 +54,10 @@ def import_job_run(self, job_id: int) -> None:
     ignore_result=True,
     **task_time_limits("checks"),
 )
-def dataset_checks_run(dataset_id: int) -> None:
+def dataset_checks_run(dataset_id: int, full: bool = False) -> None:
     from .services.checks import dataset_checks_run as run
 
-    run(dataset_id=dataset_id)
+    run(dataset_id=dataset_id, full=full)
 
 
 @shared_task(

@@ -1,7 +1,15 @@
-"""Stored check results, kept current: the full run over a dataset and the quick re-check of a
-few edited examples.
+"""Stored check results, kept current: the dataset run and the quick re-check of a few edited
+examples.
 
-The full run replaces every CheckResult row of the dataset in one transaction and caches what
+The dataset run is incremental: each worker process keeps the latest scan of every example of
+the datasets it checked last (:class:`datasets_app.checks.incremental.ReportState`, stamped with
+the example's current revision, source format and content hash), reads only the stamps of the
+dataset's examples, rescans the new and changed ones and derives the dataset rules and
+statistics again, which gives exactly the full report (tests/datasets_app/checks/
+test_incremental.py). A worker that has not seen the dataset, other check settings, or
+``full=True`` ("Re-check now") scan everything again.
+
+The run replaces every CheckResult row of the dataset in one transaction and caches what
 rows cannot hold (token statistics, histograms, dataset findings) in :class:`DatasetReport`.
 Dataset findings that name examples are stored one row per example (scope ``dataset``) so the
 example list can filter by them; those that name none get one row without an example. Row
@@ -12,13 +20,16 @@ counts per rule (distinct examples, plus example-less rows) therefore equal
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
 
-from ...checks import CheckReport, ExampleInput, Finding, build_report, check_example
+from ...checks import CheckReport, ExampleInput, Finding, check_example
+from ...checks.incremental import ReportState, report_state_build
 from ...models import CheckResult, Dataset, DatasetReport, Example, ExampleStatus
 from ...tokens import histogram
 from .engine import check_settings_for, content_of, encoding_for, settings_snapshot
@@ -31,26 +42,48 @@ REFRESH_CHUNK = 500
 SAMPLE_KEYS = 20  # example ids kept per dataset finding in the cached report
 HISTOGRAM_BINS = 20
 MEMBERS_NAMED = 5
+# Scans kept per worker process, all datasets together (about 1-2 KB each); the datasets
+# checked least recently are dropped first, and a larger dataset is scanned whole every run.
+KEPT_EXAMPLES = 200_000
 
 CRASHED = "The check run failed unexpectedly; the previous results are kept. The error was logged."
 SAME_CONTENT = "Identical to example{s} {ids}."
 SAME_PROMPT = "The same prompt has a different answer in example{s} {ids}."
 
 
-def _rows(dataset_id: int):
-    return (
-        Example.objects.filter(dataset_id=dataset_id)
-        .exclude(status=ExampleStatus.ARCHIVED)
-        .values_list(
-            "id",
-            "current_revision__messages",
-            "current_revision__tools",
-            "source_format",
-            "content_hash",
-        )
-        .order_by("id")
-        .iterator(chunk_size=READ_CHUNK)
+def _live(dataset_id: int):
+    return Example.objects.filter(dataset_id=dataset_id).exclude(status=ExampleStatus.ARCHIVED)
+
+
+def _stamps(dataset_id: int) -> dict[int, tuple]:
+    """Per live example, what its scan depends on: a new revision, source format or hash."""
+    rows = _live(dataset_id).values_list(
+        "id", "current_revision_id", "source_format", "content_hash"
     )
+    return {pk: (revision, fmt, chash) for pk, revision, fmt, chash in rows.order_by()}
+
+
+def _inputs(dataset_id: int, ids: list[int] | None = None, fetched: set | None = None):
+    """``(stamp, ExampleInput)`` of the live examples (``ids`` only, if given), in id order."""
+    columns = (
+        "id",
+        "current_revision_id",
+        "current_revision__messages",
+        "current_revision__tools",
+        "source_format",
+        "content_hash",
+    )
+    chunks = (
+        [None] if ids is None else [ids[i : i + READ_CHUNK] for i in range(0, len(ids), READ_CHUNK)]
+    )
+    for chunk in chunks:
+        rows = _live(dataset_id) if chunk is None else _live(dataset_id).filter(pk__in=chunk)
+        for pk, revision, messages, tools, fmt, chash in (
+            rows.values_list(*columns).order_by("id").iterator(chunk_size=READ_CHUNK)
+        ):
+            if fetched is not None:
+                fetched.add(pk)
+            yield (revision, fmt, chash), ExampleInput(pk, content_of(messages, tools), fmt, chash)
 
 
 def _example_rows(dataset_id: int, example_id, findings: list[Finding]) -> Iterable[CheckResult]:
@@ -136,24 +169,43 @@ def _lock_report(dataset_id: int) -> None:
     list(DatasetReport.objects.select_for_update().filter(dataset_id=dataset_id).values("pk"))
 
 
-def dataset_report_compute(dataset: Dataset) -> tuple[CheckReport, int]:
-    """The pure report over the dataset's non-archived examples, and how many were read."""
+# dataset id -> (its created_at, the kept scans): an id reused by a new dataset starts over
+_states: OrderedDict[int, tuple] = OrderedDict()
+_states_lock = threading.Lock()  # one run at a time per process may touch the kept scans
+
+
+def dataset_report_compute(dataset: Dataset, *, full: bool = False) -> tuple[CheckReport, int]:
+    """The pure report over the dataset's non-archived examples, and how many it covers.
+    Rescans only what changed since this process last checked the dataset, unless ``full``."""
     settings = check_settings_for(dataset)
     encoding = encoding_for(settings.encoding)
-    seen = 0
+    with _states_lock:
+        created, state = _states.pop(dataset.pk, (None, None))
+        if full or state is None or created != dataset.created_at or state.settings != settings:
+            state = report_state_build(_inputs(dataset.pk), settings, encoding=encoding)
+        else:
+            changed, gone = state.stale(_stamps(dataset.pk))
+            fetched: set = set()
+            state.update(_inputs(dataset.pk, changed, fetched), gone=gone, encoding=encoding)
+            missing = [pk for pk in changed if pk not in fetched]
+            if missing:  # archived or deleted between reading the stamps and reading the rows
+                state.update((), gone=missing, encoding=encoding)
+        report = state.report()
+        _keep(dataset, state)
+    return report, len(state)
 
-    def inputs():
-        nonlocal seen
-        for pk, messages, tools, source_format, chash in _rows(dataset.pk):
-            seen += 1
-            yield ExampleInput(pk, content_of(messages, tools), source_format, chash)
 
-    report = build_report(inputs(), settings, encoding=encoding)
-    return report, seen
+def _keep(dataset: Dataset, state: ReportState) -> None:
+    if len(state) > KEPT_EXAMPLES:
+        return
+    _states[dataset.pk] = (dataset.created_at, state)
+    while sum(len(kept) for _, kept in _states.values()) > KEPT_EXAMPLES:
+        _states.popitem(last=False)
 
 
-def dataset_checks_run(*, dataset_id: int) -> DatasetReport | None:
-    """Recompute every check of the dataset and replace its stored results; None if it is gone.
+def dataset_checks_run(*, dataset_id: int, full: bool = False) -> DatasetReport | None:
+    """Bring every check of the dataset up to date and replace its stored results; None if it
+    is gone. ``full`` rescans every example instead of the changed ones (same results).
 
     Clears the pending marker first, so a change made while this runs queues another run.
     ``computed_at`` is when reading started: anything requested later makes the report stale.
@@ -166,7 +218,7 @@ def dataset_checks_run(*, dataset_id: int) -> DatasetReport | None:
     DatasetReport.objects.filter(dataset_id=dataset_id).update(queued_at=None)
     started = time.monotonic()
     try:
-        report, n_read = dataset_report_compute(dataset)
+        report, n_read = dataset_report_compute(dataset, full=full)
         _store(dataset, report, n_read, started_at, started)
     except Exception:
         logger.exception("check run of dataset %s crashed", dataset_id)

@@ -1,0 +1,103 @@
+"""The dataset run after an edit rescans the changed examples only, and stores exactly what a
+full run stores (services/checks/store.py keeps each worker's scans)."""
+
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from datasets_app.checks import incremental
+from datasets_app.models import CheckResult, DatasetReport, Example
+from datasets_app.services.checks import dataset_checks_run
+from datasets_app.services.examples import example_archive, example_update
+from datasets_app.services.imports import import_job_create
+
+pytestmark = pytest.mark.postgres
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "checks" / "small.jsonl"
+
+
+@pytest.fixture
+def imported(dataset, owner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        import_job_create(
+            user=owner,
+            dataset=dataset,
+            upload=SimpleUploadedFile("rows.jsonl", FIXTURE.read_bytes()),
+        )
+    assert Example.objects.filter(dataset=dataset).count() == 14
+    return dataset
+
+
+@pytest.fixture
+def scanned(monkeypatch):
+    """How many examples each run scanned."""
+    counts: list[int] = []
+    real = incremental.scan_examples
+
+    def counting(items, settings, encoding):
+        n = 0
+        for out in real(items, settings, encoding):
+            n += 1
+            yield out
+        counts.append(n)
+
+    monkeypatch.setattr(incremental, "scan_examples", counting)
+    return counts
+
+
+def _stored(dataset) -> tuple:
+    rows = sorted(
+        CheckResult.objects.filter(dataset=dataset).values_list(
+            "example_id", "rule_id", "severity", "scope", "message", "path", "details"
+        ),
+        key=repr,
+    )
+    report = DatasetReport.objects.values(
+        "n_examples", "token_stats", "histograms", "dataset_findings", "settings_used"
+    ).get(dataset=dataset)
+    return rows, report
+
+
+def test_it_stores_after_edits_exactly_what_a_full_run_stores(imported, owner, scanned):
+    dataset_checks_run(dataset_id=imported.pk)  # this process now keeps the scans
+    first, second, third = Example.objects.filter(dataset=imported).order_by("pk")[:3]
+    # the first becomes a copy of the second (a new duplicate group), the third is archived
+    example_update(
+        user=owner,
+        example=first,
+        expected_revision=first.revision,
+        changes={"messages": second.current_revision.messages},
+    )
+    example_archive(user=owner, example=third, expected_revision=third.revision)
+    scanned.clear()
+
+    dataset_checks_run(dataset_id=imported.pk)
+    assert scanned == [1]  # the edited example only
+    after_edits = _stored(imported)
+    duplicates = CheckResult.objects.filter(dataset=imported, rule_id="exact_duplicates")
+    assert {first.pk, second.pk} <= set(duplicates.values_list("example_id", flat=True))
+    assert not CheckResult.objects.filter(example_id=third.pk).exists()
+
+    dataset_checks_run(dataset_id=imported.pk, full=True)
+    assert scanned == [1, 13]
+    assert _stored(imported) == after_edits
+
+
+def test_it_rescans_nothing_when_nothing_changed(imported, scanned):
+    dataset_checks_run(dataset_id=imported.pk)
+    before = _stored(imported)
+    scanned.clear()
+    dataset_checks_run(dataset_id=imported.pk)
+    assert scanned == [0]
+    assert _stored(imported) == before
+
+
+def test_it_rescans_everything_when_the_check_settings_change(imported, scanned):
+    dataset_checks_run(dataset_id=imported.pk)
+    imported.settings = {**(imported.settings or {}), "target_context_tokens": 10}
+    imported.save(update_fields=["settings"])
+    scanned.clear()
+    dataset_checks_run(dataset_id=imported.pk)
+    assert scanned == [14]
+    assert CheckResult.objects.filter(dataset=imported, rule_id="over_context_length").exists()
