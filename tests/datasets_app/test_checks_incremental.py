@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from datasets_app import tasks
 from datasets_app.checks import incremental
 from datasets_app.models import CheckResult, DatasetReport, Example
-from datasets_app.services.checks import dataset_checks_run
+from datasets_app.services.checks import dataset_checks_run, dataset_checks_schedule
 from datasets_app.services.examples import example_archive, example_update
 from datasets_app.services.imports import import_job_create
 
@@ -101,3 +102,15 @@ def test_it_rescans_everything_when_the_check_settings_change(imported, scanned)
     dataset_checks_run(dataset_id=imported.pk)
     assert scanned == [14]
     assert CheckResult.objects.filter(dataset=imported, rule_id="over_context_length").exists()
+
+
+def test_it_queues_a_full_recheck_even_while_a_run_is_pending(
+    dataset, owner, make_example, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr(tasks.dataset_checks_run, "delay", lambda *a, **k: queued.append((a, k)))
+    with django_capture_on_commit_callbacks(execute=True):
+        make_example(dataset, owner)  # an edit: one run queued
+        dataset_checks_schedule(dataset_id=dataset.pk)  # another: folded into the pending one
+        dataset_checks_schedule(dataset_id=dataset.pk, full=True)  # "Re-check now"
+    assert queued == [((dataset.pk,), {}), ((dataset.pk,), {"full": True})]
