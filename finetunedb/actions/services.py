@@ -71,6 +71,8 @@ def action_job_start(
     running = ActionJob.objects.filter(key=key, status__in=ACTIVE).first()
     if running is not None:
         return running, False
+    # Before the job is queued: once it runs, an atomic action may hold SQLite's write lock.
+    _prune(key)
     try:
         with transaction.atomic():
             job = ActionJob.objects.create(
@@ -88,13 +90,12 @@ def action_job_start(
         if running is None:
             raise
         return running, False
-    _prune(key)
     return job, True
 
 
 def _prune(key: str) -> None:
     finished = ActionJob.objects.filter(key=key).exclude(status__in=ACTIVE).order_by("-id")
-    old = list(finished.values_list("pk", flat=True)[KEPT_PER_KEY:])
+    old = list(finished.values_list("pk", flat=True)[KEPT_PER_KEY - 1 :])
     if old:
         ActionJob.objects.filter(pk__in=old).delete()
 

@@ -172,4 +172,4 @@ def test_it_keeps_the_last_jobs_of_a_key_only(
     for _ in range(services.KEPT_PER_KEY + 3):
         with django_capture_on_commit_callbacks(execute=True):
             start(owner, team)
-    assert ActionJob.objects.count() == services.KEPT_PER_KEY + 1
+    assert ActionJob.objects.count() == services.KEPT_PER_KEY
