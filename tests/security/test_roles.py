@@ -117,6 +117,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "datasets:example": {"get": A.READ, "post": A.READ},
     "datasets:import-new": {"get": A.IMPORT, "post": A.IMPORT},
     "datasets:import": {"get": A.READ, "post": A.READ},
+    "datasets:import-retry": {"post": A.IMPORT},
     "actions:job": {"get": A.READ},
     "datasets:export": {"get": A.EXPORT, "post": A.EXPORT},
     "datasets:versions": {"get": A.READ, "post": A.FREEZE},
