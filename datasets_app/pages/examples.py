@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +13,7 @@ from finetunedb.exceptions import ApplicationError, ConflictError
 from finetunedb.teams.models import Role
 from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import parse_id, role_in_team
+from finetunedb.teams.selectors import team_user_list
 
 from .. import selectors
 from ..checks import FIXES, RULES
@@ -121,12 +121,10 @@ def example_list(request, dataset_id):
         "sorts": [(k, v[2]) for k, v in SORTS.items()],
         "statuses": ExampleStatus.choices,
         "splits": Split.choices,
-        "tags": dataset.tags.order_by("name").values_list("name", flat=True),
+        "tags": selectors.tag_names(dataset=dataset),
         "rules": sorted(RULES.values(), key=lambda r: r.title),
         "filter_rule": RULES.get(filters.get("rule", "")),
-        "authors": get_user_model()
-        .objects.filter(memberships__team_id=dataset.team_id)
-        .order_by("username"),
+        "authors": team_user_list(team_id=dataset.team_id),
         "can_annotate": role_allows(role, Action.ANNOTATE),
         "can_curate": can_curate,
         "can_import": role_allows(role, Action.IMPORT),

@@ -35,11 +35,6 @@ SHORTCUTS = [
 BUTTONS = [("approve", "Approve", "a", "primary"), ("reject", "Reject", "r", "danger")]
 
 
-def _queue(dataset, drafts: bool):
-    status = "needs_review,draft" if drafts else "needs_review"
-    return selectors.example_list(dataset, filters={"status": status}).order_by("pk")
-
-
 def _review_url(dataset, at=None, drafts=False) -> str:
     params = {k: v for k, v in (("at", at), ("drafts", "1" if drafts else None)) if v}
     return reverse("datasets:review", args=[dataset.pk]) + (
@@ -51,10 +46,9 @@ def _review_url(dataset, at=None, drafts=False) -> str:
 def review(request, dataset_id):
     dataset = selectors.dataset_get_for_user(request.user, dataset_id)
     drafts = request.GET.get("drafts") == "1"
-    queue = _queue(dataset, drafts)
+    queue = selectors.example_review_queue(dataset=dataset, drafts=drafts)
     at = parse_id(request.GET.get("at")) or 0
-    # the example asked for, or the next one after it (it may just have been approved)
-    example = queue.filter(pk__gte=at).first() or queue.filter(pk__lt=at).last()
+    example = selectors.example_review_pick(queue=queue, at=at)
     context = {
         "dataset": dataset,
         "tab": "review",
@@ -64,13 +58,12 @@ def review(request, dataset_id):
         "decisions": BUTTONS,
     }
     if example is not None:
-        prev_id = queue.filter(pk__lt=example.pk).values_list("pk", flat=True).last()
-        next_id = queue.filter(pk__gt=example.pk).values_list("pk", flat=True).first()
+        prev_id, next_id = selectors.example_review_neighbours(queue=queue, example=example)
         msgs = example.current_revision.messages
         top, by_turn = findings_by_turn(example_findings(example), len(msgs))
         # Exact: the (dataset, status, id) index answers both counts without reading rows.
         remaining = selectors.example_count(queue).count
-        position = queue.filter(pk__lt=example.pk).count() + 1
+        position = selectors.example_review_position(queue=queue, example=example)
         role = role_in_team(request.user, dataset.team_id)
         context.update(
             {
@@ -113,7 +106,8 @@ def review_decide(request, dataset_id):
     status = DECISIONS.get(request.POST.get("decision", ""))
     pk = parse_id(request.POST.get("example")) or 0
     expected = parse_id(request.POST.get("expected_revision")) or 0
-    example = _queue(dataset, drafts).filter(pk=pk).select_related("dataset").first()
+    queue = selectors.example_review_queue(dataset=dataset, drafts=drafts)
+    example = selectors.example_review_get(queue=queue, example_id=pk)
     if example is None or status is None:
         messages.error(request, NOT_IN_QUEUE)
         return redirect(_review_url(dataset, pk, drafts))

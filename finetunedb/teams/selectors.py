@@ -1,6 +1,7 @@
 """Reads of teams, memberships, invitations and the caller's API tokens. The teams pages and API
 reach these rows only through here (team scoping: ``finetunedb.teams.scoping``)."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
@@ -68,3 +69,8 @@ def invitation_list_for_user(user):
 def api_token_list_for_user(*, user) -> QuerySet:
     """The caller's own API tokens, revoked ones included, newest first (never another user's)."""
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def team_user_list(*, team_id: int) -> QuerySet:
+    """The users of a team the caller already reached (through one of its rows), by username."""
+    return get_user_model().objects.filter(memberships__team_id=team_id).order_by("username")

@@ -1,38 +1,27 @@
-"""The datasets app's reads, with team scoping: the one home of its queries.
-
-Every page and API view of the app (``datasets_app/pages/``, ``datasets_app/api/``) reads
-through these, and the training pages reach versions through them too. A ``*_get_for_user``
-resolves a bare id from the request for the caller (404 for another team's row, 403 for a role
-without the action); the others read below a row the caller already reached that way (a
-dataset's clusters, import jobs, versions). Views build no querysets of their own
-(tests/test_views_build_no_querysets.py); new reads are keyword-only ``<entity>_<action>``."""
+"""Reads of datasets and examples: the example list's filters and orderings, exact counts,
+revisions, and the small reads the dataset pages show."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import MAX_ID, get_for_user, parse_id, scope_to_user
 
-from .checks import RULES
-from .models import (
+from ..checks import RULES
+from ..models import (
     CheckResult,
     Dataset,
-    DatasetVersion,
-    DedupJob,
-    DuplicateCluster,
     DuplicateClusterMember,
     Example,
     ExampleRevision,
     ExampleStatus,
-    ImportJob,
     Severity,
-    VersionRestore,
 )
-from .services.search import example_search
-from .services.selection import selection_token
+from ..services.search import example_search
+from ..services.selection import selection_token
 
 EXAMPLE_ORDERINGS = {
     "id": ("id",),
@@ -165,6 +154,11 @@ def example_list(dataset: Dataset, *, filters: dict | None = None) -> QuerySet:
     return qs.order_by(*ordering)
 
 
+def tag_names(*, dataset: Dataset) -> QuerySet:
+    """The names of a dataset's tags, alphabetically (the list's tag filter)."""
+    return dataset.tags.order_by("name").values_list("name", flat=True)
+
+
 def example_counts_by(*, dataset: Dataset, field: str, include_archived: bool = True) -> dict:
     """``{value: number of examples}`` of a dataset by one of its fields (status, split)."""
     qs = Example.objects.filter(dataset=dataset)
@@ -193,79 +187,3 @@ def example_revision_get(*, example: Example, number: int) -> ExampleRevision | 
 def dataset_list_team_others(*, dataset: Dataset) -> QuerySet:
     """The other datasets of the team of a dataset the caller already reached."""
     return Dataset.objects.filter(team_id=dataset.team_id).exclude(pk=dataset.pk)
-
-
-# --- imports ---------------------------------------------------------------------------------
-
-
-def import_job_get_for_user(*, user, import_id, action: Action = Action.READ) -> ImportJob:
-    return get_for_user(
-        ImportJob.objects.select_related("dataset"), user, pk=import_id, action=action
-    )
-
-
-def import_job_list(*, dataset: Dataset) -> QuerySet:
-    """A dataset's imports, newest first."""
-    return ImportJob.objects.filter(dataset=dataset).order_by("-id")
-
-
-# --- duplicates ------------------------------------------------------------------------------
-
-
-def dedup_job_get_for_user(*, user, dedup_job_id, action: Action = Action.READ) -> DedupJob:
-    return get_for_user(DedupJob.objects.all(), user, pk=dedup_job_id, action=action)
-
-
-def dedup_job_latest(*, dataset: Dataset) -> DedupJob | None:
-    return DedupJob.objects.filter(dataset=dataset).order_by("-id").first()
-
-
-def duplicate_cluster_list(*, dataset: Dataset, method: str | None = None) -> QuerySet:
-    """A dataset's duplicate clusters in id order, each with its members and their examples;
-    ``method`` (exact, near) keeps one kind (an unknown one matches nothing)."""
-    members = DuplicateClusterMember.objects.select_related("example", "example__current_revision")
-    qs = DuplicateCluster.objects.filter(dataset=dataset).prefetch_related(
-        Prefetch("members", queryset=members)
-    )
-    if method is not None:
-        qs = qs.filter(method=method)
-    return qs.order_by("id")
-
-
-# --- versions and restores -------------------------------------------------------------------
-
-
-def version_get_for_user(user, version_id, *, action: Action = Action.READ) -> DatasetVersion:
-    """A version of one of the caller's teams (404 otherwise; 403 when the role lacks ``action``)."""
-    return get_for_user(
-        DatasetVersion.objects.select_related("dataset", "dataset__team", "parent", "created_by"),
-        user,
-        pk=version_id,
-        action=action,
-    )
-
-
-def version_list(dataset: Dataset, *, excluding: int | None = None) -> QuerySet:
-    """Versions of a dataset the caller already reached, newest first; ``excluding`` leaves one
-    out (the version being shown)."""
-    qs = DatasetVersion.objects.filter(dataset=dataset)
-    if excluding is not None:
-        qs = qs.exclude(pk=excluding)
-    return qs.select_related("parent", "created_by").order_by("-number")
-
-
-def restore_get_for_user(user, restore_id, *, action: Action = Action.READ) -> VersionRestore:
-    return get_for_user(
-        VersionRestore.objects.select_related("dataset", "version", "created_by", "undone_by"),
-        user,
-        pk=restore_id,
-        action=action,
-    )
-
-
-def restore_list(dataset: Dataset) -> QuerySet:
-    return (
-        VersionRestore.objects.filter(dataset=dataset)
-        .select_related("version", "created_by", "undone_by")
-        .order_by("-created_at", "-id")
-    )
