@@ -118,3 +118,11 @@ def test_the_mapping_it_suggests_imports_the_table(client, upload):
         ImportJob.objects.get(pk=int(response.url.strip("/").split("/")[-1])).status == "succeeded"
     )
     assert Example.objects.count() == 1
+
+
+def test_an_unknown_format_on_the_page_lists_the_valid_names(upload):
+    response = upload(ROWS, format="chatml")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Unknown format &#x27;chatml&#x27;; use one of: auto, openai," in page
+    assert not ImportJob.objects.exists()
