@@ -192,7 +192,7 @@ def example_bulk(request, dataset_id):
                 queryset=queryset,
                 **expected,
             )
-            label = _bulk_label(request.POST.get("action", ""), None)
+            label = _bulk_label(request.POST.get("action", ""), value)
             messages.success(request, BULK_DONE.format(action=label, n=n, s="" if n == 1 else "s"))
     except ConflictError as exc:
         if exc.code != "selection_changed":

@@ -103,6 +103,13 @@ def test_it_refuses_a_bulk_action_when_more_examples_match_since(logged_in, data
     assert "The selection changed since you saw it: 3 examples then, 4 now." in page
     assert "Add tag “fruit”: change 4 examples?" in page  # asked again, with the new number
     assert not Example.objects.filter(tags__name="fruit").exists()
+    again = logged_in.post(
+        f"/datasets/{dataset.pk}/examples/bulk/",
+        confirm_fields(refused.content.decode()),
+        follow=True,
+    )
+    assert "Add tag “fruit”: 4 examples changed." in text(again)
+    assert Example.objects.filter(tags__name="fruit").count() == 4
 
 
 def test_it_refuses_when_the_same_number_of_other_examples_match(logged_in, dataset, owner):
