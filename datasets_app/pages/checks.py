@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from finetunedb.actions.models import ActionStatus
-from finetunedb.actions.services import action_job_get_for_user
+from finetunedb.actions.selectors import action_job_get_for_user
 from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import NOT_FOUND, role_in_team

@@ -25,7 +25,6 @@ from django.utils.module_loading import import_string
 
 from finetunedb.exceptions import DISK_FULL, ApplicationError
 from finetunedb.leases import JobKind, job_run_next, lease_claim, lease_finish, lease_renew
-from finetunedb.teams.scoping import get_for_user
 
 from .models import ACTIVE, ActionJob, ActionStatus
 from .registry import ActionOutcome, action_get
@@ -107,11 +106,6 @@ def action_job_enqueue(job_id: int) -> None:
     if action is None:
         return
     task.apply_async(args=[job_id], queue=action_get(action).queue)
-
-
-def action_job_get_for_user(user, job_id) -> ActionJob:
-    """A job of one of the caller's teams; anything else is a 404."""
-    return get_for_user(ActionJob.objects.all(), user, pk=job_id)
 
 
 # --- running ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from datasets_app.selectors import version_get_for_user
 from finetunedb.actions.models import ActionStatus
-from finetunedb.actions.services import action_job_get_for_user
+from finetunedb.actions.selectors import action_job_get_for_user
 from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import NOT_FOUND, parse_id, role_in_team

@@ -6,7 +6,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..services import action_job_get_for_user, action_job_status
+from ..selectors import action_job_get_for_user
+from ..services import action_job_status
 
 
 class ActionJobDetailApi(APIView):

@@ -8,7 +8,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
 from ..models import ActionStatus
-from ..services import action_job_get_for_user, action_job_status
+from ..selectors import action_job_get_for_user
+from ..services import action_job_status
 
 REFRESH_S = 2
 
