@@ -131,12 +131,14 @@ def token_stats(counts: Sequence[ExampleTokens], *, limit: int = DEFAULT_LIMIT) 
 
 
 # Equal-width bins are "skewed" when nearly everything lands in a few of them: fewer than this
-# share of the bins hold any value, or one bin holds at least SKEWED_TOP_SHARE of all values.
+# share of the bins hold any value, one bin holds SKEWED_TOP_SHARE of all values or the two
+# fullest SKEWED_TOP2_SHARE (a long tail stretches the range, the bulk fills the first bars).
 SKEWED_FILLED_SHARE = 0.25
-SKEWED_TOP_SHARE = 0.6
+SKEWED_TOP_SHARE = 0.5
+SKEWED_TOP2_SHARE = 0.7
 # Log bins need a range of at least this ratio (max over min, min taken as 1 when below);
 # a narrower skewed range gets quantile bins instead.
-LOG_MIN_RATIO = 50
+LOG_MIN_RATIO = 10
 
 
 def histogram_edges(values: Sequence[int | float], bins: int = 20) -> tuple[list[float], str]:
@@ -159,8 +161,11 @@ def histogram_edges(values: Sequence[int | float], bins: int = 20) -> tuple[list
         return [float(e) for e in np.arange(lo, hi + 2) - 0.5], "value"
     counts, linear = np.histogram(arr, bins=bins)
     filled = int(np.count_nonzero(counts))
-    skewed = filled < max(2, bins * SKEWED_FILLED_SHARE) or counts.max() >= SKEWED_TOP_SHARE * len(
-        arr
+    fullest = np.sort(counts)[::-1]
+    skewed = (
+        filled < max(2, bins * SKEWED_FILLED_SHARE)
+        or fullest[0] >= SKEWED_TOP_SHARE * len(arr)
+        or (bins > 2 and fullest[:2].sum() >= SKEWED_TOP2_SHARE * len(arr))
     )
     if not skewed or lo == hi:
         return [float(e) for e in linear], "linear"

@@ -170,3 +170,33 @@ def test_the_whitespace_fix_preview_shows_the_whitespace(
     expect(before.locator("mark.ws-changed")).to_have_count(2)
     expect(page.locator("pre.fix-after").last).to_have_text("Paris")
     screenshot(page, "fix-preview-whitespace")
+
+
+def test_overview_histograms_spread_a_long_tail(new_page, screenshot, owner, dataset):
+    import random
+
+    from datasets_app import canonical
+    from datasets_app.services.checks import dataset_checks_run
+    from datasets_app.services.example_rows import examples_insert_new
+
+    rng = random.Random(7)
+    rows = []
+    for i in range(300):
+        # answers of a few words to a few thousand, as real files have them
+        words = max(1, min(6000, int(rng.lognormvariate(3.5, 1.1))))
+        messages = chat(f"question {i}", " ".join(["word"] * words) + f" {i}")
+        rows.append(({"messages": messages}, "openai", canonical.content_hash(messages, None)))
+    from django.db import transaction
+
+    with transaction.atomic():
+        examples_insert_new(dataset_id=dataset.pk, user_id=owner.pk, rows=rows, count=len(rows))
+    dataset_checks_run(dataset_id=dataset.pk, full=True)
+
+    page = new_page(owner)
+    page.goto(f"/datasets/{dataset.pk}/overview/")
+    chart = page.locator("figure.histogram").filter(has_text="Assistant tokens")
+    expect(chart).to_contain_text("bins widen with the value")
+    bars = chart.locator("rect.bar")
+    heights = [float(bars.nth(i).get_attribute("height")) for i in range(bars.count())]
+    assert sum(1 for h in heights if h > 0) >= 5, heights
+    screenshot(page, "overview-histograms-skewed")
