@@ -72,12 +72,19 @@ def test_it_keeps_the_base_layer_free_of_the_apps():
     files = base_layer_files()
     assert ROOT / "finetunedb" / "teams" / "quota.py" in files
     assert ROOT / "finetunedb" / "teams" / "pages" / "teams.py" in files
-    assert upward(files, ("datasets_app", "training")) == []
+    assert upward(files, ("datasets_app", "training", "evaluation")) == []
 
 
 def test_it_keeps_the_datasets_app_free_of_training():
     files = sorted((ROOT / "datasets_app").rglob("*.py"))
-    assert upward(files, ("training",)) == []
+    assert upward(files, ("training", "evaluation")) == []
+
+
+def test_it_keeps_training_free_of_evaluation():
+    # evaluation sits on top (it runs training's models on datasets_app's versions); its pure
+    # evaluators and statistics are checked in tests/evaluation/test_layers.py.
+    files = sorted((ROOT / "training").rglob("*.py"))
+    assert upward(files, ("evaluation",)) == []
 
 
 def test_it_lists_only_exceptions_that_still_exist():

@@ -1,6 +1,6 @@
-"""The evaluation app's layering (docs/architecture.md, "Layers"): it sits above datasets_app
-and training, nothing below imports it, and its evaluators and statistics are pure — importing
-them loads no Django, so they run (and are tested) anywhere."""
+"""The evaluation app's pure part (docs/architecture.md, "Layers"): its evaluators, statistics
+and comparison import no Django — importing them loads neither Django nor torch, so they run
+(and are tested) anywhere. That nothing below imports the app is tests/test_layers.py's."""
 
 from __future__ import annotations
 
@@ -35,14 +35,3 @@ def test_it_keeps_the_evaluators_and_statistics_free_of_django():
     )
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-
-
-def test_it_is_imported_by_no_lower_layer():
-    below = [
-        path
-        for top in ("finetunedb", "datasets_app", "training")
-        for path in sorted((ROOT / top).rglob("*.py"))
-        if path.relative_to(ROOT).as_posix() not in {"finetunedb/urls.py", "finetunedb/api_urls.py"}
-        and not path.relative_to(ROOT).as_posix().startswith("finetunedb/settings/")
-    ]
-    assert upward(below, ("evaluation",)) == []

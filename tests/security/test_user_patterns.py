@@ -15,7 +15,7 @@ from datasets_app.models import CheckResult, Dataset
 from datasets_app.services.checks.store import dataset_report_compute, example_checks_refresh
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("datasets_app", "finetunedb", "training")
+SOURCES = ("datasets_app", "finetunedb", "training", "evaluation")
 pytestmark = pytest.mark.django_db
 
 # Every call of a regex engine with a pattern that is not a literal, every JSON Schema or network
