@@ -9,7 +9,8 @@ statistics again, which gives exactly the full report (tests/datasets_app/checks
 test_incremental.py). A worker that has not seen the dataset, other check settings, or
 ``full=True`` ("Re-check now") scan everything again.
 
-The run replaces every CheckResult row of the dataset in one transaction and caches what
+The run makes the dataset's CheckResult rows those of the report in one transaction (rows that
+stay the same are kept, the others deleted or inserted) and caches what
 rows cannot hold (token statistics, histograms, dataset findings) in :class:`DatasetReport`.
 Dataset findings that name examples are stored one row per example (scope ``dataset``) so the
 example list can filter by them; those that name none get one row without an example. Row
@@ -25,6 +26,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 
+import orjson
 from django.db import transaction
 from django.utils import timezone
 
@@ -42,6 +44,7 @@ REFRESH_CHUNK = 500
 SAMPLE_KEYS = 20  # example ids kept per dataset finding in the cached report
 HISTOGRAM_BINS = 20
 MEMBERS_NAMED = 5
+COLUMNS = ("example_id", "rule_id", "severity", "scope", "message", "path", "details")
 # Scans kept per worker process, all datasets together (about 1-2 KB each); the datasets
 # checked least recently are dropped first, and a larger dataset is scanned whole every run.
 KEPT_EXAMPLES = 200_000
@@ -86,18 +89,22 @@ def _inputs(dataset_id: int, ids: list[int] | None = None, fetched: set | None =
             yield (revision, fmt, chash), ExampleInput(pk, content_of(messages, tools), fmt, chash)
 
 
-def _example_rows(dataset_id: int, example_id, findings: list[Finding]) -> Iterable[CheckResult]:
+def _example_values(example_id, findings: list[Finding]) -> Iterable[tuple]:
     for f in findings:
-        yield CheckResult(
-            dataset_id=dataset_id,
-            example_id=example_id,
-            rule_id=f.rule_id,
-            severity=str(f.severity),
-            scope="example",
-            message=f.message,
-            path=f.path or "",
-            details=f.details,
+        yield (
+            example_id,
+            f.rule_id,
+            str(f.severity),
+            "example",
+            f.message,
+            f.path or "",
+            f.details,
         )
+
+
+def _example_rows(dataset_id: int, example_id, findings: list[Finding]) -> Iterable[CheckResult]:
+    for values in _example_values(example_id, findings):
+        yield CheckResult(dataset_id=dataset_id, **dict(zip(COLUMNS, values, strict=True)))
 
 
 def _member_messages(finding: Finding) -> dict:
@@ -119,24 +126,22 @@ def _member_messages(finding: Finding) -> dict:
     return out
 
 
-def _dataset_rows(dataset_id: int, finding: Finding) -> Iterable[CheckResult]:
-    base = dict(
-        dataset_id=dataset_id, rule_id=finding.rule_id, severity=str(finding.severity), path=""
-    )
+def _dataset_values(finding: Finding) -> Iterable[tuple]:
+    rule, severity = finding.rule_id, str(finding.severity)
     if not finding.example_keys:
-        yield CheckResult(
-            example_id=None,
-            scope="dataset",
-            message=finding.message,
-            details=finding.details,
-            **base,
-        )
+        yield (None, rule, severity, "dataset", finding.message, "", finding.details)
         return
     messages = _member_messages(finding)
     for key in dict.fromkeys(finding.example_keys):
-        yield CheckResult(
-            example_id=key, scope="dataset", message=messages.get(key, finding.message), **base
-        )
+        yield (key, rule, severity, "dataset", messages.get(key, finding.message), "", None)
+
+
+def _identity(values) -> tuple:
+    # details compared as canonical JSON: what comes back from the database is decoded JSON
+    details = values[-1]
+    if details is not None:
+        details = orjson.dumps(details, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return (*values[:-1], details)
 
 
 def _cached_finding(finding: Finding) -> dict:
@@ -228,23 +233,30 @@ def dataset_checks_run(*, dataset_id: int, full: bool = False) -> DatasetReport 
 
 
 def _store(dataset, report: CheckReport, n_read: int, started_at, started: float) -> None:
-    def results():
-        for key, findings in report.example_findings.items():
-            yield from _example_rows(dataset.pk, key, findings)
-        for finding in report.dataset_findings:
-            yield from _dataset_rows(dataset.pk, finding)
-
+    wanted = [v for key, fs in report.example_findings.items() for v in _example_values(key, fs)]
+    wanted += [v for finding in report.dataset_findings for v in _dataset_values(finding)]
     with transaction.atomic():
         _lock_report(dataset.pk)
-        CheckResult.objects.filter(dataset_id=dataset.pk).delete()
-        batch = []
-        for row in results():
-            batch.append(row)
-            if len(batch) >= WRITE_BATCH:
-                CheckResult.objects.bulk_create(batch)
-                batch = []
-        if batch:
-            CheckResult.objects.bulk_create(batch)
+        # Only the rows that changed are written: after one edit, most of a large dataset's
+        # rows are the same, and rewriting them all cost more than the checks themselves.
+        stored: dict[tuple, list[int]] = {}
+        rows = CheckResult.objects.filter(dataset_id=dataset.pk).values_list("pk", *COLUMNS)
+        for pk, *values in rows.order_by().iterator(chunk_size=READ_CHUNK):
+            stored.setdefault(_identity(values), []).append(pk)
+        new = []
+        for values in wanted:
+            same = stored.get(_identity(values))
+            if same:
+                same.pop()
+            else:
+                new.append(values)
+        gone = [pk for pks in stored.values() for pk in pks]
+        for i in range(0, len(gone), WRITE_BATCH):
+            CheckResult.objects.filter(pk__in=gone[i : i + WRITE_BATCH]).delete()
+        CheckResult.objects.bulk_create(
+            [CheckResult(dataset_id=dataset.pk, **dict(zip(COLUMNS, v, strict=True))) for v in new],
+            batch_size=WRITE_BATCH,
+        )
         DatasetReport.objects.filter(dataset_id=dataset.pk).update(
             computed_at=started_at,
             duration_ms=int((time.monotonic() - started) * 1000),
