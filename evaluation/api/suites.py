@@ -8,7 +8,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from datasets_app.services.versions import version_get_for_user
+from datasets_app.selectors import version_get_for_user
 from finetunedb.pagination import CappedPageNumberPagination
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import NOT_FOUND, require_role
