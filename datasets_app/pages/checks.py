@@ -17,7 +17,7 @@ from .. import selectors
 from ..checks import FIXES, RULES
 from ..checks_charts import histogram_chart
 from ..services import checks as services
-from ..services.action_jobs import fixes_preview_start
+from ..services.action_jobs import fixes_apply_start, fixes_preview_start
 from ..services.checks.fix_scan import example_fixes_page
 
 PREVIEW_PAGE = 50
@@ -141,19 +141,20 @@ def fixes_preview(request, dataset_id):
 @require_POST
 def fixes_apply(request, dataset_id):
     dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.CURATE)
-    fix_ids, _, selection = _selection(request, dataset)
+    fix_ids, rule, _ = _selection(request, dataset)
     try:
-        result = services.example_fixes_apply(
-            user=request.user, dataset=dataset, fix_ids=fix_ids, **selection
+        # New revisions for every changed example, in one transaction: a job on a large dataset.
+        job, _ = fixes_apply_start(
+            user=request.user,
+            dataset=dataset,
+            fix_ids=fix_ids,
+            rule=rule,
+            back_url=reverse("datasets:checks", args=[dataset.pk]),
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("datasets:checks", dataset_id=dataset.pk)
-    text = f"Fixed {result['changed']} example(s) ({result['changes']} changes); each got a new revision."
-    if result["skipped_conflicts"]:
-        text += f" {result['skipped_conflicts']} changed meanwhile and were left as they are."
-    messages.success(request, text)
-    return redirect("datasets:checks", dataset_id=dataset.pk)
+    return redirect("actions:job", job_id=job.pk)
 
 
 @login_required

@@ -1,11 +1,12 @@
-"""The dataset actions a page runs as a job (finetunedb.actions): freeze, split and the safe-fix
-preview. Each ``*_start`` checks what can be checked at once (role, form values, the freeze gate)
-so the form shows those errors as before, then queues the job; each ``*_run`` is the worker's
-side, calling the same service the API calls.
+"""The dataset actions a page runs as a job (finetunedb.actions): freeze, split, the safe-fix
+preview and applying the fixes. Each ``*_start`` checks what can be checked at once (role, form
+values, the freeze gate) so the form shows those errors as before, then queues the job; each
+``*_run`` is the worker's side, calling the same service the API calls.
 
 A freeze is *atomic* (its version and the job's success commit together: a killed worker leaves
-no version and the job is frozen once on recovery). A split writes its assignments in one
-transaction of its own and reports its stages. The preview only reads, and reports every chunk.
+no version and the job is frozen once on recovery); so is applying fixes (its revisions). A split
+writes its assignments in one transaction of its own and reports its stages. The preview only
+reads, and reports every chunk.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ from .. import selectors
 from ..models import Dataset, Example, ExampleStatus
 from ..splits import SplitConfigError, validate_ratios
 from .checks.fix_scan import example_fixes_scan, fix_ids_check
+from .checks.fixes import example_fixes_apply
 from .splits import dataset_split, parse_stratify_by
 from .versions import dataset_version_freeze, version_gate
 from .versions.freeze import BLOCKED, EMPTY, REASON_REQUIRED
 
 FREEZING = "Snapshotting, hashing and sealing the examples in one transaction"
+APPLYING = "Writing a new revision of every changed example in one transaction"
+FIXED = "Fixed {changed} example(s) ({changes} changes); each got a new revision."
+FIXED_CONFLICTS = " {skipped_conflicts} changed meanwhile and were left as they are."
 FROZEN = "Version v{number} frozen: {total} examples, hash {hash}."
 
 ACTIONS = (
@@ -38,6 +43,12 @@ ACTIONS = (
     ),
     ActionKind(name="split", run="datasets_app.services.action_jobs.dataset_split_run"),
     ActionKind(name="fix_preview", run="datasets_app.services.action_jobs.fixes_preview_run"),
+    ActionKind(
+        name="fix_apply",
+        run="datasets_app.services.action_jobs.fixes_apply_run",
+        atomic=True,
+        stage=APPLYING,
+    ),
 )
 
 
@@ -207,3 +218,36 @@ def fixes_preview_run(*, job, progress) -> ActionOutcome:
     )
     url = reverse("datasets:checks-fixes-preview", args=[dataset.pk])
     return ActionOutcome(url=f"{url}?job={job.pk}", result=scan)
+
+
+def fixes_apply_start(*, user, dataset: Dataset, fix_ids, rule: str = "", back_url=""):
+    """Queue the fixes' writes; unknown fixes are refused at once (400)."""
+    require_role(user, dataset.team_id, Action.CURATE)
+    fix_ids = fix_ids_check(fix_ids)
+    return action_job_start(
+        user=user,
+        team_id=dataset.team_id,
+        action="fix_apply",
+        key=f"fix apply dataset {dataset.pk}",
+        title=f"Applying fixes to {dataset.name}",
+        params={"dataset": dataset.pk, "fix_ids": fix_ids, "rule": rule},
+        back_url=back_url,
+    )
+
+
+def fixes_apply_run(*, job, progress) -> ActionOutcome:
+    p = job.params
+    dataset = _dataset(job)
+    filters = {"rule": p["rule"]} if p["rule"] else {}
+    result = example_fixes_apply(
+        user=job.created_by,
+        dataset=dataset,
+        fix_ids=p["fix_ids"],
+        queryset=selectors.example_list(dataset, filters=filters),
+    )
+    message = FIXED.format(**result)
+    if result["skipped_conflicts"]:
+        message += FIXED_CONFLICTS.format(**result)
+    return ActionOutcome(
+        url=reverse("datasets:checks", args=[dataset.pk]), result={**result, "message": message}
+    )
