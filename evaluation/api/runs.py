@@ -14,32 +14,32 @@ from finetunedb.teams.scoping import parse_id
 from .. import selectors
 from ..services.compare import eval_run_compare
 from ..services.runs import eval_run_cancel
-from .serializers import ResultOutputSerializer, RunOutputSerializer
+from .serializers import EvalResultOutputSerializer, EvalRunOutputSerializer
 from .suites import paginated
 
 AGAINST_REQUIRED = "give ?against=<eval run id>"
 
 
 class EvalRunDetailApi(APIView):
-    @extend_schema(responses={200: RunOutputSerializer})
+    @extend_schema(responses={200: EvalRunOutputSerializer})
     def get(self, request, eval_run_id):
         run = selectors.eval_run_get_for_user(request.user, eval_run_id)
-        return Response(RunOutputSerializer(run).data)
+        return Response(EvalRunOutputSerializer(run).data)
 
 
 class EvalRunCancelApi(APIView):
-    @extend_schema(request=None, responses={200: RunOutputSerializer})
+    @extend_schema(request=None, responses={200: EvalRunOutputSerializer})
     def post(self, request, eval_run_id):
         run = selectors.eval_run_get_for_user(request.user, eval_run_id, action=Action.TRAIN)
         run = eval_run_cancel(user=request.user, run=run)
-        return Response(RunOutputSerializer(run).data)
+        return Response(EvalRunOutputSerializer(run).data)
 
 
 class EvalRunResultsApi(APIView):
-    @extend_schema(responses={200: ResultOutputSerializer(many=True)})
+    @extend_schema(responses={200: EvalResultOutputSerializer(many=True)})
     def get(self, request, eval_run_id):
         run = selectors.eval_run_get_for_user(request.user, eval_run_id)
-        return paginated(request, self, selectors.results_for_run(run), ResultOutputSerializer)
+        return paginated(request, self, selectors.results_for_run(run), EvalResultOutputSerializer)
 
 
 class EvalRunCompareApi(APIView):

@@ -10,11 +10,11 @@ from finetunedb.parsers import StrictJSONField
 from ..models import EvalSplit
 
 
-class TeamInputSerializer(serializers.Serializer):
+class EvalTeamInputSerializer(serializers.Serializer):
     team = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
-class SuiteInputSerializer(serializers.Serializer):
+class EvalSuiteInputSerializer(serializers.Serializer):
     team = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(
@@ -25,7 +25,7 @@ class SuiteInputSerializer(serializers.Serializer):
     evaluators = StrictJSONField(help_text="[{type, params}]; see docs/evaluation.md.")
 
 
-class SuiteOutputSerializer(serializers.Serializer):
+class EvalSuiteOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     team = serializers.IntegerField(source="team_id")
     name = serializers.CharField()
@@ -40,7 +40,7 @@ class SuiteOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class RunInputSerializer(serializers.Serializer):
+class EvalRunInputSerializer(serializers.Serializer):
     model = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=2**63 - 1
     )
@@ -61,7 +61,7 @@ def eta_seconds(run) -> float | None:
     return round(elapsed / run.processed * max(run.total - run.processed, 0), 1)
 
 
-class RunOutputSerializer(serializers.Serializer):
+class EvalRunOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     suite = serializers.IntegerField(source="suite_id")
     model = serializers.IntegerField(source="model_id", allow_null=True)
@@ -95,7 +95,7 @@ class RunOutputSerializer(serializers.Serializer):
         return (run.metrics or {}).get("evaluators", {})
 
 
-class ResultOutputSerializer(serializers.Serializer):
+class EvalResultOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     position = serializers.IntegerField()
     example = serializers.IntegerField(source="entry.example_id")

@@ -19,11 +19,11 @@ from .. import selectors
 from ..services.runs import eval_run_start
 from ..services.suites import eval_suite_create
 from .serializers import (
-    RunInputSerializer,
-    RunOutputSerializer,
-    SuiteInputSerializer,
-    SuiteOutputSerializer,
-    TeamInputSerializer,
+    EvalRunInputSerializer,
+    EvalRunOutputSerializer,
+    EvalSuiteInputSerializer,
+    EvalSuiteOutputSerializer,
+    EvalTeamInputSerializer,
 )
 
 
@@ -36,22 +36,22 @@ def paginated(request, view, queryset, serializer):
 class EvalSuiteListApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("team", int, required=False)],
-        responses={200: SuiteOutputSerializer(many=True)},
+        responses={200: EvalSuiteOutputSerializer(many=True)},
     )
     def get(self, request):
         suites = selectors.suites_for_user(request.user, team=request.query_params.get("team"))
-        return paginated(request, self, suites, SuiteOutputSerializer)
+        return paginated(request, self, suites, EvalSuiteOutputSerializer)
 
-    @extend_schema(request=SuiteInputSerializer, responses={201: SuiteOutputSerializer})
+    @extend_schema(request=EvalSuiteInputSerializer, responses={201: EvalSuiteOutputSerializer})
     def post(self, request):
         # Who may, before what is wrong: the team and the caller's role in it come first.
-        first = TeamInputSerializer(data=request.data)
+        first = EvalTeamInputSerializer(data=request.data)
         first.is_valid(raise_exception=True)
         team = team_get_for_user(request.user, first.validated_data["team"])
         if team is None:
             raise Http404(NOT_FOUND)
         require_role(request.user, team.pk, Action.TRAIN)
-        data = SuiteInputSerializer(data=request.data)
+        data = EvalSuiteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         version = version_get_for_user(request.user, values["version"])
@@ -64,26 +64,26 @@ class EvalSuiteListApi(APIView):
             split=values["split"],
             evaluators=values["evaluators"],
         )
-        return Response(SuiteOutputSerializer(suite).data, status=status.HTTP_201_CREATED)
+        return Response(EvalSuiteOutputSerializer(suite).data, status=status.HTTP_201_CREATED)
 
 
 class EvalSuiteDetailApi(APIView):
-    @extend_schema(responses={200: SuiteOutputSerializer})
+    @extend_schema(responses={200: EvalSuiteOutputSerializer})
     def get(self, request, suite_id):
         suite = selectors.suite_get_for_user(request.user, suite_id)
-        return Response(SuiteOutputSerializer(suite).data)
+        return Response(EvalSuiteOutputSerializer(suite).data)
 
 
 class EvalSuiteRunsApi(APIView):
-    @extend_schema(responses={200: RunOutputSerializer(many=True)})
+    @extend_schema(responses={200: EvalRunOutputSerializer(many=True)})
     def get(self, request, suite_id):
         suite = selectors.suite_get_for_user(request.user, suite_id)
-        return paginated(request, self, selectors.runs_for_suite(suite), RunOutputSerializer)
+        return paginated(request, self, selectors.runs_for_suite(suite), EvalRunOutputSerializer)
 
-    @extend_schema(request=RunInputSerializer, responses={202: RunOutputSerializer})
+    @extend_schema(request=EvalRunInputSerializer, responses={202: EvalRunOutputSerializer})
     def post(self, request, suite_id):
         suite = selectors.suite_get_for_user(request.user, suite_id, action=Action.TRAIN)
-        data = RunInputSerializer(data=request.data)
+        data = EvalRunInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         model = None
@@ -99,4 +99,4 @@ class EvalSuiteRunsApi(APIView):
             seed=values["seed"],
         )
         run.refresh_from_db()
-        return Response(RunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(EvalRunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)
