@@ -17,14 +17,20 @@ not) for each example's texts, cheaply for the common answer "no":
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from datasets_app.checks.content import DETECTORS, check_case, screen_detectors
+from datasets_app.checks.secrets import FORMAT_NEEDLES
 from datasets_app.checks.summary import has_markdown
 from datasets_app.checks.text_columns import ascii_text_screens
 
 _WS = r"[\t\n\x0b\x0c\r\x1c-\x1f ]"
+_SECRET_ASSIGNMENT = (
+    r"(?i:(?:pass|pwd|secret|token|key|credential)[a-z]{0,8}[\"'\]]{0,2}[\t ]{0,3}[:=])"
+)
 RE2_SCREENS = {
     "unfilled_placeholder": "|".join(
         (
@@ -37,10 +43,12 @@ RE2_SCREENS = {
     "contains_url": r"://|www\.",
     "contains_phone": r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)|\d{1,4})(?:[ .-]\d{2,4}){2}"
     r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4}",
-    # The fixed prefixes alone: their long bounded tails multiply RE2's states.
-    "contains_secret": r"sk-|AKIA|ASIA|gh[pousr]_|github_pat_|xox[abposr]-|-----BEGIN |"
-    rf"(?i:(?:key|secret|token|passwd|password)[\"']?{_WS}{{0,3}}[:=]{_WS}{{0,3}}[\"']?"
-    r"[a-z0-9_\-/+=.]{16})",
+    # The formats' fixed needles alone (their long bounded tails multiply RE2's states), and a
+    # keyword before a separator for the assignments (every ASSIGNMENT keyword ends in one).
+    "contains_secret": "|".join(re.escape(needle) for needle in FORMAT_NEEDLES)
+    + "|"
+    + _SECRET_ASSIGNMENT,
+    "possible_secret": _SECRET_ASSIGNMENT + "|earer",
 }
 _RE2_ANY = "|".join(f"(?:{pattern})" for pattern in RE2_SCREENS.values())
 

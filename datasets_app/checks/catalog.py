@@ -250,8 +250,20 @@ _RULES = [
         "contains_secret",
         E,
         "Contains an API key or secret",
-        "Secrets in training data can be memorized and leaked; the key must be revoked.",
+        "A value in a credential format a provider issues (AWS, GitHub, Slack, Stripe, Google, "
+        "OpenAI, Anthropic, Azure, Twilio, SendGrid, Hugging Face keys, JWTs, PEM private keys, "
+        "database URLs with a password): models memorize and leak it; the key must be revoked.",
         "Remove the secret and rotate the credential.",
+    ),
+    Rule(
+        "possible_secret",
+        W,
+        "Possible secret: a random-looking value assigned to a secret name",
+        "A literal that reads as generated (high Shannon entropy, mixed characters, no words) is "
+        "assigned to a name like password or API_KEY; if it is a real credential, models "
+        "memorize and leak it. Names alone, placeholders and environment lookups are not flagged.",
+        "Replace the value with a placeholder such as <API_KEY> or an environment lookup; rotate "
+        "it if it was real.",
     ),
     Rule(
         "invalid_json_answer",
@@ -276,6 +288,15 @@ _RULES = [
         "Over the target context length",
         "Examples longer than the context are truncated or dropped in training.",
         "Shorten or split the conversation, or raise the target context length.",
+    ),
+    Rule(
+        "looks_truncated",
+        W,
+        "Answer looks cut off",
+        "A final answer that stops mid-word or mid-sentence, inside a code block or with a "
+        "bracket or quotation left open was usually cut at a token limit; the model learns to "
+        "stop mid-thought.",
+        "Complete the answer (or regenerate it with a higher token limit), or drop the example.",
     ),
     Rule(
         "short_answer",

@@ -14,6 +14,8 @@ import unicodedata
 from datasets_app.checks import patterns as p
 from datasets_app.checks.catalog import finding
 from datasets_app.checks.screens import byte_classes, has_c0_control, may_contain_phone_classes
+from datasets_app.checks.secrets import SecretMatch, find_secrets, mask_secret, may_contain_secret
+from datasets_app.checks.truncation import truncation_message, truncation_reason
 
 _C1_UTF8 = re.compile(b"\xc2[\x80-\x9f]")
 
@@ -81,7 +83,7 @@ def screen_detectors(blob: str, classes: bytes | None = None) -> list:
         detectors.append(_check_email)
     if may_contain_phone_classes(classes):
         detectors.append(_check_phone)
-    if p.may_contain_secret(blob, classes, data):
+    if may_contain_secret(blob, classes, data):
         detectors.append(_check_secrets)
     return detectors
 
@@ -182,17 +184,39 @@ def _check_phone(text: str, path: str, out: list) -> None:
 
 
 def _check_secrets(text: str, path: str, out: list) -> None:
-    found = p.find_secret(text)
-    if found:
-        kind, value = found
-        out.append(
-            finding(
-                "contains_secret",
-                f"Contains what looks like a secret ({kind}).",
-                path,
-                details={"kind": kind, "masked": p.mask(value)},
-            )
+    """One finding per rule and message: the first known format (an error), the first
+    high-entropy literal assignment (a warning); each says how many more the message holds."""
+    matches = find_secrets(text)
+    for rule_id in ("contains_secret", "possible_secret"):
+        of_rule = [m for m in matches if m.rule_id == rule_id]
+        if of_rule:
+            out.append(_secret_finding(of_rule[0], len(of_rule), path))
+
+
+def _secret_finding(match: SecretMatch, count: int, path: str):
+    masked = mask_secret(match.value)
+    if match.rule_id == "contains_secret":
+        message = f"Contains a {match.kind} ({masked})."
+        reason = f"matches the {match.kind} format"
+    elif match.name == "Bearer":
+        message = f"A high-entropy bearer token ({masked}, {match.entropy:.1f} bits per character)."
+        reason = "high-entropy bearer token"
+    else:
+        message = (
+            f"A high-entropy literal is assigned to `{match.name}` "
+            f"({masked}, {match.entropy:.1f} bits per character)."
         )
+        reason = f"high-entropy literal assigned to `{match.name}`"
+    if count > 1:
+        message += f" {count - 1} more in this message."
+    details = {"kind": match.kind, "masked": masked, "length": len(match.value), "reason": reason}
+    if match.name is not None:
+        details["name"] = match.name
+    if match.entropy is not None:
+        details["entropy"] = round(match.entropy, 2)
+    if count > 1:
+        details["count"] = count
+    return finding(match.rule_id, message, path, details=details)
 
 
 # The detector of each rule a detector reports, for callers that screen texts themselves.
@@ -203,6 +227,7 @@ DETECTORS = {
     "contains_email": _check_email,
     "contains_phone": _check_phone,
     "contains_secret": _check_secrets,
+    "possible_secret": _check_secrets,
 }
 
 
@@ -216,4 +241,19 @@ def check_answer(text: str, path: str, settings, out: list) -> None:
     elif len(stripped) < settings.min_answer_chars:
         out.append(
             finding("short_answer", f"The answer has only {len(stripped)} characters.", path)
+        )
+
+
+def check_final_answer(text: str, path: str, out: list) -> None:
+    """Rules on the last assistant answer only: does it look cut off?"""
+    found = truncation_reason(text)
+    if found:
+        reason, tail = found
+        out.append(
+            finding(
+                "looks_truncated",
+                truncation_message(reason, tail),
+                path,
+                details={"reason": reason, "tail": tail},
+            )
         )

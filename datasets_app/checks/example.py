@@ -12,7 +12,7 @@ from datasets_app.checks.answer_schema import (
     user_schema,
 )
 from datasets_app.checks.catalog import finding
-from datasets_app.checks.content import check_answer, check_texts
+from datasets_app.checks.content import check_answer, check_final_answer, check_texts
 from datasets_app.checks.conversation import check_conversation
 from datasets_app.checks.registry import Finding
 from datasets_app.checks.settings import DEFAULT_SETTINGS, CheckSettings
@@ -53,6 +53,8 @@ def check_example(
                 check_answer(text, path, settings, out)
                 final = (path, text)
         check_texts(texts, settings, out)
+        if final is not None:
+            check_final_answer(final[1], final[0], out)
         if settings.assistant_json_schema is not None and final is not None:
             _check_json_answer(*final, settings.assistant_json_schema, out, schema_budget)
         if tokens is None and encoding is not None:

@@ -21,7 +21,7 @@ from datasets_app.canonical import ROLES
 from datasets_app.checks import patterns as p
 from datasets_app.checks.answer_schema import SchemaBudget
 from datasets_app.checks.batch_screen import any_text_findings, markdown_flags
-from datasets_app.checks.content import check_texts
+from datasets_app.checks.content import check_final_answer, check_texts
 from datasets_app.checks.example import check_example
 from datasets_app.checks.registry import Finding
 from datasets_app.checks.settings import CheckSettings
@@ -109,8 +109,10 @@ def _scan_chunk(
             content_hash=content_hash,
             markdown=md,
         )
-        if flag:
-            findings[i] = _text_findings(messages, texts, settings)
+        final: list = []
+        check_final_answer(texts[-1], f"messages[{len(texts) - 1}].content", final)
+        if flag or final:
+            findings[i] = _text_findings(messages, texts, settings, final)
     return keys, tokens, findings, summaries
 
 
@@ -123,14 +125,18 @@ def _checked(item, settings: CheckSettings, tokens: ExampleTokens, budget) -> tu
     return findings, summary
 
 
-def _text_findings(messages: list[dict], texts: list[str], settings: CheckSettings) -> list:
-    # A clean conversation's findings are those of its texts: check_example adds none to them.
+def _text_findings(
+    messages: list[dict], texts: list[str], settings: CheckSettings, final: list
+) -> list:
+    # A clean conversation's findings are those of its texts and then of its final answer
+    # (``final``, already checked): check_example adds none to them, in this order.
     out: list = []
     paths = [
         (f"messages[{i}].content", message["role"], text)
         for i, (message, text) in enumerate(zip(messages, texts, strict=True))
     ]
     check_texts(paths, settings, out)
+    out += final
     if settings.disabled_rules:
         out = [f for f in out if f.rule_id not in settings.disabled_rules]
     return out

@@ -41,6 +41,13 @@ FRAGMENTS = [
     'api_key = "Zt8QpL2mX9vR4kW7bN1c"',
     "token: Zt8QpL2mX9vR4kW7bN1cQ",
     "Password\x0b=\x1cAb3dEf6hIj9kLm2nOp",
+    'password = "Xy9$kP2!qLm4"',
+    "ghp_rUZoL8g5ubbbPIa84yRnBUbHoWC8FJowoRoW",
+    "AIzac5bJFIoxSLivuGvIL6P-8odNXR1yHnGA3cC",
+    "postgres://app:DdnGt9mZxal2gB@db.internal/app",
+    "Authorization: Bearer W51goGrrTpAjiqmAJOM59dI1MGj8ArrEStrFnF",
+    "Painters of the Italian Renaissance worked for rich patrons and for the church. Many famou",
+    "Here is the code for the task you asked about, written in Python.\n```python\nprint(1)",
     "\x07",
     "\x7f",
     "\x85",
@@ -81,6 +88,8 @@ BENIGN = [
     "Mixed Case Words Here And There. ",
     "\n- a list item\n",
     "Café au lait. ",
+    "The painters of the Renaissance worked for patrons. They painted the church and the ",
+    "process.env.SESSION_SECRET and ConvertTo-SecureString ",
 ]
 # Texts a clean conversation may hold: non-blank, no surrounding whitespace; mostly benign.
 clean_texts = st.one_of(

@@ -7,7 +7,7 @@ from datasets_app.checks.content import check_texts
 from datasets_app.checks.summary import has_markdown
 from tests.datasets_app.checks.strategies import BENIGN, FRAGMENTS, clean_texts, texts
 
-RE2_RULES = {"unfilled_placeholder", "contains_url", "contains_secret"}
+RE2_RULES = {"unfilled_placeholder", "contains_url", "contains_secret", "possible_secret"}
 
 
 def findings_of(text):
