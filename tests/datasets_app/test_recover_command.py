@@ -36,4 +36,6 @@ def test_it_re_enqueues_an_import_whose_worker_died_and_leaves_a_live_one(
     out = StringIO()
     call_command("recover_jobs", stdout=out)
     assert enqueued == [dead.pk]
-    assert "re-enqueued 1 import job(s), 0 dedup job(s), 0 training run(s)" in out.getvalue()
+    # every registered kind is named, in registration order (action jobs come first)
+    assert "1 import job(s), 0 dedup job(s), 0 training run(s)" in out.getvalue()
+    assert out.getvalue().startswith("re-enqueued ")
