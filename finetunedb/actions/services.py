@@ -201,6 +201,7 @@ def _fail(job_id: int, attempt: int, reason: str, details=None) -> None:
         pk=job_id,
         attempt=attempt,
         status=ActionStatus.FAILED,
+        stage="",
         failure_reason=reason,
         failure_details=[
             {"path": str(d.get("path", "")), "message": str(d.get("message", ""))}

@@ -21,8 +21,10 @@
     return text;
   }
 
+  var LABELS = { queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed" };
+
   function show(data) {
-    status.textContent = data.status;
+    status.textContent = LABELS[data.status] || data.status; // as the page itself prints it
     status.className = "status status-" + data.status;
     if (data.progress === null) {
       bar.removeAttribute("value"); // indeterminate: the amount of work is not known yet
@@ -33,6 +35,10 @@
   }
 
   function fail(data) {
+    document.getElementById("action-job-running").hidden = true;
+    var note = document.getElementById("action-job-note");
+    if (note) { note.hidden = true; }
+    stage.textContent = "Failed after " + (data.elapsed_s || 0) + " s";
     failure.hidden = false;
     failure.textContent = data.failure_reason;
     details.textContent = "";

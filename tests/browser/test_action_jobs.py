@@ -63,7 +63,7 @@ def test_it_shows_a_freeze_in_progress_and_stays_usable(
 
     page.wait_for_url(re.compile(r"/actions/\d+/$"))
     expect(page.get_by_role("heading", name="Freezing support-chats (10 examples)")).to_be_visible()
-    expect(page.locator("#action-job-status")).to_have_text("running")
+    expect(page.locator("#action-job-status")).to_have_text("Running")
     stage = page.locator("#action-job-stage")
     expect(stage).to_contain_text("Snapshotting, hashing and sealing")
     expect(stage).to_contain_text(re.compile(r"[1-9][\d.]* s so far"))  # the clock moves
@@ -104,3 +104,38 @@ def test_it_lands_on_the_result_without_javascript(
     page.wait_for_url(re.compile(r"/versions/\d+/$"), timeout=30_000)
     expect(page.get_by_text("Version v1 frozen: 10 examples")).to_be_visible()
     context.close()
+
+
+def test_it_says_why_a_freeze_failed_and_leads_back_to_the_form(
+    new_page, screenshot, owner, dataset, make_example, worker, monkeypatch
+):
+    from datasets_app.models import CheckResult
+
+    examples = [make_example(dataset, owner, chat(i)) for i in range(10)]
+    enqueue = action_services.action_job_enqueue
+
+    def gate_closes_first(job_id):
+        # An error-level finding appears between the click and the worker.
+        CheckResult.objects.create(
+            dataset=dataset,
+            example=examples[3],
+            rule_id="empty_assistant",
+            severity="error",
+            message="The assistant's answer is empty.",
+        )
+        enqueue(job_id)
+
+    monkeypatch.setattr(action_services, "action_job_enqueue", gate_closes_first)
+    page = new_page(owner)
+    page.goto(f"/datasets/{dataset.pk}/versions/")
+    page.get_by_role("button", name="Freeze version").click()
+    page.wait_for_url(re.compile(r"/actions/\d+/$"))
+    expect(page.locator("#action-job-status")).to_have_text("Failed")
+    expect(page.locator("#action-job-failure")).to_contain_text("The freeze is blocked")
+    expect(page.locator("#action-job-details")).to_contain_text(
+        "empty_assistant: 1 example(s): The assistant's answer is empty."
+    )
+    screenshot(page, "action-job-failed")
+    page.get_by_role("link", name="Back to the form").click()
+    page.wait_for_url(re.compile(rf"/datasets/{dataset.pk}/versions/$"))
+    assert not DatasetVersion.objects.exists()
