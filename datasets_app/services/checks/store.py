@@ -28,6 +28,7 @@ from collections.abc import Iterable
 
 import orjson
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ...checks import CheckReport, ExampleInput, Finding, check_example
@@ -44,6 +45,7 @@ REFRESH_CHUNK = 500
 SAMPLE_KEYS = 20  # example ids kept per dataset finding in the cached report
 HISTOGRAM_BINS = 20
 MEMBERS_NAMED = 5
+GROUPS_COMPARED = 5000  # more changed examples than this: every row is compared
 COLUMNS = ("example_id", "rule_id", "severity", "scope", "message", "path", "details")
 # Scans kept per worker process, all datasets together (about 1-2 KB each); the datasets
 # checked least recently are dropped first, and a larger dataset is scanned whole every run.
@@ -176,6 +178,8 @@ def _lock_report(dataset_id: int) -> None:
 
 # dataset id -> (its created_at, the kept scans): an id reused by a new dataset starts over
 _states: OrderedDict[int, tuple] = OrderedDict()
+# dataset id -> (computed_at, report) this process stored last, for the datasets in _states
+_stored: dict[int, tuple] = {}
 _states_lock = threading.Lock()  # one run at a time per process may touch the kept scans
 
 
@@ -202,10 +206,12 @@ def dataset_report_compute(dataset: Dataset, *, full: bool = False) -> tuple[Che
 
 def _keep(dataset: Dataset, state: ReportState) -> None:
     if len(state) > KEPT_EXAMPLES:
+        _stored.pop(dataset.pk, None)
         return
     _states[dataset.pk] = (dataset.created_at, state)
     while sum(len(kept) for _, kept in _states.values()) > KEPT_EXAMPLES:
-        _states.popitem(last=False)
+        dropped, _ = _states.popitem(last=False)
+        _stored.pop(dropped, None)
 
 
 def dataset_checks_run(*, dataset_id: int, full: bool = False) -> DatasetReport | None:
@@ -224,7 +230,10 @@ def dataset_checks_run(*, dataset_id: int, full: bool = False) -> DatasetReport 
     started = time.monotonic()
     try:
         report, n_read = dataset_report_compute(dataset, full=full)
-        _store(dataset, report, n_read, started_at, started)
+        previous = None if full else _stored.get(dataset_id)
+        _store(dataset, report, n_read, started_at, started, previous)
+        if dataset_id in _states:
+            _stored[dataset_id] = (started_at, report)
     except Exception:
         logger.exception("check run of dataset %s crashed", dataset_id)
         DatasetReport.objects.filter(dataset_id=dataset_id).update(failure=CRASHED)
@@ -232,31 +241,39 @@ def dataset_checks_run(*, dataset_id: int, full: bool = False) -> DatasetReport 
     return DatasetReport.objects.get(dataset_id=dataset_id)
 
 
-def _store(dataset, report: CheckReport, n_read: int, started_at, started: float) -> None:
-    wanted = [v for key, fs in report.example_findings.items() for v in _example_values(key, fs)]
-    wanted += [v for finding in report.dataset_findings for v in _dataset_values(finding)]
+def _store(
+    dataset, report: CheckReport, n_read: int, started_at, started: float, previous=None
+) -> None:
+    """Make the stored rows those of ``report``. ``previous``: ``(computed_at, report)`` this
+    process stored last for the dataset; while the stored report is still that one, only the
+    examples and dataset rules whose findings differ from it are compared row by row."""
     with transaction.atomic():
         _lock_report(dataset.pk)
-        # Only the rows that changed are written: after one edit, most of a large dataset's
-        # rows are the same, and rewriting them all cost more than the checks themselves.
-        stored: dict[tuple, list[int]] = {}
-        rows = CheckResult.objects.filter(dataset_id=dataset.pk).values_list("pk", *COLUMNS)
-        for pk, *values in rows.order_by().iterator(chunk_size=READ_CHUNK):
-            stored.setdefault(_identity(values), []).append(pk)
-        new = []
-        for values in wanted:
-            same = stored.get(_identity(values))
-            if same:
-                same.pop()
-            else:
-                new.append(values)
-        gone = [pk for pks in stored.values() for pk in pks]
-        for i in range(0, len(gone), WRITE_BATCH):
-            CheckResult.objects.filter(pk__in=gone[i : i + WRITE_BATCH]).delete()
-        CheckResult.objects.bulk_create(
-            [CheckResult(dataset_id=dataset.pk, **dict(zip(COLUMNS, v, strict=True))) for v in new],
-            batch_size=WRITE_BATCH,
+        stored_at = (
+            DatasetReport.objects.filter(dataset_id=dataset.pk)
+            .values_list("computed_at", flat=True)
+            .first()
         )
+        rows = CheckResult.objects.filter(dataset_id=dataset.pk)
+        groups = None
+        if previous is not None and stored_at is not None and previous[0] == stored_at:
+            groups = _changed_groups(previous[1], report)
+        if groups is not None and len(groups[0]) <= GROUPS_COMPARED:
+            examples, rules = groups
+            findings = report.example_findings
+            wanted = [v for key in examples for v in _example_values(key, findings.get(key, ()))]
+            wanted += [
+                v for f in report.dataset_findings if f.rule_id in rules for v in _dataset_values(f)
+            ]
+            rows = rows.filter(
+                Q(scope="example", example_id__in=examples) | Q(scope="dataset", rule_id__in=rules)
+            )
+        else:
+            wanted = [
+                v for key, fs in report.example_findings.items() for v in _example_values(key, fs)
+            ]
+            wanted += [v for finding in report.dataset_findings for v in _dataset_values(finding)]
+        _rows_replace(dataset.pk, rows, wanted)
         DatasetReport.objects.filter(dataset_id=dataset.pk).update(
             computed_at=started_at,
             duration_ms=int((time.monotonic() - started) * 1000),
@@ -267,6 +284,45 @@ def _store(dataset, report: CheckReport, n_read: int, started_at, started: float
             dataset_findings=[_cached_finding(f) for f in report.dataset_findings],
             failure="",
         )
+
+
+def _changed_groups(before: CheckReport, after: CheckReport) -> tuple[list, set]:
+    """The examples whose own findings differ between the reports, and the dataset rules whose
+    findings differ (an unchanged example's findings are the same list in both)."""
+    old, new = before.example_findings, after.example_findings
+    examples = [k for k in old.keys() | new.keys() if old.get(k) != new.get(k)]
+
+    def by_rule(report: CheckReport) -> dict:
+        out: dict = {}
+        for f in report.dataset_findings:
+            out.setdefault(f.rule_id, []).append(f)
+        return out
+
+    old_rules, new_rules = by_rule(before), by_rule(after)
+    rules = {r for r in old_rules.keys() | new_rules.keys() if old_rules.get(r) != new_rules.get(r)}
+    return examples, rules
+
+
+def _rows_replace(dataset_id: int, rows, wanted: list[tuple]) -> None:
+    # Only the rows that changed are written: after one edit, most of a large dataset's rows
+    # are the same, and rewriting them all cost more than the checks themselves.
+    stored: dict[tuple, list[int]] = {}
+    for pk, *values in rows.values_list("pk", *COLUMNS).order_by().iterator(chunk_size=READ_CHUNK):
+        stored.setdefault(_identity(values), []).append(pk)
+    new = []
+    for values in wanted:
+        same = stored.get(_identity(values))
+        if same:
+            same.pop()
+        else:
+            new.append(values)
+    gone = [pk for pks in stored.values() for pk in pks]
+    for i in range(0, len(gone), WRITE_BATCH):
+        CheckResult.objects.filter(pk__in=gone[i : i + WRITE_BATCH]).delete()
+    CheckResult.objects.bulk_create(
+        [CheckResult(dataset_id=dataset_id, **dict(zip(COLUMNS, v, strict=True))) for v in new],
+        batch_size=WRITE_BATCH,
+    )
 
 
 def example_checks_refresh(*, dataset: Dataset, example_ids: Iterable[int]) -> int:
