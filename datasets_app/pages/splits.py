@@ -6,14 +6,15 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from finetunedb.actions.models import ActionStatus
-from finetunedb.actions.selectors import action_job_get_for_user
+from finetunedb.actions.selectors import action_job_active, action_job_get_for_user
+from finetunedb.actions.services import action_job_status
 from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import NOT_FOUND, role_in_team
 
 from .. import selectors
 from ..services import splits as split_services
-from ..services.action_jobs import dataset_split_start
+from ..services.action_jobs import dataset_split_start, split_key
 from .dedup import BAD_NUMBER, error_text
 
 FORM_FIELDS = (
@@ -50,6 +51,11 @@ def _ratios_from(post) -> dict:
             if value:
                 ratios[split] = value / 100
     return ratios
+
+
+def _active(dataset) -> dict:
+    job = action_job_active(team_id=dataset.team_id, key=split_key(dataset))
+    return {"active_job": job, "active_status": action_job_status(job) if job else None}
 
 
 @login_required
@@ -106,6 +112,7 @@ def split_page(request, dataset_id):
             "result": result,
             "leakage": leakage,
             "error": error,
+            **_active(dataset),
             "can_curate": role_allows(role, Action.CURATE),
             "is_post": is_post,
         },

@@ -7,6 +7,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from finetunedb.actions.selectors import action_job_active
+from finetunedb.actions.services import action_job_status
 from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import role_in_team
@@ -14,7 +16,7 @@ from finetunedb.teams.scoping import role_in_team
 from .. import selectors
 from ..formats import EXPORT_FORMATS
 from ..services import versions as services
-from ..services.action_jobs import version_freeze_start
+from ..services.action_jobs import freeze_key, version_freeze_start
 
 RESTORED = "The working copy now equals v{number}: {examples} example(s) changed."
 UNDONE = "The restore was undone."
@@ -42,7 +44,10 @@ def _can(user, team_id, *actions) -> dict:
 
 
 def _history(request, dataset, form, blockers=None, status=200):
+    active = action_job_active(team_id=dataset.team_id, key=freeze_key(dataset))
     context = {
+        "active_job": active,
+        "active_status": action_job_status(active) if active else None,
         "dataset": dataset,
         "versions": selectors.version_list(dataset),
         "restores": selectors.restore_list(dataset)[:20],

@@ -52,6 +52,14 @@ ACTIONS = (
 )
 
 
+def freeze_key(dataset: Dataset) -> str:
+    return f"freeze dataset {dataset.pk}"
+
+
+def split_key(dataset: Dataset) -> str:
+    return f"split dataset {dataset.pk}"
+
+
 def _live(dataset: Dataset) -> int:
     return Example.objects.filter(dataset=dataset).exclude(status=ExampleStatus.ARCHIVED).count()
 
@@ -91,7 +99,7 @@ def version_freeze_start(
         user=user,
         team_id=dataset.team_id,
         action="freeze",
-        key=f"freeze dataset {dataset.pk}",
+        key=freeze_key(dataset),
         title=f"Freezing {dataset.name} ({live:,} examples)",
         params={
             "dataset": dataset.pk,
@@ -158,7 +166,7 @@ def dataset_split_start(
         user=user,
         team_id=dataset.team_id,
         action="split",
-        key=f"split dataset {dataset.pk}",
+        key=split_key(dataset),
         title=f"Splitting {dataset.name} ({_live(dataset):,} examples)",
         params={
             "dataset": dataset.pk,

@@ -205,3 +205,20 @@ def test_it_refuses_an_unknown_fix_at_once(logged_in, dataset, rows):
     response = logged_in.get(f"/datasets/{dataset.pk}/checks/fixes/?fix=nope", follow=True)
     assert "Unknown fix ids: nope" in response.content.decode()
     assert not ActionJob.objects.exists()
+
+
+def test_it_shows_a_running_freeze_or_split_on_the_page_it_was_started_from(
+    logged_in, dataset, rows, monkeypatch
+):
+    monkeypatch.setattr(action_services, "action_job_enqueue", lambda job_id: None)
+    for page, body in (
+        (f"/datasets/{dataset.pk}/versions/", {"name": "a"}),
+        (f"/datasets/{dataset.pk}/split/", {"preset": "80/20", "seed": "1"}),
+    ):
+        assert 'id="action-job"' not in logged_in.get(page).content.decode()
+        logged_in.post(page, body)  # queued, not run yet
+        job = ActionJob.objects.latest("id")
+        html = logged_in.get(page).content.decode()
+        assert (
+            f'data-status-url="/api/v1/action-jobs/{job.pk}/"' in html and "js/actions.js" in html
+        )
