@@ -26,6 +26,18 @@ def trained(owner, version, training_settings, tiny_model_dir, tiny_hyperparamet
     return ModelArtifact.objects.get(run=run)
 
 
+def preflight_page(client, version, data, capture) -> str:
+    """The train form with the pre-flight's figures, through its job (run at commit here)."""
+    with capture(execute=True):
+        queued = client.post(f"/versions/{version.pk}/train/", {**data, "preflight": "1"})
+    assert queued.status_code == 302
+    done = client.get(queued["Location"])
+    assert done.status_code == 302
+    page = client.get(done["Location"])
+    assert page.status_code == 200
+    return page.content.decode()
+
+
 def test_it_draws_axes_ticks_and_every_point_on_the_run_page(client, teammate, trained):
     client.force_login(teammate)
     html = client.get(f"/runs/{trained.run_id}/").content.decode()
@@ -105,7 +117,7 @@ def test_it_names_the_version_in_the_card_by_number_and_name(
 
 
 def test_the_preflight_shows_a_range_and_says_whether_it_is_calibrated(
-    client, owner, version, trained, tiny_model_dir
+    client, owner, version, trained, tiny_model_dir, django_capture_on_commit_callbacks
 ):
     from training.recipe.config import TrainConfig
 
@@ -116,8 +128,23 @@ def test_the_preflight_shows_a_range_and_says_whether_it_is_calibrated(
         if v is not False
     }
     data.update(max_seq_len=64, batch_size=2, lora_r=4, lora_target_modules="q_proj, v_proj")
-    html = client.post(f"/versions/{version.pk}/train/", {**data, "preflight": "1"}).content
-    html = html.decode()
+    html = preflight_page(client, version, data, django_capture_on_commit_callbacks)
     assert re.search(r'data-estimate="time">about [\d.]+(–[\d.]+)? (s|min)', html)
     assert re.search(r'data-estimate="memory">about [\d.]+–[\d.]+ (MB|GB)', html)
     assert "corrected by 1 finished run of this model on this device" in html
+
+
+def test_the_first_preflight_says_its_range_is_uncalibrated(
+    client, owner, version, training_settings, tiny_model_dir, django_capture_on_commit_callbacks
+):
+    from training.recipe.config import TrainConfig
+
+    client.force_login(owner)
+    data = {
+        k: v
+        for k, v in {**TrainConfig.defaults(), "base_model": str(tiny_model_dir)}.items()
+        if v is not False
+    }
+    data.update(max_seq_len=64, batch_size=2, lora_r=4, lora_target_modules="q_proj, v_proj")
+    html = preflight_page(client, version, data, django_capture_on_commit_callbacks)
+    assert "uncalibrated: no finished run of this model on this device yet" in html
