@@ -40,5 +40,6 @@ urlpatterns += [
     path("", include("datasets_app.pages.urls")),
     path("", include("training.pages.urls")),
     path("", include("evaluation.pages.urls")),
+    path("", include("capture.pages.urls")),
     path("", include("finetunedb.actions.pages.urls")),
 ]

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "datasets_app",
     "training",
     "evaluation",
+    "capture",
 ]
 
 MIDDLEWARE = [

@@ -88,6 +88,12 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:eval-run-cancel": {"post": A.TRAIN},
     "api:eval-run-results": {"get": A.READ},
     "api:eval-run-compare": {"get": A.READ},  # without ?against= a 400, never a 403
+    "api:team-ingest-keys": {
+        "get": A.MANAGE_MEMBERS,
+        "post": A.MANAGE_MEMBERS,
+        "delete": A.MANAGE_MEMBERS,
+    },
+    "api:log-list": {"post": A.ANNOTATE},  # the body names the team; its logs are invalid: 400
     # --- pages (a POST to a page that only shows something renders it again: READ) ---------
     "teams:home": {"get": ANY, "post": ANY},
     "teams:login": {"get": PUBLIC, "post": PUBLIC},

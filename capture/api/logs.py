@@ -1,0 +1,108 @@
+"""``POST /api/v1/logs/``: one log or ``{"logs": [...]}`` with an ingest key or a token (DESIGN §8)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from finetunedb.exceptions import ApplicationError, PayloadTooLarge
+from finetunedb.teams.permissions import Action
+from finetunedb.teams.scoping import NOT_FOUND, parse_id
+from finetunedb.teams.selectors import team_get_for_user
+
+from ..authentication import LOG_WRITE_AUTHENTICATION, IsUserOrIngestKey
+from ..models import IngestKey
+from ..services.logs import log_batch_authorize, log_batch_create
+
+TEAM_REQUIRED = (
+    'Name the team the logs belong to: ?team=<id> or "team": <id> in the body '
+    "(an ingest key names its own team)."
+)
+KEY_TEAM_ONLY = 'This ingest key writes logs of its own team only; leave "team" out.'
+BAD_MODE = "mode is 'strict' (the default: one bad log stores nothing) or 'skip_invalid'."
+BODY_TOO_LARGE = (
+    "The body is larger than {limit} bytes (FINETUNEDB_LOG_BATCH_MAX_BYTES); send smaller batches."
+)
+BATCH_FIELDS = 'A batch is {{"logs": [...]}}; unrecognized top-level field {!r}.'
+
+
+def body_limit() -> int:
+    return int(
+        getattr(settings, "FINETUNEDB_LOG_BATCH_MAX_BYTES", settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    )
+
+
+class LogsAcceptedSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    ids = serializers.ListField(child=serializers.IntegerField())
+    rejected = serializers.ListField(child=serializers.DictField(), required=False)
+
+
+class LogListApi(APIView):
+    authentication_classes = LOG_WRITE_AUTHENTICATION
+    permission_classes = [IsUserOrIngestKey]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("team", int, required=False, description="with a personal token"),
+            OpenApiParameter("mode", str, required=False, enum=["strict", "skip_invalid"]),
+            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False),
+        ],
+        responses={202: LogsAcceptedSerializer},
+    )
+    def post(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > body_limit():
+            raise PayloadTooLarge(BODY_TOO_LARGE.format(limit=body_limit()))
+        mode = request.query_params.get("mode", "strict")
+        if mode not in ("strict", "skip_invalid"):
+            raise ApplicationError(BAD_MODE, code="mode")
+        key = request.auth if isinstance(request.auth, IngestKey) else None
+        body = request.data
+        named = None
+        if isinstance(body, dict) and "team" in body:
+            # {"team": 3, "logs": [...]} or one log with its team beside it
+            body = dict(body)
+            named = parse_id(body.pop("team"))
+            if named is None:
+                raise ApplicationError(TEAM_REQUIRED, code="team_required")
+        named = named or parse_id(request.query_params.get("team"))
+        if key is not None:
+            if named is not None and named != key.team_id:
+                raise ApplicationError(KEY_TEAM_ONLY, code="wrong_team")
+            team = key.team
+        else:
+            if named is None:
+                raise ApplicationError(TEAM_REQUIRED, code="team_required")
+            team = team_get_for_user(request.user, named)
+            if team is None:
+                raise Http404(NOT_FOUND)
+            log_batch_authorize(user=request.user, team=team, action=Action.ANNOTATE)
+        if isinstance(body, dict) and "logs" in body:
+            extra = [k for k in body if k != "logs"]
+            if extra:
+                raise ApplicationError(BATCH_FIELDS.format(extra[0]), code="invalid_logs")
+            entries = body["logs"]
+        else:
+            entries = [body]
+        result = log_batch_create(
+            team=team,
+            entries=entries,
+            ingest_key=key,
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
+            skip_invalid=mode == "skip_invalid",
+        )
+        out = {"accepted": len(result.ids), "ids": result.ids}
+        if mode == "skip_invalid":
+            out["rejected"] = result.errors
+        response = Response(out, status=status.HTTP_202_ACCEPTED)
+        if result.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response

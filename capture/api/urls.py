@@ -1,0 +1,17 @@
+"""The capture API's routes (DESIGN §8): ingest keys and logs.
+
+Included by ``finetunedb/api_urls.py`` into the ``api`` namespace (``api:log-list``).
+"""
+
+from django.urls import path
+
+from . import ingest_keys, logs
+
+urlpatterns = [
+    path(
+        "teams/<int:team_id>/ingest-keys/",
+        ingest_keys.TeamIngestKeysApi.as_view(),
+        name="team-ingest-keys",
+    ),
+    path("logs/", logs.LogListApi.as_view(), name="log-list"),
+]

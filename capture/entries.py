@@ -1,0 +1,225 @@
+"""One log entry as sent to ``POST /api/v1/logs/`` → a plain row, or the problems with it.
+
+Pure module (no Django): plain dicts in, plain dicts out. Messages, tools and the response are
+held to the canonical rules examples are (``datasets_app.canonical.validate_content``), so a
+log can always become an example. Error paths name the entry's field (``messages[1].role``);
+the batch service prefixes its index (``logs[3].messages[1].role``).
+
+The response is one assistant message, or a whole OpenAI ``chat.completion`` object, whose
+first choice's message becomes the response and whose ``usage`` and ``model`` fill what the
+entry did not give::
+
+    {"messages": [{"role": "user", "content": "Hi"}],
+     "response": {"object": "chat.completion", "model": "gpt-4o-mini",
+                  "choices": [{"message": {"role": "assistant", "content": "Hello"}}],
+                  "usage": {"prompt_tokens": 8, "completion_tokens": 2, "total_tokens": 10}},
+     "tags": ["prod"], "latency_ms": 412}
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import orjson
+
+from datasets_app.canonical import ContentError, content_hash, validate_content
+
+FIELDS = frozenset(
+    {
+        "messages",
+        "tools",
+        "response",
+        "error",
+        "model",
+        "tags",
+        "metadata",
+        "latency_ms",
+        "usage",
+        "trace_id",
+        "timestamp",
+    }
+)
+USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+MAX_TAGS = 32
+TAG = re.compile(r"[^\s,][^,]{0,63}")
+MAX_METADATA_BYTES = 16 * 1024
+MAX_MODEL = 200
+MAX_TRACE = 128
+MAX_COUNT = 2**31 - 1
+
+NOT_AN_OBJECT = "each log must be a JSON object"
+UNKNOWN_FIELD = "unrecognized field {!r}; allowed: " + ", ".join(sorted(FIELDS))
+MODEL_REQUIRED = "name the model (or send a chat.completion object whose 'model' says it)"
+MODEL_TOO_LONG = f"must be a string of 1-{MAX_MODEL} characters"
+NEEDS_RESPONSE_OR_ERROR = "send the response (or the call's error)"
+NOT_ASSISTANT = "must be 'assistant'"
+NO_CHOICES = "a chat.completion needs at least one choice with a message"
+TAGS_LIST = f"must be a list of at most {MAX_TAGS} tags"
+BAD_TAG = "a tag is 1-64 characters, no commas, not starting with a space"
+METADATA_TOO_LARGE = f"metadata is larger than {MAX_METADATA_BYTES} bytes as JSON; keep it small"
+COUNT = f"must be a whole number from 0 to {MAX_COUNT}"
+TRACE = f"must be a string of at most {MAX_TRACE} characters"
+TIMESTAMP = "must be an ISO 8601 time with its offset, e.g. 2026-12-06T21:30:00Z"
+ERROR_OBJECT = "must be an object with a 'message' (OpenAI's error shape)"
+USAGE_OBJECT = "must be an object with " + ", ".join(USAGE_FIELDS)
+
+
+def _count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
+
+
+def _prefixed(errors: list[ContentError], old: str, new: str) -> list[ContentError]:
+    return [ContentError(new + e.path[len(old) :], e.message) for e in errors]
+
+
+def _response_from(value, errors: list[ContentError], row: dict):
+    """The assistant message of ``value`` (a message, or a chat.completion object)."""
+    if isinstance(value, dict) and ("choices" in value or value.get("object") == "chat.completion"):
+        choices = value.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            errors.append(ContentError("response.choices", NO_CHOICES))
+            return None, "response.choices[0].message"
+        if isinstance(value.get("model"), str) and not row.get("model"):
+            row["model"] = value["model"]
+        usage = value.get("usage")
+        if isinstance(usage, dict):
+            for name in USAGE_FIELDS:
+                if _count(usage.get(name)) and row.get(name) is None:
+                    row[name] = usage[name]
+        message = choices[0].get("message")
+        if isinstance(message, dict):
+            # OpenAI adds fields the canonical shape has no place for (refusal, annotations, …).
+            message = {
+                k: v for k, v in message.items() if k in ("role", "content", "name", "tool_calls")
+            }
+            if not message.get("tool_calls"):
+                message.pop("tool_calls", None)
+        return message, "response.choices[0].message"
+    return value, "response"
+
+
+def entry_parse(raw) -> tuple[dict | None, list[ContentError]]:
+    """``raw`` as the fields of a Log row, or None and every problem found, by JSON path."""
+    if not isinstance(raw, dict):
+        return None, [ContentError("$", NOT_AN_OBJECT)]
+    errors: list[ContentError] = [
+        ContentError(str(key), UNKNOWN_FIELD.format(key)) for key in raw if key not in FIELDS
+    ]
+    row: dict = {}
+    usage = raw.get("usage")
+    if usage is not None:
+        if not isinstance(usage, dict) or set(usage) - set(USAGE_FIELDS):
+            errors.append(ContentError("usage", USAGE_OBJECT))
+        else:
+            for name in USAGE_FIELDS:
+                if usage.get(name) is not None and not _count(usage[name]):
+                    errors.append(ContentError(f"usage.{name}", COUNT))
+                else:
+                    row[name] = usage.get(name)
+    model = raw.get("model")
+    if model is not None:
+        if not isinstance(model, str) or not 1 <= len(model) <= MAX_MODEL:
+            errors.append(ContentError("model", MODEL_TOO_LONG))
+        else:
+            row["model"] = model
+
+    messages, tools = raw.get("messages"), raw.get("tools")
+    errors += validate_content(
+        {"messages": messages, **({"tools": tools} if tools is not None else {})}
+        if "messages" in raw
+        else {}
+    )
+    response, where = None, "response"
+    if raw.get("response") is not None:
+        response, where = _response_from(raw["response"], errors, row)
+        if response is not None:
+            found = validate_content({"messages": [response]})
+            errors += _prefixed(found, "messages[0]", where)
+            if isinstance(response, dict) and response.get("role") not in (None, "assistant"):
+                if not any(e.path == f"{where}.role" for e in found):
+                    errors.append(ContentError(f"{where}.role", NOT_ASSISTANT))
+    error = raw.get("error")
+    if error is not None and not (
+        isinstance(error, dict) and isinstance(error.get("message"), str)
+    ):
+        errors.append(ContentError("error", ERROR_OBJECT))
+    if (
+        response is None
+        and error is None
+        and not any(e.path.startswith("response") for e in errors)
+    ):
+        errors.append(ContentError("response", NEEDS_RESPONSE_OR_ERROR))
+    if "model" not in row and not any(e.path == "model" for e in errors):
+        errors.append(ContentError("model", MODEL_REQUIRED))
+
+    tags = raw.get("tags", [])
+    if not isinstance(tags, list) or len(tags) > MAX_TAGS:
+        errors.append(ContentError("tags", TAGS_LIST))
+    else:
+        for i, tag in enumerate(tags):
+            if not isinstance(tag, str) or not TAG.fullmatch(tag):
+                errors.append(ContentError(f"tags[{i}]", BAD_TAG))
+    metadata = raw.get("metadata", {})
+    meta_errors = _prefixed(
+        [
+            e
+            for e in validate_content(
+                {"messages": [{"role": "user", "content": ""}], "metadata": metadata}
+            )
+            if e.path.startswith("metadata")
+        ],
+        "metadata",
+        "metadata",
+    )
+    errors += meta_errors
+    if not meta_errors and len(orjson.dumps(metadata)) > MAX_METADATA_BYTES:
+        errors.append(ContentError("metadata", METADATA_TOO_LARGE))
+    latency = raw.get("latency_ms")
+    if latency is not None and not _count(latency):
+        errors.append(ContentError("latency_ms", COUNT))
+    trace = raw.get("trace_id", "")
+    if trace is None:
+        trace = ""
+    if not isinstance(trace, str) or len(trace) > MAX_TRACE:
+        errors.append(ContentError("trace_id", TRACE))
+    stamp = raw.get("timestamp")
+    when = None
+    if stamp is not None:
+        when = _timestamp(stamp)
+        if when is None:
+            errors.append(ContentError("timestamp", TIMESTAMP))
+
+    if errors:
+        seen: set = set()
+        unique = [e for e in errors if not (e in seen or seen.add(e))]
+        return None, sorted(unique, key=lambda e: e.path)
+    tools = tools or None
+    conversation = list(messages) + ([response] if response is not None else [])
+    row.update(
+        messages=messages,
+        tools=tools,
+        response=response,
+        error=error,
+        tags=list(dict.fromkeys(tags)),
+        metadata=metadata,
+        latency_ms=latency,
+        trace_id=trace,
+        client_timestamp=when,
+        content_hash=content_hash(conversation, tools),
+    )
+    for name in USAGE_FIELDS:
+        row.setdefault(name, None)
+    return row, []
+
+
+def _timestamp(value) -> datetime | None:
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        when = datetime.fromisoformat(
+            value.replace("Z", "+00:00") if value.endswith("Z") else value
+        )
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None

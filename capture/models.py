@@ -1,0 +1,135 @@
+"""Captured production traffic (DESIGN §8): team ingest keys, logs, and idempotent batches."""
+
+from django.conf import settings
+from django.db import models
+
+from finetunedb.teams.models import Team
+
+
+class IngestKey(models.Model):
+    """A team's secret for services that write logs, and nothing else.
+
+    Stored like :class:`~finetunedb.teams.models.ApiToken`: only the sha256 digest
+    (``finetunedb.teams.authentication.token_digest``); the value is shown once at creation.
+    """
+
+    team_path = "team"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="ingest_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="First characters, to recognise a key.")
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class LogSource(models.TextChoices):
+    API = "api", "API"
+    PROXY = "proxy", "Proxy"
+    SERVING = "serving", "Serving"
+
+
+class Log(models.Model):
+    """One LLM call: the request (canonical messages + tools), the answer, and what it cost.
+
+    Rows are written only by ``capture.services.logs.log_batch_create``; after that only the
+    feedback fields change.
+    """
+
+    team_path = "team"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="logs")
+    messages = models.JSONField(help_text="The request's canonical messages.")
+    tools = models.JSONField(null=True, blank=True)
+    response = models.JSONField(
+        null=True, blank=True, help_text="The answer: one canonical assistant message."
+    )
+    error = models.JSONField(
+        null=True, blank=True, help_text="An OpenAI-shaped error when the call failed."
+    )
+    model = models.CharField(max_length=200)
+    tags = models.JSONField(default=list, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    total_tokens = models.PositiveIntegerField(null=True, blank=True)
+    trace_id = models.CharField(max_length=128, blank=True, default="")
+    client_timestamp = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=16, choices=LogSource.choices, default=LogSource.API)
+    # sha256 of the canonical {messages (+ the response), tools}: the example it would become.
+    content_hash = models.CharField(max_length=64)
+    ingest_key = models.ForeignKey(
+        IngestKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    feedback_score = models.FloatField(null=True, blank=True)
+    feedback_comment = models.TextField(blank=True, default="")
+    feedback_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    feedback_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # the list pages newest first by id (keyset), per team, and its filters
+            models.Index(fields=["team", "-id"], name="log_team_id"),
+            models.Index(fields=["team", "model", "-id"], name="log_team_model"),
+            models.Index(fields=["team", "created_at"], name="log_team_created"),
+            models.Index(fields=["team", "trace_id"], name="log_team_trace"),
+            models.Index(fields=["team", "feedback_score"], name="log_team_feedback"),
+        ]
+
+    def __str__(self):
+        return f"log {self.pk} ({self.model})"
+
+
+class LogTag(models.Model):
+    """One tag of one log, so a tag filter is an index lookup (JSON containment is not, on SQLite)."""
+
+    team_path = "log__team"
+
+    log = models.ForeignKey(Log, on_delete=models.CASCADE, related_name="tag_rows")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "name", "-log"], name="logtag_team_name_log")]
+
+    def __str__(self):
+        return self.name
+
+
+class LogBatch(models.Model):
+    """A batch stored under an ``Idempotency-Key``: a retry answers with the same ids."""
+
+    team_path = "team"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    ids = models.JSONField()
+    errors = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "key"], name="logbatch_unique_team_key")
+        ]
+
+    def __str__(self):
+        return f"batch {self.key!r} ({len(self.ids)} logs)"

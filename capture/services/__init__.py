@@ -1,0 +1,1 @@
+"""Writes of the capture app: ingest keys (``ingest_keys``) and logs (``logs``)."""

@@ -1,0 +1,154 @@
+"""POST /api/v1/logs/ and the team ingest keys (DESIGN §8)."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from capture.models import IngestKey, Log
+
+pytestmark = pytest.mark.django_db
+
+ASK = [{"role": "user", "content": "What is 2+2?"}]
+ANSWER = {"role": "assistant", "content": "4"}
+
+
+def entry(n=0, **extra):
+    return {
+        "messages": [{"role": "user", "content": f"q{n}"}],
+        "response": ANSWER,
+        "model": "m",
+        **extra,
+    }
+
+
+@pytest.fixture
+def ingest(api_for, owner, team):
+    response = api_for(owner).post(
+        f"/api/v1/teams/{team.pk}/ingest-keys/", {"name": "checkout-service"}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['key']}")
+    client.key_id = response.json()["id"]
+    return client
+
+
+def test_it_creates_a_key_shown_once_and_stored_hashed(api_for, owner, team):
+    api = api_for(owner)
+    created = api.post(f"/api/v1/teams/{team.pk}/ingest-keys/", {"name": "svc"}, format="json")
+    raw = created.json()["key"]
+    assert raw.startswith("ftdbi_")
+    assert not IngestKey.objects.filter(digest=raw).exists()
+    listed = api.get(f"/api/v1/teams/{team.pk}/ingest-keys/").json()
+    assert [k["name"] for k in listed] == ["svc"] and "key" not in listed[0]
+
+
+def test_it_lets_only_owners_and_admins_manage_keys(api_for, teammate, outsider, team):
+    url = f"/api/v1/teams/{team.pk}/ingest-keys/"
+    assert api_for(teammate).post(url, {"name": "x"}, format="json").status_code == 403
+    assert api_for(teammate).get(url).status_code == 403
+    assert api_for(outsider).post(url, {"name": "x"}, format="json").status_code == 404
+
+
+def test_it_stores_one_log_with_an_ingest_key_and_records_its_use(ingest, team):
+    response = ingest.post("/api/v1/logs/", entry(tags=["prod"]), format="json")
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["accepted"] == 1
+    log = Log.objects.get(pk=body["ids"][0])
+    assert log.team == team and log.source == "api" and log.tags == ["prod"]
+    assert IngestKey.objects.get(pk=ingest.key_id).last_used_at is not None
+
+
+def test_it_stores_nothing_of_a_batch_with_one_bad_entry(ingest):
+    logs = [entry(i) for i in range(5)]
+    logs[3]["messages"].append({"role": "robot", "content": "x"})
+    response = ingest.post("/api/v1/logs/", {"logs": logs}, format="json")
+    assert response.status_code == 400
+    assert [e["path"] for e in response.json()["errors"]] == ["logs[3].messages[1].role"]
+    assert Log.objects.count() == 0
+
+
+def test_it_stores_the_good_ones_with_skip_invalid(ingest):
+    logs = [entry(0), {"messages": ASK}, entry(2)]
+    response = ingest.post("/api/v1/logs/?mode=skip_invalid", {"logs": logs}, format="json")
+    assert response.status_code == 202
+    body = response.json()
+    assert body["accepted"] == 2 and {r["index"] for r in body["rejected"]} == {1}
+    assert Log.objects.count() == 2
+
+
+def test_it_stores_a_retried_batch_once(ingest):
+    logs = {"logs": [entry(i) for i in range(3)]}
+    first = ingest.post("/api/v1/logs/", logs, format="json", HTTP_IDEMPOTENCY_KEY="batch-1")
+    again = ingest.post("/api/v1/logs/", logs, format="json", HTTP_IDEMPOTENCY_KEY="batch-1")
+    assert first.status_code == again.status_code == 202
+    assert first.json()["ids"] == again.json()["ids"]
+    assert Log.objects.count() == 3
+
+
+def test_it_refuses_more_than_a_thousand_logs(ingest):
+    response = ingest.post(
+        "/api/v1/logs/", {"logs": [entry(i) for i in range(1001)]}, format="json"
+    )
+    assert response.status_code == 400 and response.json()["code"] == "too_many_logs"
+    assert Log.objects.count() == 0
+
+
+def test_it_refuses_a_body_over_the_cap(ingest, settings):
+    settings.FINETUNEDB_LOG_BATCH_MAX_BYTES = 1000
+    response = ingest.post("/api/v1/logs/", {"logs": [entry(i) for i in range(50)]}, format="json")
+    assert response.status_code == 413
+    assert Log.objects.count() == 0
+
+
+def test_it_refuses_duplicate_keys_through_the_strict_parser(ingest):
+    body = b'{"messages": [{"role": "user", "content": "a"}], "model": "m", "model": "n", "response": {"role": "assistant", "content": "b"}}'
+    response = ingest.post("/api/v1/logs/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert Log.objects.count() == 0
+
+
+def test_it_takes_a_member_token_with_the_team_named(api_for, owner, teammate, outsider, team):
+    assert (
+        api_for(owner).post(f"/api/v1/logs/?team={team.pk}", entry(), format="json").status_code
+        == 202
+    )
+    assert api_for(owner).post("/api/v1/logs/", entry(), format="json").status_code == 400
+    assert (
+        api_for(outsider).post(f"/api/v1/logs/?team={team.pk}", entry(), format="json").status_code
+        == 404
+    )
+    assert Log.objects.get().source == "api"
+
+
+def test_it_refuses_a_revoked_key(api_for, owner, team, ingest):
+    revoked = api_for(owner).delete(
+        f"/api/v1/teams/{team.pk}/ingest-keys/", {"id": ingest.key_id}, format="json"
+    )
+    assert revoked.status_code == 204
+    assert ingest.post("/api/v1/logs/", entry(), format="json").status_code == 401
+
+
+def test_it_answers_401_or_403_to_an_ingest_key_on_every_other_route(
+    ingest, team, dataset, example, owner
+):
+    from tests.security.routes import all_routes, fill
+    from tests.security.world import build_objects
+
+    ids = build_objects(team=team, dataset=dataset, example=example, owner=owner)
+
+    anonymous = APIClient()
+    walked = 0
+    for route, name in all_routes():
+        if not route.startswith("api/"):
+            continue
+        path = fill(route, ids)
+        for method in ("get", "post", "put", "patch", "delete"):
+            if name == "api:log-list" and method == "post":
+                continue
+            if getattr(anonymous, method)(path, {}, format="json").status_code != 401:
+                continue  # public (sign-in, the schema): the key is no different from nobody
+            walked += 1
+            status = getattr(ingest, method)(path, {}, format="json").status_code
+            assert status in (401, 403, 405), f"{method} {path}: {status}"
+    assert walked > 100
