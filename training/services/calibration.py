@@ -13,7 +13,7 @@ from ..calibration import calibrate, run_measurement
 from ..models import RunStatus, TrainingRun
 
 CALIBRATION_RUNS = 5
-SCANNED = 50
+SCANNED = 20
 
 
 def training_measurements(*, base_model: str, method: str, device_name: str):
