@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -14,15 +16,25 @@ from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import NOT_FOUND, parse_id
 from finetunedb.teams.selectors import team_get_for_user
 
+from .. import selectors
 from ..authentication import LOG_WRITE_AUTHENTICATION, IsUserOrIngestKey
+from ..filters import FIELDS as FILTERS
+from ..filters import filters_parse
 from ..models import IngestKey
-from ..services.logs import log_batch_authorize, log_batch_create
+from ..services.logs import (
+    log_batch_authorize,
+    log_batch_create,
+    log_feedback_authorize,
+    log_feedback_set,
+)
+from .serializers import LogFeedbackInputSerializer, LogOutputSerializer
 
 TEAM_REQUIRED = (
     'Name the team the logs belong to: ?team=<id> or "team": <id> in the body '
     "(an ingest key names its own team)."
 )
 KEY_TEAM_ONLY = 'This ingest key writes logs of its own team only; leave "team" out.'
+MAX_PAGE_SIZE = 200
 BAD_MODE = "mode is 'strict' (the default: one bad log stores nothing) or 'skip_invalid'."
 BODY_TOO_LARGE = (
     "The body is larger than {limit} bytes (FINETUNEDB_LOG_BATCH_MAX_BYTES); send smaller batches."
@@ -106,3 +118,55 @@ class LogListApi(APIView):
         if result.replayed:
             response["Idempotent-Replayed"] = "true"
         return response
+
+    @extend_schema(
+        parameters=[OpenApiParameter(name, str, required=False) for name in FILTERS]
+        + [
+            OpenApiParameter("after", int, required=False),
+            OpenApiParameter("before", int, required=False),
+            OpenApiParameter("page_size", int, required=False),
+        ],
+        responses={200: LogOutputSerializer(many=True)},
+    )
+    def get(self, request):
+        """Newest first, keyset-paged: ``next``/``previous`` carry ``?after=``/``?before=``."""
+        params = request.query_params
+        clean = filters_parse(params, strict=False)
+        size = min(max(parse_id(params.get("page_size")) or 50, 1), MAX_PAGE_SIZE)
+        page = selectors.log_page(
+            selectors.log_list_for_user(request.user, filters=clean),
+            after=params.get("after"),
+            before=params.get("before"),
+            size=size,
+        )
+        base = request.build_absolute_uri(request.path)
+        keep = {k: v for k, v in params.items() if k not in ("after", "before")}
+        return Response(
+            {
+                "next": _link(base, keep, after=page.last_id) if page.has_next else None,
+                "previous": _link(base, keep, before=page.first_id) if page.has_prev else None,
+                "results": LogOutputSerializer(page.rows, many=True).data,
+            }
+        )
+
+
+def _link(base: str, params: dict, **anchor) -> str:
+    return base + "?" + urlencode({**params, **anchor})
+
+
+class LogDetailApi(APIView):
+    @extend_schema(responses={200: LogOutputSerializer})
+    def get(self, request, log_id):
+        return Response(LogOutputSerializer(selectors.log_get_for_user(request.user, log_id)).data)
+
+
+class LogFeedbackApi(APIView):
+    @extend_schema(request=LogFeedbackInputSerializer, responses={200: LogOutputSerializer})
+    def post(self, request, log_id):
+        log = selectors.log_get_for_user(request.user, log_id)
+        data = LogFeedbackInputSerializer(data=request.data)
+        # the role before the body: a viewer hears 403 whatever it sent
+        log_feedback_authorize(user=request.user, log=log)
+        data.is_valid(raise_exception=True)
+        log = log_feedback_set(user=request.user, log=log, **data.validated_data)
+        return Response(LogOutputSerializer(log).data)

@@ -14,4 +14,6 @@ urlpatterns = [
         name="team-ingest-keys",
     ),
     path("logs/", logs.LogListApi.as_view(), name="log-list"),
+    path("logs/<int:log_id>/", logs.LogDetailApi.as_view(), name="log-detail"),
+    path("logs/<int:log_id>/feedback/", logs.LogFeedbackApi.as_view(), name="log-feedback"),
 ]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from finetunedb.exceptions import ApplicationError
+from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
 
 from ..entries import entry_parse
@@ -133,3 +135,18 @@ def _store(team, rows: list[dict], *, source: str, ingest_key) -> list[int]:
 def log_batch_authorize(*, user, team, action) -> None:
     """A member's token writing logs: the role must allow ``action`` (404 outside the team)."""
     require_role(user, team.pk, action)
+
+
+def log_feedback_authorize(*, user, log) -> None:
+    require_role(user, log.team_id, Action.ANNOTATE)
+
+
+def log_feedback_set(*, user, log, score: float | None, comment: str = "") -> Log:
+    """Score a log (-1 bad … 1 good, None to clear) with an optional comment; annotators and up."""
+    require_role(user, log.team_id, Action.ANNOTATE)
+    log.feedback_score = score
+    log.feedback_comment = comment
+    log.feedback_by = user
+    log.feedback_at = timezone.now()
+    log.save(update_fields=["feedback_score", "feedback_comment", "feedback_by", "feedback_at"])
+    return log

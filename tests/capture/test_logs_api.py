@@ -152,3 +152,60 @@ def test_it_answers_401_or_403_to_an_ingest_key_on_every_other_route(
             status = getattr(ingest, method)(path, {}, format="json").status_code
             assert status in (401, 403, 405), f"{method} {path}: {status}"
     assert walked > 100
+
+
+@pytest.fixture
+def stored(ingest):
+    logs = [
+        entry(0, tags=["prod"], trace_id="t1"),
+        entry(1, tags=["prod", "math"], model="m2"),
+        {**entry(2), "messages": [{"role": "user", "content": "Where is the refund form?"}]},
+    ]
+    return ingest.post("/api/v1/logs/", {"logs": logs}, format="json").json()["ids"]
+
+
+def test_it_lists_logs_newest_first_with_filters(api_for, owner, stored):
+    api = api_for(owner)
+
+    def ids(query=""):
+        response = api.get("/api/v1/logs/" + query)
+        assert response.status_code == 200, response.content
+        return [log["id"] for log in response.json()["results"]]
+
+    assert ids() == stored[::-1]
+    assert ids("?tag=prod") == [stored[1], stored[0]]
+    assert ids("?tag=prod&model=m2") == [stored[1]]
+    assert ids("?trace_id=t1") == [stored[0]]
+    assert ids("?search=REFUND") == [stored[2]]
+    assert ids("?since=2999-01-01T00:00:00Z") == []
+    assert api.get("/api/v1/logs/?since=yesterday").status_code == 400
+
+
+def test_it_pages_by_keyset(api_for, owner, stored):
+    api = api_for(owner)
+    first = api.get("/api/v1/logs/?page_size=2").json()
+    assert [log["id"] for log in first["results"]] == [stored[2], stored[1]]
+    second = api.get(first["next"]).json()
+    assert [log["id"] for log in second["results"]] == [stored[0]] and second["next"] is None
+
+
+def test_it_scores_a_log_and_filters_by_feedback(api_for, owner, teammate, stored):
+    url = f"/api/v1/logs/{stored[0]}/feedback/"
+    response = api_for(teammate).post(url, {"score": 1, "comment": "right"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["feedback"]["score"] == 1
+    assert response.json()["feedback"]["by"] == "bob"
+    got = api_for(owner).get("/api/v1/logs/?feedback=positive").json()["results"]
+    assert [log["id"] for log in got] == [stored[0]]
+    assert api_for(owner).post(url, {"score": 3}, format="json").status_code == 400
+
+
+def test_it_hides_another_teams_logs(api_for, outsider, stored):
+    api = api_for(outsider)
+    assert api.get(f"/api/v1/logs/{stored[0]}/").status_code == 404
+    assert api.get("/api/v1/logs/").json()["results"] == []
+
+
+def test_it_shows_one_log_with_its_conversation(api_for, owner, stored):
+    log = api_for(owner).get(f"/api/v1/logs/{stored[1]}/").json()
+    assert log["response"] == ANSWER and log["model"] == "m2" and log["tags"] == ["prod", "math"]

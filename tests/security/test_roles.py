@@ -93,7 +93,9 @@ EXPECTED: dict[str, dict[str, object]] = {
         "post": A.MANAGE_MEMBERS,
         "delete": A.MANAGE_MEMBERS,
     },
-    "api:log-list": {"post": A.ANNOTATE},  # the body names the team; its logs are invalid: 400
+    "api:log-list": {"get": ANY, "post": A.ANNOTATE},  # POST: the body names the team; 400
+    "api:log-detail": {"get": A.READ},
+    "api:log-feedback": {"post": A.ANNOTATE},
     # --- pages (a POST to a page that only shows something renders it again: READ) ---------
     "teams:home": {"get": ANY, "post": ANY},
     "teams:login": {"get": PUBLIC, "post": PUBLIC},

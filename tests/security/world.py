@@ -40,6 +40,7 @@ def build_objects(*, team, dataset, example, owner) -> dict:
     )
     member, invitation = membership_objects(team, owner)
     suite, eval_run = evaluation_objects(team, version, model)
+    log = capture_objects(team)
     return {
         "user_id": member.pk,
         "invitation_id": invitation.pk,
@@ -57,7 +58,27 @@ def build_objects(*, team, dataset, example, owner) -> dict:
         "job_id": action_job.pk,
         "suite_id": suite.pk,
         "eval_run_id": eval_run.pk,
+        "log_id": log.pk,
     }
+
+
+def capture_objects(team):
+    """One captured log of ``team``."""
+    from capture.services.logs import log_batch_create
+
+    ids = log_batch_create(
+        team=team,
+        entries=[
+            {
+                "messages": [{"role": "user", "content": "x"}],
+                "response": {"role": "assistant", "content": "y"},
+                "model": "m",
+            }
+        ],
+    ).ids
+    from capture.models import Log
+
+    return Log.objects.get(pk=ids[0])
 
 
 def training_objects(version):

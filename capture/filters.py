@@ -1,0 +1,106 @@
+"""The log filters of the list, of ``from-logs`` and of capture rules: one parser, one matcher.
+
+:func:`filters_parse` turns what a person sent (query parameters or a JSON object) into clean
+values or raises ``ApplicationError`` naming the field; ``selectors.log_list_for_user`` turns
+clean values into a query, and :func:`filters_match` answers the same question for one plain
+row (capture rules test a log as it is stored, without a query per rule).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from finetunedb.exceptions import ApplicationError
+from finetunedb.teams.scoping import parse_id
+
+FIELDS = ("team", "model", "tag", "since", "until", "search", "feedback", "trace_id")
+FEEDBACK = ("positive", "negative", "neutral", "none", "any")
+UNKNOWN = "unknown filter {!r}; filters are " + ", ".join(FIELDS)
+BAD_TEAM = "team must be a team id"
+BAD_TIME = "{} must be an ISO 8601 time with its offset, e.g. 2026-12-06T21:30:00Z"
+BAD_FEEDBACK = "feedback is one of " + ", ".join(FEEDBACK)
+BAD_TEXT = "{} must be text of at most 200 characters"
+INVALID = "Invalid log filter."
+
+
+def _time(value):
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
+
+
+def filters_parse(raw, *, prefix: str = "", strict: bool = True) -> dict:
+    """Clean filters from ``raw`` (a dict, or a QueryDict: first values); unknown keys are an
+    error when ``strict`` (JSON bodies), ignored otherwise (query strings carry paging too)."""
+    errors, clean = [], {}
+    items = raw.items() if hasattr(raw, "items") else []
+    for key, value in items:
+        if key not in FIELDS:
+            if strict:
+                errors.append({"path": prefix + key, "message": UNKNOWN.format(key)})
+            continue
+        if value in (None, ""):
+            continue
+        if key == "team":
+            team = parse_id(value)
+            if team is None:
+                errors.append({"path": prefix + key, "message": BAD_TEAM})
+            clean[key] = team
+        elif key in ("since", "until"):
+            when = _time(value)
+            if when is None:
+                errors.append({"path": prefix + key, "message": BAD_TIME.format(key)})
+            clean[key] = when
+        elif key == "feedback":
+            if value not in FEEDBACK:
+                errors.append({"path": prefix + key, "message": BAD_FEEDBACK})
+            clean[key] = value
+        else:
+            if not isinstance(value, str) or len(value) > 200:
+                errors.append({"path": prefix + key, "message": BAD_TEXT.format(key)})
+            clean[key] = value
+    if errors:
+        raise ApplicationError(INVALID, code="invalid_filter", errors=errors)
+    return clean
+
+
+def _text(row: dict) -> str:
+    parts = []
+    for message in list(row.get("messages") or []) + [row.get("response") or {}]:
+        if isinstance(message, dict) and isinstance(message.get("content"), str):
+            parts.append(message["content"])
+    return "\n".join(parts).casefold()
+
+
+def _feedback_ok(wanted: str, score) -> bool:
+    return {
+        "positive": score is not None and score > 0,
+        "negative": score is not None and score < 0,
+        "neutral": score == 0,
+        "none": score is None,
+        "any": score is not None,
+    }[wanted]
+
+
+def filters_match(clean: dict, row: dict) -> bool:
+    """Whether one log (a dict of its fields, ``created_at`` and ``team_id`` included) matches."""
+    if "team" in clean and row.get("team_id") != clean["team"]:
+        return False
+    if "model" in clean and row.get("model") != clean["model"]:
+        return False
+    if "tag" in clean and clean["tag"] not in (row.get("tags") or []):
+        return False
+    if "trace_id" in clean and row.get("trace_id") != clean["trace_id"]:
+        return False
+    created = row.get("created_at")
+    if "since" in clean and (created is None or created < clean["since"]):
+        return False
+    if "until" in clean and (created is None or created >= clean["until"]):
+        return False
+    if "feedback" in clean and not _feedback_ok(clean["feedback"], row.get("feedback_score")):
+        return False
+    return not ("search" in clean and clean["search"].casefold() not in _text(row))
