@@ -6,6 +6,7 @@ Ids are stable snake_case: stored check results and API clients refer to them.
 from __future__ import annotations
 
 from datasets_app.checks.catalog_dataset import DATASET_RULES
+from datasets_app.checks.catalog_preference import PREFERENCE_RULES
 from datasets_app.checks.registry import Finding, Rule, Severity
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
@@ -305,6 +306,7 @@ _RULES = [
         "Very short answers are often truncated or low-effort labels.",
         "Check the answer is complete.",
     ),
+    *PREFERENCE_RULES,
     *DATASET_RULES,
 ]
 

@@ -14,6 +14,7 @@ from datasets_app.checks.answer_schema import (
 from datasets_app.checks.catalog import finding
 from datasets_app.checks.content import check_answer, check_final_answer, check_texts
 from datasets_app.checks.conversation import check_conversation
+from datasets_app.checks.preference import check_preference
 from datasets_app.checks.registry import Finding
 from datasets_app.checks.settings import DEFAULT_SETTINGS, CheckSettings
 from datasets_app.checks.structure import check_structure
@@ -30,6 +31,8 @@ def check_example(
 ) -> list[Finding]:
     """All example-scope findings for ``content`` (arbitrary JSON), in message order.
 
+    A preference pair (``metadata.rejected``) also gets the pair rules; the one comparing the
+    sides cut at the target length runs only with an ``encoding``.
     The length rule needs token counts: pass ``tokens`` already computed (the report does, so
     each example is tokenized once), or an ``encoding`` to count here; with neither it is skipped.
     A scan passes one ``schema_budget`` for all its examples (the schema check's time in all).
@@ -70,6 +73,7 @@ def check_example(
                     },
                 )
             )
+        out += check_preference(content, settings.target_context_tokens, encoding)
     if settings.disabled_rules:
         out = [f for f in out if f.rule_id not in settings.disabled_rules]
     return out

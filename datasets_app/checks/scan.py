@@ -23,6 +23,7 @@ from datasets_app.checks.answer_schema import SchemaBudget
 from datasets_app.checks.batch_screen import any_text_findings, markdown_flags
 from datasets_app.checks.content import check_final_answer, check_texts
 from datasets_app.checks.example import check_example
+from datasets_app.checks.preference import is_preference
 from datasets_app.checks.registry import Finding
 from datasets_app.checks.settings import CheckSettings
 from datasets_app.checks.summary import ExampleSummary, summarize_clean, summarize_example
@@ -91,8 +92,8 @@ def _scan_chunk(
     for i, (item, (counted, texts, first_user)) in enumerate(zip(items, first, strict=True)):
         if counted is None:
             findings[i] = check_example(item[1], settings, schema_budget=budget)
-        elif texts is None:
-            findings[i], summaries[i] = _checked(item, settings, counted, budget)
+        elif texts is None or is_preference(item[1]):
+            findings[i], summaries[i] = _checked(item, settings, counted, budget, encoding)
         else:
             pending.append((i, texts, first_user))
     flags = any_text_findings([texts for _, texts, _ in pending], settings)
@@ -116,9 +117,11 @@ def _scan_chunk(
     return keys, tokens, findings, summaries
 
 
-def _checked(item, settings: CheckSettings, tokens: ExampleTokens, budget) -> tuple:
+def _checked(item, settings: CheckSettings, tokens: ExampleTokens, budget, encoding) -> tuple:
     key, content, source_format, content_hash = item
-    findings = check_example(content, settings, tokens=tokens, schema_budget=budget)
+    findings = check_example(
+        content, settings, tokens=tokens, encoding=encoding, schema_budget=budget
+    )
     summary = summarize_example(
         key, content, source_format=source_format, content_hash=content_hash
     )

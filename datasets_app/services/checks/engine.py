@@ -35,9 +35,12 @@ def encoding_for(name: str):
     return load_encoding(name, cache_dir=django_settings.DATA_DIR / "tiktoken")
 
 
-def content_of(messages, tools) -> dict:
-    """Canonical content as the engine reads it (metadata plays no part in any rule)."""
+def content_of(messages, tools, metadata=None) -> dict:
+    """Canonical content as the engine reads it; of the metadata only a preference pair's
+    rejected side plays a part (the pair rules)."""
     content = {"messages": messages}
     if tools:
         content["tools"] = tools
+    if isinstance(metadata, dict) and "rejected" in metadata:
+        content["metadata"] = {"rejected": metadata["rejected"]}
     return content

@@ -75,6 +75,7 @@ def _inputs(dataset_id: int, ids: list[int] | None = None, fetched: set | None =
         "current_revision_id",
         "current_revision__messages",
         "current_revision__tools",
+        "current_revision__metadata",
         "source_format",
         "content_hash",
     )
@@ -83,12 +84,13 @@ def _inputs(dataset_id: int, ids: list[int] | None = None, fetched: set | None =
     )
     for chunk in chunks:
         rows = _live(dataset_id) if chunk is None else _live(dataset_id).filter(pk__in=chunk)
-        for pk, revision, messages, tools, fmt, chash in (
+        for pk, revision, messages, tools, metadata, fmt, chash in (
             rows.values_list(*columns).order_by("id").iterator(chunk_size=READ_CHUNK)
         ):
             if fetched is not None:
                 fetched.add(pk)
-            yield (revision, fmt, chash), ExampleInput(pk, content_of(messages, tools), fmt, chash)
+            content = content_of(messages, tools, metadata)
+            yield (revision, fmt, chash), ExampleInput(pk, content, fmt, chash)
 
 
 def _example_values(example_id, findings: list[Finding]) -> Iterable[tuple]:
@@ -340,13 +342,18 @@ def example_checks_refresh(*, dataset: Dataset, example_ids: Iterable[int]) -> i
     for start in range(0, len(ids), REFRESH_CHUNK):
         chunk = ids[start : start + REFRESH_CHUNK]
         rows = Example.objects.filter(dataset=dataset, pk__in=chunk).values_list(
-            "id", "status", "current_revision__messages", "current_revision__tools"
+            "id",
+            "status",
+            "current_revision__messages",
+            "current_revision__tools",
+            "current_revision__metadata",
         )
         new = []
-        for pk, status, messages, tools in rows:
+        for pk, status, messages, tools, metadata in rows:
             if status == ExampleStatus.ARCHIVED:
                 continue
-            findings = check_example(content_of(messages, tools), settings, encoding=encoding)
+            content = content_of(messages, tools, metadata)
+            findings = check_example(content, settings, encoding=encoding)
             new.extend(_example_rows(dataset.pk, pk, findings))
         with transaction.atomic():
             _lock_report(dataset.pk)
