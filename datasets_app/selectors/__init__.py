@@ -18,14 +18,12 @@ from .dedup import (
     duplicate_cluster_list,
 )
 from .examples import (
-    COUNT_INLINE_FILTERS,
     EXAMPLE_ORDERINGS,
     ExampleCount,
     dataset_get_for_user,
     dataset_list_for_user,
     dataset_list_team_others,
     example_count,
-    example_count_is_quick,
     example_counts_by,
     example_get_for_user,
     example_list,
@@ -53,7 +51,6 @@ from .versions import (
 )
 
 __all__ = [
-    "COUNT_INLINE_FILTERS",
     "EXAMPLE_ORDERINGS",
     "ExampleCount",
     "dataset_get_for_user",
@@ -63,7 +60,6 @@ __all__ = [
     "dedup_job_latest",
     "duplicate_cluster_list",
     "example_count",
-    "example_count_is_quick",
     "example_counts_by",
     "example_get_for_user",
     "example_list",

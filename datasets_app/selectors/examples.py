@@ -63,14 +63,6 @@ def example_get_for_user(user, example_id, *, action: Action = Action.READ) -> E
     )
 
 
-# Filters whose exact count the (dataset, status, id) index answers alone, in time bounded by the
-# dataset's size (~45 ms at 1M rows on SQLite, bench/pages.py): the page shows that number at
-# once. Any other filter's count depends on the data (a tag on every row, a search matching
-# all of them, an unindexed author or format) and can mean reading every example, so the page
-# asks for its exact number in a second request (the ``?count=1`` fragment) once it is shown.
-COUNT_INLINE_FILTERS = frozenset({"status", "sort"})
-
-
 @dataclass(frozen=True)
 class ExampleCount:
     """The exact size of a selection and its token (``selection_token``), which a bulk request
@@ -82,14 +74,12 @@ class ExampleCount:
 
 def example_count(qs: QuerySet) -> ExampleCount:
     """The exact number of examples in ``qs`` (from :func:`example_list`), never capped: one
-    aggregate, answered from the (dataset, status, id) index for the common filters."""
+    aggregate, answered from the (dataset, status, id) index for the common filters. It reads
+    every match's index entry (~45 ms per million on an idle SQLite, several times that on a
+    loaded machine: bench/pages.py), so the example list asks for it after the page is shown."""
     row = qs.order_by().aggregate(n=Count("pk"), s=Sum("pk"))
     n, id_sum = row["n"] or 0, int(row["s"] or 0)
     return ExampleCount(count=n, token=selection_token(n, id_sum))
-
-
-def example_count_is_quick(filters: dict) -> bool:
-    return set(filters) <= COUNT_INLINE_FILTERS
 
 
 def example_list(dataset: Dataset, *, filters: dict | None = None) -> QuerySet:
