@@ -71,7 +71,8 @@
         // The server's estimate from measured step times (training/eta.py), never a guess
         // from the first poll, whose slow warm-up step would make the estimate climb.
         field(root, "eta").textContent =
-          typeof run.eta_seconds === "number" && ACTIVE[run.status] ? etaText(run.eta_seconds) : "";
+          typeof run.eta_seconds === "number" && run.eta_seconds >= 1 && ACTIVE[run.status]
+            ? etaText(run.eta_seconds) : "";
         var failure = field(root, "failure_reason");
         failure.textContent = run.failure_reason;
         failure.hidden = !run.failure_reason;

@@ -59,4 +59,5 @@ def model_card_html(text):
 def run_eta(run):
     """ "about 4 min left" from the run's measured step times; empty before the first step."""
     seconds = run_eta_seconds(run)
-    return "" if seconds is None else f"{duration_text(seconds)} left"
+    # Nothing left but saving (the phase says so): no "about 1 s" while the model is written.
+    return "" if seconds is None or seconds < 1 else f"{duration_text(seconds)} left"
