@@ -5,7 +5,7 @@ Included by ``finetunedb/api_urls.py`` into the ``api`` namespace (``api:log-lis
 
 from django.urls import path
 
-from . import ingest_keys, logs
+from . import from_logs, ingest_keys, logs
 
 urlpatterns = [
     path(
@@ -15,5 +15,10 @@ urlpatterns = [
     ),
     path("logs/", logs.LogListApi.as_view(), name="log-list"),
     path("logs/<int:log_id>/", logs.LogDetailApi.as_view(), name="log-detail"),
+    path(
+        "datasets/<int:dataset_id>/from-logs/",
+        from_logs.DatasetFromLogsApi.as_view(),
+        name="dataset-from-logs",
+    ),
     path("logs/<int:log_id>/feedback/", logs.LogFeedbackApi.as_view(), name="log-feedback"),
 ]

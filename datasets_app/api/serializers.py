@@ -40,6 +40,9 @@ class ExampleOutputSerializer(serializers.Serializer):
     rating = serializers.IntegerField(allow_null=True)
     notes = serializers.CharField()
     source_format = serializers.CharField()
+    source_log = serializers.IntegerField(
+        allow_null=True, help_text="The captured log this example was made from, if any."
+    )
     revision = serializers.IntegerField(
         help_text="Optimistic-locking counter; the ETag. Send it in If-Match."
     )

@@ -93,6 +93,9 @@ class Example(models.Model):
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     notes = models.TextField(blank=True)
     source_format = models.CharField(max_length=32, default="manual")
+    # The captured log this example was made from (capture.Log's id). A plain id, not a foreign
+    # key: capture sits above this app, and the example outlives the log (retention).
+    source_log = models.PositiveBigIntegerField(null=True, blank=True)
     revision = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
         django_settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -96,6 +96,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:log-list": {"get": ANY, "post": A.ANNOTATE},  # POST: the body names the team; 400
     "api:log-detail": {"get": A.READ},
     "api:log-feedback": {"post": A.ANNOTATE},
+    "api:dataset-from-logs": {"post": A.CURATE},
     # --- pages (a POST to a page that only shows something renders it again: READ) ---------
     "teams:home": {"get": ANY, "post": ANY},
     "teams:login": {"get": PUBLIC, "post": PUBLIC},
