@@ -133,3 +133,36 @@ class LogBatch(models.Model):
 
     def __str__(self):
         return f"batch {self.key!r} ({len(self.ids)} logs)"
+
+
+class CaptureRule(models.Model):
+    """Routes new logs matching ``filter`` into ``dataset`` at ``sample_rate`` (DESIGN §8).
+
+    Applied to each ingested batch after it commits (``capture.tasks.capture_rules_apply``);
+    the sample is drawn from the log id and the rule id, so it does not depend on timing.
+    """
+
+    team_path = "team"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="capture_rules")
+    dataset = models.ForeignKey("datasets_app.Dataset", on_delete=models.CASCADE, related_name="+")
+    filter = models.JSONField(default=dict, blank=True)
+    sample_rate = models.FloatField(default=1.0)
+    status = models.CharField(max_length=16, default="needs_review")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sample_rate__gt=0, sample_rate__lte=1),
+                name="capturerule_sample_rate_range",
+            )
+        ]
+
+    def __str__(self):
+        return f"rule {self.pk} → dataset {self.dataset_id} at {self.sample_rate:.0%}"

@@ -67,3 +67,10 @@ def log_filter(logs: QuerySet, filters: dict) -> QuerySet:
 def log_page(logs: QuerySet, *, after=None, before=None, size: int = 50) -> Page:
     """One keyset page, newest first (``datasets_app.workspace.keyset``)."""
     return keyset_page(logs, sort="-id", after=after, before=before, size=size)
+
+
+def capture_rule_list(*, user, team) -> list:
+    from .models import CaptureRule
+
+    require_role(user, team.pk, Action.READ)
+    return list(CaptureRule.objects.filter(team=team))

@@ -5,13 +5,18 @@ Included by ``finetunedb/api_urls.py`` into the ``api`` namespace (``api:log-lis
 
 from django.urls import path
 
-from . import from_logs, ingest_keys, logs
+from . import from_logs, ingest_keys, logs, rules
 
 urlpatterns = [
     path(
         "teams/<int:team_id>/ingest-keys/",
         ingest_keys.TeamIngestKeysApi.as_view(),
         name="team-ingest-keys",
+    ),
+    path(
+        "teams/<int:team_id>/capture-rules/",
+        rules.TeamCaptureRulesApi.as_view(),
+        name="team-capture-rules",
     ),
     path("logs/", logs.LogListApi.as_view(), name="log-list"),
     path("logs/<int:log_id>/", logs.LogDetailApi.as_view(), name="log-detail"),

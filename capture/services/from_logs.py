@@ -82,10 +82,11 @@ def examples_from_logs(
         wanted = sample_ids(wanted, sample, seed)
     if len(wanted) > MAX_LOGS:
         raise ApplicationError(TOO_MANY, code="too_many_logs")
-    return _create(user=user, dataset=dataset, log_ids=wanted, status=status)
+    return create_from_logs(user=user, dataset=dataset, log_ids=wanted, status=status)
 
 
-def _create(*, user, dataset, log_ids: list[int], status: str) -> FromLogsResult:
+def create_from_logs(*, user, dataset, log_ids: list[int], status: str) -> FromLogsResult:
+    """Examples of ``dataset`` from these logs (already chosen and allowed), duplicates skipped."""
     logs = list(
         Log.objects.filter(pk__in=log_ids)
         .order_by("pk")

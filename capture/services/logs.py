@@ -13,6 +13,7 @@ from finetunedb.teams.scoping import require_role
 
 from ..entries import entry_parse
 from ..models import Log, LogBatch, LogSource, LogTag
+from .rules import capture_rules_schedule
 
 MAX_BATCH = 1000
 BATCH_EMPTY = "Send at least one log."
@@ -99,6 +100,7 @@ def log_batch_create(
             ids = _store(team, rows, source=source, ingest_key=ingest_key)
             if idempotency_key:
                 LogBatch.objects.create(team=team, key=idempotency_key, ids=ids, errors=problems)
+            capture_rules_schedule(team_id=team.pk, log_ids=ids)
     except IntegrityError:
         # A concurrent retry under the same key committed first: answer with its ids.
         earlier = _replay(team, idempotency_key) if idempotency_key else None

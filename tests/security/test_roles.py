@@ -97,6 +97,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:log-detail": {"get": A.READ},
     "api:log-feedback": {"post": A.ANNOTATE},
     "api:dataset-from-logs": {"post": A.CURATE},
+    "api:team-capture-rules": {"get": A.READ, "post": A.CURATE, "delete": A.CURATE},
     # --- pages (a POST to a page that only shows something renders it again: READ) ---------
     "teams:home": {"get": ANY, "post": ANY},
     "teams:login": {"get": PUBLIC, "post": PUBLIC},
