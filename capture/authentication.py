@@ -65,3 +65,18 @@ class IsUserOrIngestKey(permissions.BasePermission):
         if isinstance(request.auth, IngestKey):
             return request.method == "POST"
         return bool(request.user and request.user.is_authenticated)
+
+
+class BearerTokenAuthentication(HashedTokenAuthentication):
+    """A personal token as OpenAI clients send their api_key: ``Authorization: Bearer ftdb_…``."""
+
+    keyword = "Bearer"
+
+
+# The proxy: what an OpenAI client sends (Bearer), an ingest key or a member's token.
+PROXY_AUTHENTICATION = [
+    IngestKeyAuthentication,
+    BearerTokenAuthentication,
+    HashedTokenAuthentication,
+    SessionAuthentication,
+]

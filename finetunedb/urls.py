@@ -36,6 +36,7 @@ if settings.FINETUNEDB_ADMIN_ENABLED:
     ]
 urlpatterns += [
     path("api/v1/", include("finetunedb.api_urls")),
+    path("proxy/v1/", include("capture.api.proxy_urls")),
     path("", include("finetunedb.teams.pages.urls")),
     path("", include("datasets_app.pages.urls")),
     path("", include("training.pages.urls")),

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Everything a deployment changes comes from the environment."""
 
+import json
 import os
 from pathlib import Path
 
@@ -177,6 +178,16 @@ FINETUNEDB_MAX_COMPRESSION_RATIO = int(os.environ.get("FINETUNEDB_MAX_COMPRESSIO
 FINETUNEDB_MAX_BLANK_LINES = int(os.environ.get("FINETUNEDB_MAX_BLANK_LINES", "100000"))
 # Request bodies other than file uploads stay small; files stream to disk above this size.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Capture (DESIGN §8). The logging proxy's upstreams, named by the administrator (JSON:
+# {"openai": {"base_url": "https://api.openai.com/v1", "api_key": "sk-..."}}); callers pick a
+# name with X-FinetuneDB-Upstream and can never give a URL.
+FINETUNEDB_UPSTREAMS = json.loads(os.environ.get("FINETUNEDB_UPSTREAMS", "") or "{}")
+FINETUNEDB_PROXY_TIMEOUT_S = float(os.environ.get("FINETUNEDB_PROXY_TIMEOUT_S", "60"))
+# POST /api/v1/logs/ bodies (1,000 logs at most per batch).
+FINETUNEDB_LOG_BATCH_MAX_BYTES = int(
+    os.environ.get("FINETUNEDB_LOG_BATCH_MAX_BYTES", str(DATA_UPLOAD_MAX_MEMORY_SIZE))
+)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 DATA_UPLOAD_MAX_NUMBER_FILES = 1

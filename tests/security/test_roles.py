@@ -98,6 +98,8 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:log-feedback": {"post": A.ANNOTATE},
     "api:dataset-from-logs": {"post": A.CURATE},
     "api:team-capture-rules": {"get": A.READ, "post": A.CURATE, "delete": A.CURATE},
+    # a member's token needs X-FinetuneDB-Team; without it a 400 for everyone
+    "proxy:chat-completions": {"post": ANY},
     # --- pages (a POST to a page that only shows something renders it again: READ) ---------
     "teams:home": {"get": ANY, "post": ANY},
     "teams:login": {"get": PUBLIC, "post": PUBLIC},
