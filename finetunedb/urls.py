@@ -37,6 +37,8 @@ if settings.FINETUNEDB_ADMIN_ENABLED:
 urlpatterns += [
     path("api/v1/", include("finetunedb.api_urls")),
     path("proxy/v1/", include("capture.api.proxy_urls")),
+    # OpenAI-compatible serving (DESIGN §8): the paths OpenAI clients call under their base URL.
+    path("v1/", include("serving.api.urls")),
     path("", include("finetunedb.teams.pages.urls")),
     path("", include("datasets_app.pages.urls")),
     path("", include("training.pages.urls")),

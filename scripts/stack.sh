@@ -86,10 +86,16 @@ from finetunedb.teams.services import team_create
 user = get_user_model().objects.create_user('loadtester', password=os.environ['FINETUNEDB_PASSWORD'])
 team_create(user=user, name='Load')
 "
+  export FINETUNEDB_SERVING_URL="http://127.0.0.1:${STACK_SERVING_PORT:-$((PORT + 1))}"
+  echo "export FINETUNEDB_SERVING_URL=$FINETUNEDB_SERVING_URL" >>"$ENV_FILE"
   setsid .venv/bin/gunicorn finetunedb.wsgi:application --bind "127.0.0.1:$PORT" \
     --workers "${WEB_WORKERS:-2}" --threads 4 --timeout 120 --pid "$DIR/web.pid" \
     --control-socket "$DIR/gunicorn.ctl" --logger-class finetunedb.logs.GunicornLogger --access-logfile - \
     >>"$DIR/web.log" 2>&1 </dev/null &
+  # The serving engine (docs/serving.md): its own process group, loopback only.
+  FINETUNEDB_MODELS_DIR="$DATA_DIR/models" setsid $PY -m serving.engine.server \
+    --port "${STACK_SERVING_PORT:-$((PORT + 1))}" >>"$DIR/serving.log" 2>&1 </dev/null &
+  echo $! >"$DIR/serving.pid"
   if [ "$MODE" = production ]; then
     start_worker default default
     start_worker training training
@@ -114,7 +120,7 @@ stop_pid() {  # $1: pid file; the whole process group goes
 }
 
 stop() {
-  for name in web default training embedded; do stop_pid "$DIR/$name.pid"; done
+  for name in web default training embedded serving; do stop_pid "$DIR/$name.pid"; done
   if [ -d "$DIR/pg" ]; then scripts/postgres.sh stop; fi
   if [ -d "$DIR/redis" ]; then scripts/redis.sh stop; fi
   rm -rf "$DIR"
