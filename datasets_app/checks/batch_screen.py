@@ -23,14 +23,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from datasets_app.checks.content import DETECTORS, check_case, screen_detectors
-from datasets_app.checks.secrets import FORMAT_NEEDLES
+from datasets_app.checks.secrets import (
+    ASSIGNMENT_SCREEN,
+    BEARER_SCREEN,
+    DB_URL_SCREEN,
+    FORMAT_NEEDLES,
+)
 from datasets_app.checks.summary import has_markdown
 from datasets_app.checks.text_columns import ascii_text_screens
 
 _WS = r"[\t\n\x0b\x0c\r\x1c-\x1f ]"
-_SECRET_ASSIGNMENT = (
-    r"(?i:(?:pass|pwd|secret|token|key|credential)[a-z]{0,8}[\"'\]]{0,2}[\t ]{0,3}[:=])"
-)
+# The secret screens run on the text as it is: RE2's (?i) stands in for the lower-casing.
+_SECRET_ASSIGNMENT = f"(?i:{ASSIGNMENT_SCREEN})"
 RE2_SCREENS = {
     "unfilled_placeholder": "|".join(
         (
@@ -43,12 +47,14 @@ RE2_SCREENS = {
     "contains_url": r"://|www\.",
     "contains_phone": r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)|\d{1,4})(?:[ .-]\d{2,4}){2}"
     r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4}",
-    # The formats' fixed needles alone (their long bounded tails multiply RE2's states), and a
-    # keyword before a separator for the assignments (every ASSIGNMENT keyword ends in one).
+    # The formats' fixed needles alone (their long bounded tails multiply RE2's states), the
+    # database URL schemes, and secrets.ASSIGNMENT_SCREEN (an AWS secret key is an assignment).
     "contains_secret": "|".join(re.escape(needle) for needle in FORMAT_NEEDLES)
     + "|"
+    + DB_URL_SCREEN
+    + "|"
     + _SECRET_ASSIGNMENT,
-    "possible_secret": _SECRET_ASSIGNMENT + "|earer",
+    "possible_secret": f"{_SECRET_ASSIGNMENT}|(?i:{BEARER_SCREEN})",
 }
 _RE2_ANY = "|".join(f"(?:{pattern})" for pattern in RE2_SCREENS.values())
 

@@ -169,7 +169,7 @@ _FORMATS = (
     ),
 )
 # Every needle, for the screens (content.screen_detectors, batch_screen.RE2_SCREENS).
-FORMAT_NEEDLES = tuple(sorted({"://", *(needle for f in _FORMATS for needle in f.needles)}))
+FORMAT_NEEDLES = tuple(sorted({needle for f in _FORMATS for needle in f.needles}))
 
 # One pass finds which needles a text holds (most hold none). Matches do not overlap: no
 # needle ends with the start of another that begins a format's match where that format could
@@ -183,6 +183,12 @@ _NEEDLE_PATTERN = re.compile(
 DB_SCHEMES = frozenset(
     "postgres postgresql mysql mariadb mongodb mongodb+srv redis rediss amqp amqps mssql "
     "sqlserver oracle cockroachdb".split()
+)
+# For the screens: every database URL _find_db_urls reports matches this (case-insensitively;
+# RE2 and Python agree on it), and few other URLs do.
+DB_URL_SCREEN = (
+    r"(?i:(?:postgres|mysql|mariadb|mongodb|redis|amqp|mssql|sqlserver|oracle|cockroachdb)"
+    r"[a-z0-9+]{0,40}://)"
 )
 _DB_REST = re.compile(
     r"[^\s:/@'\"`]{1,64}:(?P<password>[^\s/@'\"`]{1,128})@[A-Za-z0-9.\[\]-]{1,255}"

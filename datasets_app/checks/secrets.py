@@ -21,6 +21,7 @@ import re
 
 from datasets_app.checks.screens import byte_classes
 from datasets_app.checks.secret_formats import (
+    DB_URL_SCREEN,
     FORMAT_NEEDLES,
     MAX_CANDIDATES,
     SecretMatch,
@@ -29,6 +30,9 @@ from datasets_app.checks.secret_formats import (
 from datasets_app.checks.secret_values import mask_secret, random_enough
 
 __all__ = [
+    "ASSIGNMENT_SCREEN",
+    "BEARER_SCREEN",
+    "DB_URL_SCREEN",
     "FORMAT_NEEDLES",
     "SecretMatch",
     "find_assignments",
@@ -56,6 +60,15 @@ MAX_SEPARATORS = 4096  # separators looked at per text
 # Every name _SECRET_NAME_END accepts contains one of these (lower-cased).
 _ASSIGNMENT_WORDS = (b"pass", b"pwd", b"secret", b"token", b"key", b"credential")
 BEARER = re.compile(r"\b[Bb]earer[ \t]{1,3}(?P<bare>[A-Za-z0-9._~+/-]{20,500}=*)")
+# For the screens (lower-case text): every assignment find_assignments judges, a secret word
+# ending the name, then a separator and 8 value characters (no value it accepts is shorter);
+# every bearer token it judges.
+ASSIGNMENT_SCREEN = (
+    r"(?:pass|pwd|secret|token|key|credential)[a-z]{0,8}[\"'\]]{0,2}[\t ]{0,3}"
+    r"(?::=|=>|=|:)[\t ]{0,3}[\"'`]?[^\s\"'`]{8}"
+)
+BEARER_SCREEN = r"earer[\t ]{1,3}[a-z0-9._~+/-]{20}"
+_ASSIGNMENT_BYTES = re.compile(f"{ASSIGNMENT_SCREEN}|{BEARER_SCREEN}".encode())
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.$-")
 _DOTTED = re.compile(r"[A-Za-z_$][\w$]{0,100}(?:\.[A-Za-z_$][\w$]{0,100}){1,10}")
 _AWS_SECRET = re.compile(r"[A-Za-z0-9/+]{40}")
@@ -164,6 +177,9 @@ def _judge_assignment(text, value_match, name, begin, name_end, spans) -> Secret
     return SecretMatch("possible_secret", "high-entropy literal", value, start, name, entropy)
 
 
+_DB_URL_BYTES = re.compile(DB_URL_SCREEN.encode())
+
+
 def may_contain_secret(text: str, classes: bytes | None = None, data: bytes | None = None) -> bool:
     """Cheap screen for :func:`find_secrets`: never "no" where it finds something. Scans the UTF-8
     bytes (``data``) and their byte classes (``classes``, see screens.byte_classes), computed
@@ -176,7 +192,9 @@ def may_contain_secret(text: str, classes: bytes | None = None, data: bytes | No
         return True
     if b"-" in data and (b"sk-" in data or b"xox" in data or b"PRIVATE KEY" in data):
         return True
-    if (b"~" in data and b"Q~" in data) or (b"://" in data) or (b"earer" in data):
+    if b"~" in data and b"Q~" in data:
+        return True
+    if b"://" in data and _DB_URL_BYTES.search(data):
         return True
     if b"AAAA" in classes and (
         b"AKIA" in data or b"ASIA" in data or b"ABIA" in data or b"ACCA" in data
@@ -188,11 +206,15 @@ def may_contain_secret(text: str, classes: bytes | None = None, data: bytes | No
         return True
     if b"/" in data and b"hooks.slack.com" in data:
         return True
+    # (AccountKey= and SharedAccessKey= hold "key=" too)
+    lower = data.lower()
+    if b"earer" in lower and _ASSIGNMENT_BYTES.search(lower):
+        return True
     if b"=" not in data and b":" not in data:
         return False
-    # AccountKey= and SharedAccessKey= hold "key" too
-    lower = data.lower()
-    return any(word in lower for word in _ASSIGNMENT_WORDS)
+    return any(word in lower for word in _ASSIGNMENT_WORDS) and bool(
+        _ASSIGNMENT_BYTES.search(lower)
+    )
 
 
 def find_secrets(text: str) -> list[SecretMatch]:

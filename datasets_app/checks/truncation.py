@@ -14,7 +14,7 @@ last paragraph, at most TAIL_CHARS) and names one reason:
 
 Answers that legitimately end without punctuation are not judged: shorter than
 MIN_JUDGE_CHARS ("Yes", "Paris"; an open code block is judged at any length), ending in a closed code block, a list item, a table row, a
-heading, a URL, a number, an emoji or another symbol, a short last line (a sign-off, a title),
+heading, a URL, a number, "}" or ";" (code), an emoji or another symbol, a short last line (a sign-off, a title),
 code, verse (most lines of the last paragraph end without punctuation), or text that never ends
 a sentence with punctuation at all (keyword lists, fragments).
 """
@@ -38,7 +38,7 @@ REASONS = {
 
 _TERMINAL = frozenset(".!?。！？…")
 _CLOSERS = frozenset("\"')]}*_»”’>`")
-_MID_SENTENCE_CHARS = frozenset(",;:-–—(/&+=")
+_MID_SENTENCE_CHARS = frozenset(",:-–—(/&+=")
 # Words that cannot end an English sentence.
 _FUNCTION_WORDS = frozenset(
     "a an the and or but nor of to in on at by for from with into onto as that which who whose "
@@ -46,7 +46,7 @@ _FUNCTION_WORDS = frozenset(
     "must shall do does did very such their its our your my his her these those this".split()
 )
 # Generators indent closing fences freely: any indentation counts.
-_FENCE = re.compile(r"(?m)^[ \t]{0,16}(?:```|~~~)")
+FENCE = re.compile(r"(?m)^[ \t]{0,16}(?:```|~~~)")
 _LIST_LINE = re.compile(r"[ \t]{0,8}(?:[-*+•] |\d{1,3}[.)] |[a-zA-Z][.)] |#{1,6} |\||> )")
 # A sentence end: a letter (or closing quote/bracket) then terminal punctuation and a space.
 _SENTENCE_END = re.compile(r"[^\W\d_\"')\]»”’][.!?。！？…][\"')\]»”’]{0,2}\s")
@@ -69,19 +69,19 @@ def truncation_reason(text: str) -> tuple[str, str] | None:
     >>> truncation_reason("Use this:\\n```python\\nprint('hi')\\n```") is None
     True
     """
+    if text[-1:] in _TERMINAL and "`" not in text and "~" not in text:
+        return None  # the common case, decided without a copy
     stripped = text.rstrip()
     # an open code block is judged at any length ("`" first: a one-byte scan is cheapest)
-    if (("`" in stripped and "```" in stripped) or ("~" in stripped and "~~~" in stripped)) and len(
-        _FENCE.findall(stripped)
-    ) % 2:
+    if fence_count(stripped) % 2:
         return "open_code_fence", _tail_words(stripped)
     if len(stripped) < MIN_JUDGE_CHARS:
         return None
     last = stripped[-1]
     if last in _TERMINAL or stripped.endswith(("```", "~~~")):
         return None
-    if last.isdigit():
-        return None  # a number
+    if last.isdigit() or last in "};":
+        return None  # a number; a closed block or a statement (a cut rarely lands on either)
     cased_letter = last.isalpha() and last.lower() != last.upper()
     if not (cased_letter or last in _MID_SENTENCE_CHARS or last in _CLOSERS):
         return None  # emoji, symbols, caseless scripts: not judged
@@ -122,6 +122,23 @@ def truncation_reason(text: str) -> tuple[str, str] | None:
     if word and word.group().lower() in _FUNCTION_WORDS:
         return "mid_sentence", tail_words
     return "mid_word", tail_words
+
+
+def fence_count(text: str) -> int:
+    """Lines that start (after up to 16 spaces or tabs) with ``` or ~~~: what
+    ``len(FENCE.findall(text))`` counts, found with str.find (a multi-line "^" pattern is tried
+    at every position)."""
+    count = 0
+    for marker in ("```", "~~~"):
+        if marker[0] not in text:
+            continue
+        at = text.find(marker)
+        while at >= 0:
+            line_start = text.rfind("\n", 0, at) + 1
+            if at - line_start <= 16 and not text[line_start:at].strip(" \t"):
+                count += 1
+            at = text.find(marker, at + 3)
+    return count
 
 
 def _tail_words(stripped: str) -> str:

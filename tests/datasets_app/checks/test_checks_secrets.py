@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from datasets_app.checks import CheckSettings, check_example
-from datasets_app.checks.secrets import find_secrets, mask_secret
+from datasets_app.checks.batch_screen import re2_screen
+from datasets_app.checks.secrets import find_secrets, mask_secret, may_contain_secret
 
 rnd = random.Random(16)
 ALNUM = string.ascii_letters + string.digits
@@ -83,6 +84,7 @@ KNOWN = [
         f"postgresql://app:{fake(ALNUM + '!#%', 16)}@db.internal:5432/app",
     ),
     ("database URL with a password", f"mongodb+srv://svc:{fake(ALNUM, 20)}@cluster0.mongodb.net/x"),
+    ("database URL with a password", f"POSTGRESQL+psycopg://svc:{fake(ALNUM, 20)}@db/x"),
 ]
 
 
@@ -105,6 +107,13 @@ def test_it_flags_every_known_format_as_an_error_without_echoing_it(kind, secret
     hidden = secret.split("=", 1)[-1] if secret.startswith(("Account", "Shared")) else secret
     assert hidden not in found.message and hidden not in str(found.details)
     assert f"({found.details['length']} chars)" in found.message
+
+
+@pytest.mark.parametrize("secret", [secret for _, secret in KNOWN])
+def test_its_screens_never_rule_out_a_known_format(secret):
+    text = f"Config: {secret} (rotate it)"
+    assert may_contain_secret(text)
+    assert "contains_secret" in re2_screen([text])[0]
 
 
 def test_it_masks_with_the_first_four_characters_and_the_length():

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from datasets_app.checks import CheckSettings, check_example
-from datasets_app.checks.truncation import MIN_JUDGE_CHARS, truncation_reason
+from datasets_app.checks.truncation import FENCE, MIN_JUDGE_CHARS, fence_count, truncation_reason
 
 PROSE = (
     "Serial killers have fascinated criminologists for more than a century. Researchers study "
@@ -122,3 +122,12 @@ def test_it_never_judges_a_short_answer_without_a_code_block(answer):
 )
 def test_it_never_flags_an_answer_that_ends_a_sentence(body, end):
     assert truncation_reason(body + end) is None
+
+
+@given(
+    st.lists(
+        st.sampled_from(["```", "~~~", "`", "~", " ", "\t", "\n", "\r", "x", "  " * 9]), max_size=20
+    ).map("".join)
+)
+def test_it_counts_fences_exactly_as_the_line_pattern(text):
+    assert fence_count(text) == len(FENCE.findall(text))
