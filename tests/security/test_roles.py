@@ -154,6 +154,10 @@ EXPECTED: dict[str, dict[str, object]] = {
     "training:model-compare": {"get": A.READ, "post": A.READ},
     # The suite form's team is the chosen version's: the service checks TRAIN there.
     "evaluation:suites": {"get": ANY, "post": ANY},
+    "capture:logs": {"get": ANY, "post": ANY},
+    "capture:log": {"get": A.READ, "post": A.ANNOTATE},  # POST saves feedback
+    # the dataset in the body decides the team (and the role); the matrix sends none: 404
+    "capture:add-to-dataset": {"post": ANY},
     "evaluation:suite": {"get": A.READ, "post": A.TRAIN},  # POST starts a run
     "evaluation:run": {"get": A.READ, "post": A.READ},
     "evaluation:run-cancel": {"post": A.TRAIN},
