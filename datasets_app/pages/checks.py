@@ -161,6 +161,6 @@ def fixes_apply(request, dataset_id):
 @require_POST
 def recheck(request, dataset_id):
     dataset = selectors.dataset_get_for_user(request.user, dataset_id, action=Action.CURATE)
-    services.dataset_checks_schedule(dataset_id=dataset.pk)
+    services.dataset_checks_schedule(dataset_id=dataset.pk, full=True)
     messages.success(request, "A full re-check is queued; this page shows it when it is done.")
     return redirect("datasets:checks", dataset_id=dataset.pk)

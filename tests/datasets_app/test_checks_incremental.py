@@ -114,3 +114,15 @@ def test_it_queues_a_full_recheck_even_while_a_run_is_pending(
         dataset_checks_schedule(dataset_id=dataset.pk)  # another: folded into the pending one
         dataset_checks_schedule(dataset_id=dataset.pk, full=True)  # "Re-check now"
     assert queued == [((dataset.pk,), {}), ((dataset.pk,), {"full": True})]
+
+
+def test_it_rechecks_every_example_when_a_curator_asks(
+    dataset, owner, client, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr(tasks.dataset_checks_run, "delay", lambda *a, **k: queued.append((a, k)))
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/datasets/{dataset.pk}/checks/recheck/")
+    assert response.status_code == 302
+    assert queued == [((dataset.pk,), {"full": True})]
