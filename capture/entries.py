@@ -214,10 +214,18 @@ def entry_parse(raw) -> tuple[dict | None, list[ContentError]]:
         trace_id=trace,
         client_timestamp=when,
         content_hash=content_hash(conversation, tools),
+        search_text=conversation_text(conversation),
     )
     for name in USAGE_FIELDS:
         row.setdefault(name, None)
     return row, []
+
+
+def conversation_text(messages) -> str:
+    """The text of the turns, case-folded: what ``?search=`` looks in."""
+    return "\n".join(
+        m["content"] for m in messages if isinstance(m, dict) and isinstance(m.get("content"), str)
+    ).casefold()
 
 
 def _timestamp(value) -> datetime | None:

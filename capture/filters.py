@@ -13,6 +13,8 @@ from datetime import datetime
 from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.scoping import parse_id
 
+from .entries import conversation_text
+
 FIELDS = ("team", "model", "tag", "since", "until", "search", "feedback", "trace_id")
 FEEDBACK = ("positive", "negative", "neutral", "none", "any")
 UNKNOWN = "unknown filter {!r}; filters are " + ", ".join(FIELDS)
@@ -69,11 +71,10 @@ def filters_parse(raw, *, prefix: str = "", strict: bool = True) -> dict:
 
 
 def _text(row: dict) -> str:
-    parts = []
-    for message in list(row.get("messages") or []) + [row.get("response") or {}]:
-        if isinstance(message, dict) and isinstance(message.get("content"), str):
-            parts.append(message["content"])
-    return "\n".join(parts).casefold()
+    if "search_text" in row:
+        return row["search_text"]
+    turns = list(row.get("messages") or []) + [row.get("response") or {}]
+    return conversation_text(turns)
 
 
 def _feedback_ok(wanted: str, score) -> bool:

@@ -74,6 +74,8 @@ class Log(models.Model):
     source = models.CharField(max_length=16, choices=LogSource.choices, default=LogSource.API)
     # sha256 of the canonical {messages (+ the response), tools}: the example it would become.
     content_hash = models.CharField(max_length=64)
+    # the conversation's text, case-folded, for ?search= (the JSON columns escape non-ASCII)
+    search_text = models.TextField(blank=True, default="")
     ingest_key = models.ForeignKey(
         IngestKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

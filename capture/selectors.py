@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import QuerySet
 
 from datasets_app.workspace.keyset import Page, keyset_page
 from finetunedb.teams.permissions import Action
@@ -57,10 +56,7 @@ def log_filter(logs: QuerySet, filters: dict) -> QuerySet:
     elif feedback == "any":
         logs = logs.filter(feedback_score__isnull=False)
     if "search" in filters:
-        text = filters["search"]
-        logs = logs.annotate(
-            _messages=Cast("messages", TextField()), _response=Cast("response", TextField())
-        ).filter(Q(_messages__icontains=text) | Q(_response__icontains=text))
+        logs = logs.filter(search_text__contains=filters["search"].casefold())
     return logs.order_by("-pk")
 
 

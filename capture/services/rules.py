@@ -27,8 +27,7 @@ MATCH_FIELDS = (
     "trace_id",
     "created_at",
     "feedback_score",
-    "messages",
-    "response",
+    "search_text",
 )
 
 

@@ -1,5 +1,7 @@
 """POST /api/v1/logs/ and the team ingest keys (DESIGN §8)."""
 
+from urllib.parse import quote
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -160,6 +162,7 @@ def stored(ingest):
         entry(0, tags=["prod"], trace_id="t1"),
         entry(1, tags=["prod", "math"], model="m2"),
         {**entry(2), "messages": [{"role": "user", "content": "Where is the refund form?"}]},
+        {**entry(3), "messages": [{"role": "user", "content": "Soldes d'été ?"}]},
     ]
     return ingest.post("/api/v1/logs/", {"logs": logs}, format="json").json()["ids"]
 
@@ -173,10 +176,12 @@ def test_it_lists_logs_newest_first_with_filters(api_for, owner, stored):
         return [log["id"] for log in response.json()["results"]]
 
     assert ids() == stored[::-1]
+    assert ids("?search=user") == []  # the text of the turns, not the JSON around it
     assert ids("?tag=prod") == [stored[1], stored[0]]
     assert ids("?tag=prod&model=m2") == [stored[1]]
     assert ids("?trace_id=t1") == [stored[0]]
     assert ids("?search=REFUND") == [stored[2]]
+    assert ids("?search=" + quote("ÉTÉ")) == [stored[3]]
     assert ids("?since=2999-01-01T00:00:00Z") == []
     assert api.get("/api/v1/logs/?since=yesterday").status_code == 400
 
@@ -184,9 +189,10 @@ def test_it_lists_logs_newest_first_with_filters(api_for, owner, stored):
 def test_it_pages_by_keyset(api_for, owner, stored):
     api = api_for(owner)
     first = api.get("/api/v1/logs/?page_size=2").json()
-    assert [log["id"] for log in first["results"]] == [stored[2], stored[1]]
+    assert [log["id"] for log in first["results"]] == [stored[3], stored[2]]
     second = api.get(first["next"]).json()
-    assert [log["id"] for log in second["results"]] == [stored[0]] and second["next"] is None
+    assert [log["id"] for log in second["results"]] == [stored[1], stored[0]]
+    assert second["next"] is None
 
 
 def test_it_scores_a_log_and_filters_by_feedback(api_for, owner, teammate, stored):

@@ -1,0 +1,85 @@
+"""capture.filters: the rules' matcher answers what the list's query answers, log by log."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from capture.filters import filters_match, filters_parse
+from capture.models import Log
+from capture.selectors import log_filter
+from capture.services.logs import log_batch_create
+from finetunedb.exceptions import ApplicationError
+
+pytestmark = pytest.mark.django_db
+
+TAGS = ["a", "b", "c"]
+MODELS = ["m1", "m2"]
+WORDS = ["refund", "Order", "ship"]
+
+
+def test_it_names_the_bad_field_with_its_prefix():
+    with pytest.raises(ApplicationError) as caught:
+        filters_parse({"feedback": "great", "colour": "red"}, prefix="filter.")
+    assert {e["path"] for e in caught.value.errors} == {"filter.feedback", "filter.colour"}
+
+
+@pytest.fixture
+def stored(team):
+    entries = [
+        {
+            "messages": [{"role": "user", "content": f"{WORDS[i % 3]} {i}"}],
+            "response": {"role": "assistant", "content": "ok"},
+            "model": MODELS[i % 2],
+            "tags": TAGS[: i % 4],
+            "trace_id": f"t{i % 3}",
+        }
+        for i in range(12)
+    ]
+    ids = log_batch_create(team=team, entries=entries).ids
+    for i, pk in enumerate(ids):
+        Log.objects.filter(pk=pk).update(feedback_score=[None, -1, 0, 1][i % 4])
+    return list(Log.objects.filter(pk__in=ids))
+
+
+FILTERS = st.fixed_dictionaries(
+    {},
+    optional={
+        "model": st.sampled_from(MODELS),
+        "tag": st.sampled_from(TAGS),
+        "trace_id": st.sampled_from(["t0", "t1", "t2"]),
+        "feedback": st.sampled_from(["positive", "negative", "neutral", "none", "any"]),
+        "search": st.sampled_from(["refund", "ORDER", "ship 1", "zzz"]),
+        "since": st.sampled_from([-1, 1]),
+    },
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(raw=FILTERS)
+def test_it_matches_a_row_exactly_when_the_query_returns_it(stored, raw):
+    if "since" in raw:
+        raw["since"] = (datetime.now(UTC) + timedelta(hours=raw["since"])).isoformat()
+    clean = filters_parse(raw)
+    queried = set(log_filter(Log.objects.all(), clean).values_list("pk", flat=True))
+    matched = {
+        log.pk
+        for log in stored
+        if filters_match(
+            clean,
+            {
+                "team_id": log.team_id,
+                "model": log.model,
+                "tags": log.tags,
+                "trace_id": log.trace_id,
+                "created_at": log.created_at,
+                "feedback_score": log.feedback_score,
+                "messages": log.messages,
+                "response": log.response,
+            },
+        )
+    }
+    assert matched == queried
