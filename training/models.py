@@ -25,6 +25,8 @@ ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
 class Method(models.TextChoices):
     LORA = "lora", "LoRA adapter"
     FULL = "full", "Full fine-tuning"
+    DPO = "dpo", "DPO (preference pairs)"
+    ORPO = "orpo", "ORPO (preference pairs)"
 
 
 class TrainingRun(models.Model):

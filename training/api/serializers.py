@@ -4,6 +4,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
 
 from finetunedb.parsers import StrictJSONField
+from training.recipe.config import METHODS
 
 from ..eta import run_eta_seconds
 from ..services.lineage import model_lineage
@@ -16,7 +17,12 @@ class RunInputSerializer(serializers.Serializer):
     base_model = serializers.CharField(
         required=False, allow_blank=True, max_length=500, help_text="Omit for the bundled default."
     )
-    method = serializers.ChoiceField(choices=["lora", "full"], required=False, default="lora")
+    method = serializers.ChoiceField(
+        choices=list(METHODS),
+        required=False,
+        default="lora",
+        help_text="lora, full, or dpo / orpo on preference pairs (see docs/training.md).",
+    )
     hyperparameters = StrictJSONField(
         required=False, default=dict, help_text="TrainConfig fields; see docs/training.md."
     )

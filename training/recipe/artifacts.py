@@ -108,7 +108,7 @@ def save_model(
         weights = tmp / "weights"
         model.save_pretrained(weights, safe_serialization=True)
         tokenizer.save_pretrained(weights)
-        if merged and config.method == "lora":
+        if merged and config.uses_adapter:
             plain = copy.deepcopy(model).merge_and_unload()
             plain.save_pretrained(tmp / "merged", safe_serialization=True)
             tokenizer.save_pretrained(tmp / "merged")
@@ -120,6 +120,7 @@ def save_model(
         manifest = {
             "format": 1,
             "method": config.method,
+            "adapter": config.uses_adapter,
             "base_model": config.base_model,
             "base_path": base_path,
             "weights_file": str(weight_file.relative_to(tmp)),

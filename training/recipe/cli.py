@@ -26,7 +26,7 @@ from .base_models import BaseModelError
 from .config import ConfigError, TrainConfig
 from .data import OverlengthError, TemplateError
 from .events import EventWriter, die_with_parent, write_event
-from .loop import TrainingRecipe
+from .preference_loop import make_recipe
 from .reporter import NullReporter, PrintReporter, TrainingOutOfMemory
 
 EXIT_CANCELLED = 3
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace, rank: int) -> int:
     else:
         reporter = PrintReporter()
     config = TrainConfig.from_dict(json.loads(Path(args.config).read_text()))
-    recipe = TrainingRecipe(
+    recipe = make_recipe(
         config,
         out_dir=args.out,
         models_dir=args.models_dir,

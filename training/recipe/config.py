@@ -14,7 +14,10 @@ from typing import Any
 
 BUNDLED_BASE_MODEL = "bundled:SmolLM2-135M-Instruct"
 
-METHODS = ("lora", "full")
+METHODS = ("lora", "full", "dpo", "orpo")
+PREFERENCE_METHODS = ("dpo", "orpo")
+PREFERENCE_WEIGHTS = ("lora", "full")
+DPO_LOSS_TYPES = ("sigmoid", "ipo")
 LR_SCHEDULERS = ("cosine", "linear", "constant")
 OVERLENGTH_POLICIES = ("drop", "truncate", "error")
 CHECKPOINTING = ("auto", "on", "off")
@@ -30,6 +33,9 @@ ERR_MODULES = "lora_target_modules: give 1–32 module names such as 'q_proj'"
 ERR_BASE_MODEL = "base_model: give a local folder, a hub id or the bundled default"
 ERR_MERGE_FULL = (
     "merge_weights: full fine-tuning already saves plain weights; merging applies to LoRA only"
+)
+ERR_SMOOTHING_IPO = (
+    "dpo_label_smoothing: applies to dpo_loss_type sigmoid only; set it to 0 for ipo"
 )
 
 
@@ -60,8 +66,46 @@ class TrainConfig:
     )
     method: str = _f(
         "lora",
-        "lora trains a small adapter on a frozen base; full trains every weight.",
+        "lora trains a small adapter on a frozen base; full trains every weight; dpo and orpo "
+        "train on preference pairs (chosen and rejected answers), with the weights "
+        "preference_weights names.",
         choices=METHODS,
+    )
+    # --- preference methods (dpo, orpo) ------------------------------------------------------
+    preference_weights: str = _f(
+        "lora",
+        "dpo/orpo: lora trains an adapter (DPO's reference is the base with the adapter "
+        "switched off, no second copy in memory); full trains every weight (DPO keeps a frozen "
+        "copy of the base as the reference).",
+        choices=PREFERENCE_WEIGHTS,
+    )
+    # Past 5 the implicit KL penalty pins the policy to the reference: nothing is learned.
+    dpo_beta: float = _f(
+        0.1,
+        "DPO beta: how strongly the policy is held near the reference (higher: closer).",
+        low=0.0,
+        high=5.0,
+        open_low=True,
+    )
+    dpo_label_smoothing: float = _f(
+        0.0,
+        "DPO (sigmoid): assumed share of pairs whose labels are flipped (conservative DPO); 0 "
+        "trusts every pick. Below 0.5, or chosen and rejected swap roles.",
+        low=0.0,
+        high=0.49,
+    )
+    dpo_loss_type: str = _f(
+        "sigmoid",
+        "DPO loss: sigmoid (the DPO paper) or ipo (squared loss on per-token mean log-ratios, "
+        "Azar et al. 2023).",
+        choices=DPO_LOSS_TYPES,
+    )
+    orpo_beta: float = _f(
+        0.1,
+        "ORPO lambda: weight of the odds-ratio term added to the chosen answers' SFT loss.",
+        low=0.0,
+        high=10.0,
+        open_low=True,
     )
     # Rank 128 on the four attention projections already trains ~2 % of a 7B model; past it a
     # full fine-tune is the better tool, and the adapter's AdamW state grows linearly with r.
@@ -176,9 +220,23 @@ class TrainConfig:
             raise ConfigError(ERR_UNKNOWN_KEYS.format(keys=", ".join(unknown)))
         values = {name: _check(known[name], value) for name, value in data.items()}
         config = cls(**values)
-        if config.merge_weights and config.method != "lora":
+        if config.merge_weights and not config.uses_adapter:
             raise ConfigError(ERR_MERGE_FULL)
+        if config.dpo_label_smoothing and config.dpo_loss_type == "ipo":
+            raise ConfigError(ERR_SMOOTHING_IPO)
         return config
+
+    @property
+    def uses_adapter(self) -> bool:
+        """True when the run trains a LoRA adapter (lora, or dpo/orpo on lora weights)."""
+        return self.method == "lora" or (
+            self.method in PREFERENCE_METHODS and self.preference_weights == "lora"
+        )
+
+    @property
+    def is_preference(self) -> bool:
+        """True for dpo and orpo, which train on chosen/rejected pairs."""
+        return self.method in PREFERENCE_METHODS
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data; ``from_dict(to_dict())`` gives an equal config."""

@@ -26,7 +26,8 @@ def load_finetuned(
     manifest = read_manifest(model_dir)
     weights = model_dir / "weights"
     tokenizer = load_tokenizer(str(weights))
-    if manifest["method"] == "lora":
+    # manifests before dpo/orpo have no "adapter": there only lora trained one
+    if manifest.get("adapter", manifest["method"] == "lora"):
         from peft import PeftModel
 
         base = load_model(resolve_base_model(manifest["base_model"], models_dir), device=device)

@@ -90,20 +90,7 @@ class TrainingRecipe:
         seed_everything(cfg.seed)
         self.base_path = resolve_base_model(cfg.base_model, self.models_dir)
         self.tokenizer = load_tokenizer(self.base_path)
-        encoded = encode_records(
-            train_records, self.tokenizer, max_seq_len=cfg.max_seq_len, overlength=cfg.overlength
-        )
-        if not encoded.examples:
-            raise ValueError(ERR_NO_TRAINING_DATA.format(dropped=len(encoded.dropped)))
-        self.rows = make_rows(encoded, max_seq_len=cfg.max_seq_len, packing=cfg.packing)
-        val = encode_records(
-            list(validation_records)[: cfg.eval_max_records],
-            self.tokenizer,
-            max_seq_len=cfg.max_seq_len,
-            overlength="truncate",
-        )
-        self.val_rows = make_rows(val, max_seq_len=cfg.max_seq_len, packing=cfg.packing)
-        self.plan = plan(encoded, cfg, world_size=self.world_size)
+        self.rows, self.val_rows, self.plan = self._rows(train_records, validation_records)
         self.plan["gradient_checkpointing"] = self.checkpointing
         self.plan["validation_sequences"] = len(self.val_rows)
         self.steps_per_epoch = steps_per_epoch(
@@ -134,6 +121,24 @@ class TrainingRecipe:
         self.ddp_model = self.group.wrap(self.model)
         return self.plan
 
+    def _rows(self, train_records, validation_records) -> tuple[list, list, dict[str, Any]]:
+        """Training rows, validation rows and the plan (the preference recipe's are pairs)."""
+        cfg = self.config
+        encoded = encode_records(
+            train_records, self.tokenizer, max_seq_len=cfg.max_seq_len, overlength=cfg.overlength
+        )
+        if not encoded.examples:
+            raise ValueError(ERR_NO_TRAINING_DATA.format(dropped=len(encoded.dropped)))
+        rows = make_rows(encoded, max_seq_len=cfg.max_seq_len, packing=cfg.packing)
+        val = encode_records(
+            list(validation_records)[: cfg.eval_max_records],
+            self.tokenizer,
+            max_seq_len=cfg.max_seq_len,
+            overlength="truncate",
+        )
+        val_rows = make_rows(val, max_seq_len=cfg.max_seq_len, packing=cfg.packing)
+        return rows, val_rows, plan(encoded, cfg, world_size=self.world_size)
+
     def _build_model(self):
         cfg = self.config
         model = load_model(self.base_path, device=self.device)
@@ -143,7 +148,7 @@ class TrainingRecipe:
             model.gradient_checkpointing_enable(
                 gradient_checkpointing_kwargs={"use_reentrant": False}
             )
-        if cfg.method == "lora":
+        if cfg.uses_adapter:
             from peft import LoraConfig, get_peft_model
 
             torch.manual_seed(

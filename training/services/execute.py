@@ -167,9 +167,10 @@ def _train(run: TrainingRun, attempt: int, reporter: RunReporter) -> None:
 
 def _train_here(config, train, validation, run_id, reporter, lineage) -> dict | None:
     """Train in this process; the model's manifest, or None when cancelled."""
-    from training.recipe.loop import TrainingRecipe  # torch: imported only where training runs
+    # torch: imported only where training runs
+    from training.recipe.preference_loop import make_recipe
 
-    recipe = TrainingRecipe(
+    recipe = make_recipe(
         config,
         out_dir=run_dir(run_id),
         models_dir=base_cache_dir(),

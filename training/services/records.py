@@ -8,7 +8,7 @@ content a version export writes, whatever happened to the dataset since.
 from __future__ import annotations
 
 from datasets_app import canonical
-from datasets_app.models import DatasetVersion, Split
+from datasets_app.models import DatasetVersion, Split, VersionEntry
 from datasets_app.services.export import version_rows
 
 
@@ -32,7 +32,18 @@ def _record(row, *, with_split: bool = False) -> dict:
         record["split"] = row.split
     if row.content.get("tools"):
         record["tools"] = row.content["tools"]
+    rejected = (row.content.get("metadata") or {}).get("rejected")
+    if rejected:
+        record["rejected"] = rejected  # a preference pair: dpo and orpo train on both sides
     return record
+
+
+def preference_pair_counts(version: DatasetVersion, split: str | None) -> tuple[int, int]:
+    """``(pairs, examples)`` of one split: how many of its examples carry a rejected answer."""
+    if split is None:
+        return 0, 0
+    entries = VersionEntry.objects.filter(version=version, split=split)
+    return entries.filter(revision__metadata__has_key="rejected").count(), entries.count()
 
 
 def version_records(version: DatasetVersion, split: str | None, *, limit: int | None = None):

@@ -32,6 +32,11 @@ STEP_FIELDS = (
     "trained_tokens",
     "epoch",
     "step_s",
+    # dpo and orpo (training.recipe.preference.reward_metrics)
+    "rewards_chosen",
+    "rewards_rejected",
+    "reward_margin",
+    "reward_accuracy",
 )
 
 

@@ -14,7 +14,7 @@ from training.recipe.config import ConfigError, TrainConfig
 
 from ..models import ACTIVE, RunStatus, TrainingRun
 from .base_models import base_model_check
-from .records import training_splits
+from .records import preference_pair_counts, training_splits
 
 NOT_FROZEN = "Only a frozen version can be trained on; this one is still being frozen."
 NO_TRAINING_DATA = (
@@ -28,6 +28,14 @@ TOO_MANY_ACTIVE = (
 )
 ALREADY_FINISHED = "The run has already finished ({status})."
 INVALID_CONFIG = "The training configuration is invalid."
+NO_PREFERENCE_PAIRS = (
+    "method {method} trains on preference pairs, and the training split of this version holds "
+    "none (an example needs a rejected answer, metadata.rejected: import chosen/rejected rows)."
+)
+NOT_ALL_PAIRS = (
+    "method {method} trains on preference pairs: {missing} of the {total} training examples "
+    "of this version have no rejected answer (metadata.rejected); freeze a version of pairs only."
+)
 
 
 def training_config_build(
@@ -59,6 +67,20 @@ def config_error_path(message: str) -> str:
     return "hyperparameters"
 
 
+def _require_pairs(version, method: str) -> None:
+    pairs, total = preference_pair_counts(version, training_splits(version)["train"])
+    if not pairs:
+        message = NO_PREFERENCE_PAIRS.format(method=method)
+        raise ApplicationError(
+            message, code="no_preference_pairs", errors=[{"path": "method", "message": message}]
+        )
+    if pairs < total:
+        message = NOT_ALL_PAIRS.format(method=method, missing=total - pairs, total=total)
+        raise ApplicationError(
+            message, code="not_all_pairs", errors=[{"path": "method", "message": message}]
+        )
+
+
 def _invalid(path: str, message: str) -> ApplicationError:
     return ApplicationError(INVALID_CONFIG, errors=[{"path": path, "message": message}])
 
@@ -76,6 +98,8 @@ def training_run_create(
     )
     if not (version.counts or {}).get(training_splits(version)["train"]):
         raise ApplicationError(NO_TRAINING_DATA, code="no_training_data")
+    if config.is_preference:
+        _require_pairs(version, config.method)
     # A run's size is unknown until it trains (checkpoints, adapter): a team with no byte left
     # under its quota may not start one (409, code team_storage_quota).
     team_storage_require_not_full(

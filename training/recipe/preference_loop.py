@@ -1,0 +1,194 @@
+"""DPO and ORPO as a training recipe: the SFT recipe's loop, with pairs in and a pair loss.
+
+    recipe = make_recipe(config, out_dir=run_dir, models_dir=cache, reporter=reporter)
+    recipe.setup(train_records, validation_records)   # records carry ``rejected``
+    recipe.train(); recipe.save(lineage=...)
+
+``setup`` encodes pairs (:func:`~training.recipe.preference.encode_pairs`) instead of examples;
+one batch of ``batch_size`` pairs is one forward over ``2 × batch_size`` rows (chosen then
+rejected). DPO's reference log-probabilities come from one more forward without gradients:
+through the same model with the LoRA adapter switched off (peft's ``disable_adapter()``: no
+second copy in memory), or through a frozen copy of the base for full fine-tuning. ORPO needs no
+reference. Checkpoints, cancellation, schedules and saving are the SFT recipe's own.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+import torch
+
+from .batching import steps_per_epoch
+from .config import TrainConfig
+from .loop import ERR_NO_TRAINING_DATA, TrainingRecipe
+from .preference import (
+    PairSet,
+    collate_pairs,
+    dpo_loss,
+    encode_pairs,
+    orpo_loss,
+    reward_metrics,
+    sequence_logps,
+)
+from .runtime import memory_mb
+
+ERR_DISTRIBUTED = "dpo and orpo train in one process; run them without torchrun"
+
+
+def make_recipe(config: TrainConfig, **kwargs) -> TrainingRecipe:
+    """The recipe for ``config.method``: :class:`PreferenceRecipe` for dpo/orpo, else SFT."""
+    cls = PreferenceRecipe if config.is_preference else TrainingRecipe
+    return cls(config, **kwargs)
+
+
+def pair_plan(pairs: PairSet, config: TrainConfig) -> dict[str, Any]:
+    """Pre-flight figures of a preference run: pairs, tokens (both sides), steps, dropped pairs."""
+    per_epoch = steps_per_epoch(
+        len(pairs.pairs),
+        batch_size=config.batch_size,
+        grad_accum=config.gradient_accumulation_steps,
+    )
+    total = per_epoch * config.epochs
+    if config.max_steps:
+        total = min(total, config.max_steps)
+    sides = [ex for p in pairs.pairs for ex in (p.chosen, p.rejected)]
+    return {
+        "pairs": len(pairs.pairs),
+        "examples": len(pairs.pairs),
+        "sequences": len(sides),
+        "tokens": sum(len(ex.input_ids) for ex in sides),
+        "training_tokens": sum(ex.trained_tokens for ex in sides),
+        "longest": max((len(ex.input_ids) for ex in sides), default=0),
+        "steps_per_epoch": per_epoch,
+        "total_steps": total,
+        "dropped": list(pairs.dropped),
+        "truncated": list(pairs.truncated),
+    }
+
+
+class PreferenceRecipe(TrainingRecipe):
+    """DPO or ORPO over preference records; ``train`` and ``save`` are the SFT recipe's."""
+
+    def setup(self, train_records: list[dict], validation_records: list[dict] = ()) -> dict:
+        """Encode the pairs, build model, reference, optimizer and schedule; resume if possible."""
+        if self.distributed:
+            raise ValueError(ERR_DISTRIBUTED)
+        return super().setup(train_records, validation_records)
+
+    def _rows(self, train_records, validation_records):
+        cfg = self.config
+        encoded = encode_pairs(
+            train_records, self.tokenizer, max_seq_len=cfg.max_seq_len, overlength=cfg.overlength
+        )
+        if not encoded.pairs:
+            raise ValueError(ERR_NO_TRAINING_DATA.format(dropped=len(encoded.dropped)))
+        validation = encode_pairs(
+            list(validation_records)[: cfg.eval_max_records],
+            self.tokenizer,
+            max_seq_len=cfg.max_seq_len,
+            overlength="truncate",
+        )
+        return encoded.pairs, validation.pairs, pair_plan(encoded, cfg)
+
+    def _build_model(self):
+        model = super()._build_model()
+        self.reference = None
+        if self.config.method == "dpo" and not self.config.uses_adapter:
+            self.reference = copy.deepcopy(model).eval().requires_grad_(False)
+        return model
+
+    def _pair_loss(
+        self, batch: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        cfg = self.config
+        n = batch["input_ids"].shape[0] // 2
+        logps, counts = sequence_logps(self.ddp_model, batch)
+        counts = counts.clamp(min=1)
+        if cfg.method == "orpo":
+            means = logps / counts
+            return orpo_loss(means[:n], means[n:], -means[:n], beta=cfg.orpo_beta)
+        with torch.no_grad():
+            if self.reference is None:
+                with self.model.disable_adapter():
+                    ref, _ = sequence_logps(self.model, batch)
+            else:
+                ref, _ = sequence_logps(self.reference, batch)
+        if cfg.dpo_loss_type == "ipo":
+            logps, ref = logps / counts, ref / counts
+        return dpo_loss(
+            logps[:n],
+            logps[n:],
+            ref[:n],
+            ref[n:],
+            beta=cfg.dpo_beta,
+            label_smoothing=cfg.dpo_label_smoothing,
+            loss_type=cfg.dpo_loss_type,
+        )
+
+    def _optimizer_step(self, group: list[list]) -> dict[str, Any]:
+        started = time.perf_counter()
+        pad = self.tokenizer.pad_token_id
+        batches = [collate_pairs(pairs, pad) for pairs in group]
+        n_pairs = sum(len(pairs) for pairs in group)
+        loss_total, chosen, rejected, seen = 0.0, [], [], 0
+        for batch in batches:
+            losses, rc, rr = self._pair_loss(batch)
+            (losses.sum() / n_pairs).backward()
+            loss_total += float(losses.detach().sum())
+            chosen.append(rc)
+            rejected.append(rr)
+            seen += int(batch["attention_mask"].sum())
+            self.reporter.heartbeat()
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        grad_norm = float(
+            torch.nn.utils.clip_grad_norm_(params, self.config.max_grad_norm or float("inf"))
+        )
+        lr = self.scheduler.get_last_lr()[0]
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        elapsed = time.perf_counter() - started
+        return {
+            "loss": loss_total / n_pairs,
+            **reward_metrics(torch.cat(chosen), torch.cat(rejected)),
+            "lr": lr,
+            "grad_norm": grad_norm,
+            "tokens_per_s": seen / elapsed if elapsed else 0.0,
+            "trained_tokens": sum(int((b["targets"] != -100).sum()) for b in batches),
+            "memory_mb": memory_mb(self.device),
+            "step_s": elapsed,
+            "pairs": n_pairs,
+        }
+
+    @torch.no_grad()
+    def evaluate_pairs(self, pairs: list) -> dict[str, float]:
+        """Loss and reward metrics over ``pairs`` (the validation split during training)."""
+        was_training = self.model.training
+        self.model.eval()
+        losses, chosen, rejected = [], [], []
+        for i in range(0, len(pairs), self.config.batch_size):
+            batch = collate_pairs(
+                pairs[i : i + self.config.batch_size], self.tokenizer.pad_token_id
+            )
+            loss, rc, rr = self._pair_loss(batch)
+            losses.append(loss)
+            chosen.append(rc)
+            rejected.append(rr)
+            self.reporter.heartbeat()
+        self.model.train(was_training)
+        if not losses:
+            return {"loss": float("nan"), "pairs": 0}
+        return {
+            "loss": float(torch.cat(losses).mean()),
+            **reward_metrics(torch.cat(chosen), torch.cat(rejected)),
+            "pairs": sum(len(x) for x in losses),
+        }
+
+    def _evaluate(self) -> None:
+        started = time.perf_counter()
+        metrics = {f"eval_{k}": v for k, v in self.evaluate_pairs(self.val_rows).items()}
+        metrics["eval_s"] = time.perf_counter() - started
+        self.evals.append({"step": self.step, **metrics})
+        self.reporter.on_eval(self.step, metrics)
