@@ -66,3 +66,31 @@ def test_it_hides_every_object_route_from_an_outsider(
 def test_it_answers_401_to_anonymous_callers(route, params, object_ids, client):
     path = fill(route, object_ids)
     assert client.get(path).status_code == 401
+
+
+# The OpenAI-compatible routes name their object in the body ("model": "ftdb-model-<id>"), not
+# the path, so the walk above cannot reach them: the same rule, checked here.
+OPENAI_ROUTES = ["/v1/chat/completions"]
+
+
+@pytest.mark.parametrize("path", OPENAI_ROUTES)
+def test_it_hides_another_teams_model_on_the_openai_routes(path, object_ids, outsider, client):
+    import json
+
+    from finetunedb.teams.services import api_token_create
+
+    token = api_token_create(user=outsider)[1]
+    body = {
+        "model": f"ftdb-model-{object_ids['model_id']}",
+        "messages": [{"role": "user", "content": "x"}],
+    }
+    response = client.post(
+        path,
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "model_not_found"
+    listed = client.get("/v1/models", HTTP_AUTHORIZATION=f"Bearer {token}").json()["data"]
+    assert body["model"] not in [m["id"] for m in listed]

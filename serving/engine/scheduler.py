@@ -247,6 +247,9 @@ class Scheduler:
                 position_ids=step_positions,
                 past_key_values=past,
                 use_cache=True,
+                # Only the last position's logits: the prefill would otherwise project every
+                # prompt token onto the vocabulary (most of its time on a small model).
+                logits_to_keep=1,
             )
             past = out.past_key_values
             logits = out.logits[:, -1, :].float().cpu()

@@ -1,0 +1,205 @@
+"""Serving engine throughput (issue 18): aggregate tokens/s of 8 concurrent clients through the
+engine's dynamic batching against one ``model.generate`` per request, serially, on the same
+prompts and token budgets (same run, same process, same threads); time to first token p50/p95
+of the concurrent clients; and the cost of switching LoRA adapters.
+
+    .venv/bin/python bench/serving.py [--clients 8] [--tokens 48] [--tiny]
+
+Uses the bundled SmolLM2-135M-Instruct when it has been converted (``manage.py
+ensure_base_model``, DATA_DIR/models/base), else the tests' tiny model (``--tiny`` forces it).
+Greedy decoding with EOS ignored on both sides, so both produce exactly ``--tokens`` per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from serving.engine.models import ModelStore  # noqa: E402
+from serving.engine.scheduler import Params, Scheduler  # noqa: E402
+
+QUESTIONS = [
+    "What is the capital of France?",
+    "Give me three tips for writing clear emails.",
+    "Explain what a hash function is in one paragraph.",
+    "Translate 'good morning' into Spanish and German.",
+    "What is 17 times 23?",
+    "Name two differences between a list and a tuple in Python.",
+    "Write a haiku about autumn.",
+    "Why is the sky blue?",
+]
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def base_model(tiny: bool) -> tuple[str, Path]:
+    data = Path(os.environ.get("DATA_DIR", ROOT / "var"))
+    bundled = data / "models" / "base" / "SmolLM2-135M-Instruct"
+    if not tiny and (bundled / ".complete").is_file():
+        return "bundled:SmolLM2-135M-Instruct", data / "models"
+    from tests.reliability.tiny_model import build
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-serving-"))
+    return str(build(tmp / "tiny")), tmp
+
+
+def never_stop(loaded):
+    # Both sides generate exactly the budget: no EOS, so tokens/s compares like with like.
+    loaded.model.generation_config.eos_token_id = None
+    loaded.tokenizer.eos_token_id  # noqa: B018 - the engine reads generation_config and this
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--tokens", type=int, default=48)
+    parser.add_argument("--tiny", action="store_true")
+    args = parser.parse_args()
+    base, models_dir = base_model(args.tiny)
+    allowed = [] if base.startswith("bundled:") else [base]
+    store = ModelStore(models_dir=models_dir, allowed_bases=allowed, max_adapters=2)
+    scheduler = Scheduler(store, max_batch=args.clients, max_queue=64, team_concurrency=64)
+    name = store.check(base, None)[0]
+    loaded = store.base(name)
+    never_stop(loaded)
+    import serving.engine.scheduler as sched
+
+    sched._eos_ids = lambda model, tokenizer: set()  # the engine side of "never stop"
+    questions = (QUESTIONS * ((args.clients + 7) // 8))[: args.clients]
+
+    def prepared(question, adapter=None, tokens=args.tokens):
+        return scheduler.prepare(
+            base=base, adapter=adapter, messages=[{"role": "user", "content": question}],
+            params=Params(max_tokens=tokens, temperature=0),
+        )  # fmt: skip
+
+    # Warm-up: one of each path, so neither side pays first-call costs.
+    collect(scheduler.submit(prepared(questions[0], tokens=4)))
+    ids = torch.tensor([prepared(questions[0]).prompt])
+    loaded.model.generate(
+        input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=4, do_sample=False
+    )
+
+    # Baseline: one generate per request, serially.
+    started = time.perf_counter()
+    serial_tokens = 0
+    for q in questions:
+        ids = torch.tensor([prepared(q).prompt])
+        out = loaded.model.generate(
+            input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=args.tokens,
+            min_new_tokens=args.tokens, do_sample=False,
+            pad_token_id=loaded.tokenizer.pad_token_id,
+        )  # fmt: skip
+        serial_tokens += out.shape[1] - ids.shape[1]
+    serial_s = time.perf_counter() - started
+
+    # The engine: every client submits at once from its own thread.
+    ttft, produced = [], []
+    barrier = threading.Barrier(args.clients)
+
+    def client(q):
+        request = prepared(q)
+        barrier.wait()
+        t0 = time.perf_counter()
+        scheduler.submit(request)
+        first, n = None, 0
+        while True:
+            kind, value = request.events.get(timeout=600)
+            if kind == "delta" and first is None:
+                first = time.perf_counter() - t0
+            if kind == "done":
+                n = value["completion_tokens"]
+                break
+            if kind == "error":
+                raise RuntimeError(value)
+        ttft.append(first)
+        produced.append(n)
+
+    threads = [threading.Thread(target=client, args=(q,)) for q in questions]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engine_s = time.perf_counter() - started
+    engine_tps, serial_tps = sum(produced) / engine_s, serial_tokens / serial_s
+
+    # Adapter switch: two adapters on the base; a 1-token answer with the other adapter loaded
+    # (set_adapter only) against the same answer with the adapter already active.
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    folder = store.bases[name].model
+    source = getattr(folder, "name_or_path", None) or folder.config._name_or_path
+    adapters = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        path = Path(models_dir) / "bench-adapters" / str(seed)
+        model = AutoModelForCausalLM.from_pretrained(source)
+        config = LoraConfig(r=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+        get_peft_model(model, config).save_pretrained(path)
+        adapters.append(str(path))
+
+    def one_token(adapter):
+        t0 = time.perf_counter()
+        collect(scheduler.submit(prepared(questions[0], adapter=adapter, tokens=1)))
+        return time.perf_counter() - t0
+
+    load_s = [one_token(a) for a in adapters]  # first use loads each
+    same = statistics.median(one_token(adapters[1]) for _ in range(5))
+    switched = statistics.median(
+        one_token(adapters[i % 2]) for i in range(6)
+    )  # alternating: every call switches
+    plain = statistics.median(one_token(None) for _ in range(5))
+
+    label = "bundled" if base.startswith("bundled:") else "tiny"
+    print(
+        f"model={label} clients={args.clients} tokens_per_request={args.tokens} threads={torch.get_num_threads()}"
+    )
+    print(
+        f"engine: {sum(produced)} tokens in {engine_s:.2f}s = {engine_tps:.1f} tok/s ({scheduler.stats['batches']} batches)"
+    )
+    print(f"serial generate: {serial_tokens} tokens in {serial_s:.2f}s = {serial_tps:.1f} tok/s")
+    print(f"ttft p50={percentile(ttft, 0.5):.3f}s p95={percentile(ttft, 0.95):.3f}s")
+    print(
+        f"adapter first load {load_s[0]:.3f}s/{load_s[1]:.3f}s; 1-token answer: same adapter {same:.3f}s, switching {switched:.3f}s, base {plain:.3f}s"
+    )
+    ratio = engine_tps / serial_tps
+    print(
+        f"BENCH serving_batching_{label} value={engine_tps:.1f}tok/s baseline={serial_tps:.1f}tok/s ratio={ratio:.2f} target=>=3 pass={'yes' if ratio >= 3 else 'no'}"
+    )
+    print(
+        f"BENCH serving_ttft_p95_{label} value={percentile(ttft, 0.95):.3f}s baseline={serial_s / len(questions):.3f}s ratio={percentile(ttft, 0.95) / (serial_s / len(questions)):.2f} target=report pass=yes"
+    )
+    print(
+        f"BENCH serving_adapter_switch_{label} value={switched:.3f}s baseline={same:.3f}s ratio={switched / same:.2f} target=report pass=yes"
+    )
+
+
+def collect(request):
+    while True:
+        kind, value = request.events.get(timeout=600)
+        if kind == "done":
+            return value
+        if kind == "error":
+            raise RuntimeError(value)
+
+
+if __name__ == "__main__":
+    main()
