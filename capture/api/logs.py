@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -64,6 +65,7 @@ class LogListApi(APIView):
             OpenApiParameter("mode", str, required=False, enum=["strict", "skip_invalid"]),
             OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False),
         ],
+        request=OpenApiTypes.OBJECT,
         responses={202: LogsAcceptedSerializer},
     )
     def post(self, request):
