@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "training",
     "evaluation",
     "capture",
+    "annotation",
 ]
 
 MIDDLEWARE = [
