@@ -12,8 +12,8 @@ from finetunedb.teams.models import Membership
 from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import require_role
 
-from ..distribution import distribute
-from ..models import Assignment, AssignmentItem
+from ..distribution import Item, distribute, redistribute_without
+from ..models import Assignment, AssignmentItem, ItemStatus
 
 NO_ANNOTATORS = "Name at least one annotator."
 NOT_ANNOTATORS = (
@@ -94,3 +94,40 @@ def assignment_create(
             batch_size=1000,
         )
     return assignment
+
+
+NOT_IN_ASSIGNMENT = "annotator {annotator} has no items in this assignment."
+
+
+def assignment_annotator_remove(*, user, assignment, annotator_id: int) -> int:
+    """Take an annotator off an assignment: their open items move to the others; returns how many.
+
+    Submitted and skipped items stay theirs (their annotations count). Every example keeps
+    ``overlap`` distinct annotators and loads stay as even as that allows
+    (``distribution.redistribute_without``).
+    """
+    require_role(user, assignment.dataset.team_id, Action.CURATE)
+    with transaction.atomic():
+        rows = list(
+            AssignmentItem.objects.select_for_update()
+            .filter(assignment=assignment)
+            .values_list("pk", "example_id", "annotator_id", "status")
+        )
+        if not any(a == annotator_id for _, _, a, _ in rows):
+            raise ApplicationError(
+                NOT_IN_ASSIGNMENT.format(annotator=annotator_id), code="annotator"
+            )
+        staying = sorted({a for _, _, a, _ in rows if a != annotator_id})
+        items = [Item(e, a, open=s == ItemStatus.OPEN) for _, e, a, s in rows]
+        try:
+            moves = redistribute_without(
+                items, removed=annotator_id, annotators=staying, seed=assignment.seed
+            )
+        except ValueError as error:
+            raise ApplicationError(str(error), code="annotator") from None
+        pk_of = {e: pk for pk, e, a, s in rows if a == annotator_id and s == ItemStatus.OPEN}
+        for example, new_annotator in moves:
+            AssignmentItem.objects.filter(pk=pk_of[example]).update(
+                annotator_id=new_annotator, leased_until=None
+            )
+    return len(moves)

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from annotation.models import Assignment, AssignmentItem, ItemStatus
-from annotation.services.assignments import assignment_create
+from annotation.services.assignments import assignment_annotator_remove, assignment_create
 from finetunedb.exceptions import ApplicationError
 from tests.factories import MembershipFactory
 
@@ -97,3 +97,43 @@ def test_it_lets_only_curators_create_and_hides_other_teams(
     with pytest.raises(Http404):
         assignment_create(user=outsider, dataset=dataset, annotator_ids=[owner.pk], overlap=1)
     assert not Assignment.objects.exists()
+
+
+@pytest.mark.parametrize("overlap", [1, 2])
+def test_it_moves_a_removed_annotators_open_items_to_the_others(
+    dataset, owner, teammate, third, make_user, team, examples, overlap
+):
+    fourth = make_user("erin")
+    MembershipFactory(team=team, user=fourth, role="annotator")
+    people = [owner.pk, teammate.pk, third.pk, fourth.pk]
+    assignment = assignment_create(
+        user=owner, dataset=dataset, annotator_ids=people, overlap=overlap, seed="r"
+    )
+    done = assignment.items.filter(annotator=third).first()
+    done.status = ItemStatus.SUBMITTED
+    done.save()
+    open_before = assignment.items.filter(annotator=third, status=ItemStatus.OPEN).count()
+
+    moved = assignment_annotator_remove(user=owner, assignment=assignment, annotator_id=third.pk)
+
+    assert moved == open_before > 0
+    items = list(assignment.items.all())
+    assert [i.pk for i in items if i.annotator_id == third.pk] == [done.pk]
+    assert Counter(i.example_id for i in items) == {e.pk: overlap for e in examples}
+    assert len({(i.example_id, i.annotator_id) for i in items}) == len(items)
+    if overlap == 1:
+        # Anyone may take any moved item, so loads end within one (with overlap 2 the pure
+        # module's property test checks "as even as the constraint allows").
+        load = Counter(i.annotator_id for i in items if i.annotator_id != third.pk)
+        assert max(load.values()) - min(load.values()) <= 1
+
+
+def test_it_refuses_to_remove_when_too_few_annotators_would_remain(
+    dataset, owner, teammate, examples
+):
+    assignment = assignment_create(
+        user=owner, dataset=dataset, annotator_ids=[owner.pk, teammate.pk], overlap=2
+    )
+    with pytest.raises(ApplicationError, match="every remaining annotator already has it"):
+        assignment_annotator_remove(user=owner, assignment=assignment, annotator_id=teammate.pk)
+    assert assignment.items.filter(annotator=teammate).count() == len(examples)
