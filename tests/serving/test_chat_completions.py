@@ -11,7 +11,7 @@ import pytest
 
 from tests.serving.conftest import engine_health, make_finetuned
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # a real engine process
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 
@@ -214,3 +214,32 @@ def test_it_serves_a_teams_models_to_its_ingest_key_only(
     _, theirs = ingest_key_create(user=outsider, team=other_team, name="theirs")
     with pytest.raises(openai.NotFoundError):
         openai_for(None, token=theirs).chat.completions.create(model=model, messages=HELLO)
+
+
+def test_it_answers_an_error_when_the_engine_dies_mid_stream_and_works_after_a_restart(
+    openai_for, owner, served, serving_models_dir, tiny_model_dir
+):
+    from tests.serving.conftest import start_engine
+
+    process, url = start_engine(serving_models_dir, tiny_model_dir)
+    served.FINETUNEDB_SERVING_URL = url
+    client = openai_for(owner)
+    ask = {"model": tiny_model_dir.name, "messages": HELLO, "max_tokens": 450, "temperature": 0}
+    stream = client.chat.completions.create(stream=True, **ask)
+    next(iter(stream))
+    process.kill()
+    process.wait(timeout=10)
+    with pytest.raises(openai.APIError):
+        list(stream)
+    with pytest.raises(openai.InternalServerError) as caught:
+        client.chat.completions.create(**ask)
+    assert caught.value.status_code == 503
+    process, url = start_engine(serving_models_dir, tiny_model_dir)
+    try:
+        served.FINETUNEDB_SERVING_URL = url  # a restarted worker (a new port here)
+        assert (
+            client.chat.completions.create(**{**ask, "max_tokens": 3}).usage.completion_tokens == 3
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
