@@ -100,6 +100,10 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:team-capture-rules": {"get": A.READ, "post": A.CURATE, "delete": A.CURATE},
     # a member's token needs X-FinetuneDB-Team; without it a 400 for everyone
     "proxy:chat-completions": {"post": ANY},
+    # OpenAI-compatible serving: the model in the body is scoped like any object (its team's
+    # members may call it: the READ role), tests/serving and tests/test_url_scoping.py.
+    "serving:models": {"get": ANY},
+    "serving:chat-completions": {"post": ANY},
     # --- pages (a POST to a page that only shows something renders it again: READ) ---------
     "teams:home": {"get": ANY, "post": ANY},
     "teams:login": {"get": PUBLIC, "post": PUBLIC},
