@@ -42,6 +42,20 @@ REVIEWED = {
     ("regex", "datasets_app/checks/patterns.py", "_MARKDOWN_LINE"): "built-in",
     ("regex", "datasets_app/checks/patterns.py", "'\\n' + _MARKDOWN_LINE"): "built-in",
     ("regex", "datasets_app/formats/validate.py", "METADATA_KEY_PATTERN.strip('^$')"): "built-in",
+    # the secrets check (issue 16.4): fixed key-format patterns, each starting from literal text
+    # with bounded repetition; no user text becomes a pattern
+    ("regex", "datasets_app/checks/secret_formats.py", "pattern"): "_fmt(...) literals, bounded",
+    (
+        "regex",
+        "datasets_app/checks/secret_formats.py",
+        "'|'.join(map(re.escape, sorted(FORMAT_NEEDLES, key=len, reverse=True)))",
+    ): "escaped built-in needles",
+    (
+        "regex",
+        "datasets_app/checks/secrets.py",
+        "f'{ASSIGNMENT_SCREEN}|{BEARER_SCREEN}'.encode()",
+    ): ("built-in screens"),
+    ("regex", "datasets_app/checks/secrets.py", "DB_URL_SCREEN.encode()"): "built-in screen",
     ("re2", "datasets_app/checks/batch_screen.py", "_RE2_ANY"): "built-in screens",
     ("re2", "datasets_app/checks/batch_screen.py", "pattern"): "RE2_SCREENS, built-in",
     ("re2", "datasets_app/checks/batch_screen.py", "MARKDOWN_RE2"): "built-in",
