@@ -48,7 +48,9 @@ def _base_models() -> list[ServedModel]:
 def _finetuned(artifact: ModelArtifact) -> ServedModel:
     run = artifact.run
     weights = models_dir() / artifact.path / "weights"
-    lora = run.method == Method.LORA
+    # The manifest says whether the weights are an adapter (LoRA, and DPO/ORPO trained with LoRA
+    # weights); manifests written before it carried the flag were adapters exactly for LoRA.
+    lora = bool(artifact.manifest.get("adapter", run.method == Method.LORA))
     return ServedModel(
         id=f"ftdb-model-{artifact.pk}",
         base=run.base_model if lora else str(weights),
