@@ -16,8 +16,9 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"
 ROUTES = dict((name, route) for route, name in all_routes())
 # Writes that take no session and so need no CSRF token: the token endpoint takes credentials
-# in the body and sets no cookie.
-NO_SESSION = {"api:auth-token"}
+# in the body and sets no cookie; the OpenAI-compatible endpoint reads only a Bearer token or
+# an ingest key, so a session alone gets 401 there (test_it_ignores_a_session_on_the_openai_api).
+NO_SESSION = {"api:auth-token", "serving:chat-completions"}
 SESSION_WRITES = [
     (name, method)
     for name, methods in EXPECTED.items()
@@ -329,3 +330,14 @@ def test_it_keeps_tokens_when_a_sign_in_only_upgrades_the_password_hash(owner, s
     owner.refresh_from_db()
     assert owner.password.startswith("pbkdf2_sha256$")
     assert _active_tokens(owner) == 1
+
+
+def test_it_ignores_a_session_on_the_openai_api(owner):
+    """A signed-in browser cannot be made to call /v1/chat/completions cross-site: the route
+    takes no session, so without a Bearer credential it answers 401 whatever the cookies."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(owner)
+    body = {"model": "x", "messages": [{"role": "user", "content": "hi"}]}
+    response = browser.post("/v1/chat/completions", body, content_type="application/json")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_api_key"
