@@ -27,10 +27,14 @@ def normalize(text: str, *, case=True, whitespace=True, punctuation=True, strip=
     'the answer paris'
     """
     text = unicodedata.normalize("NFKC", text)
+    # Case folding and dropping punctuation can leave a base letter beside a combining mark it
+    # composes with ("C:" + U+0327 -> "c" + U+0327 -> "ç"): normalise again after each, so that
+    # normalising twice changes nothing.
     if case:
-        text = text.casefold()
+        text = unicodedata.normalize("NFKC", text.casefold())
     if punctuation:
         text = "".join(c for c in text if not unicodedata.category(c).startswith("P"))
+        text = unicodedata.normalize("NFKC", text)
     if whitespace:
         text = _SPACE.sub(" ", text)
     if strip:
