@@ -26,6 +26,10 @@ def test_it_confirms_a_bulk_action_on_a_filter_with_its_exact_count(
 
     everything.check()
     page.get_by_label("Action").select_option(label="Archive")
+    # Choosing the action is not a filter change: the list is not fetched again, so the
+    # "all matching" choice stays (the filter form once listened to every <select> on the page).
+    page.wait_for_timeout(600)
+    expect(everything).to_be_checked()
     page.get_by_role("button", name="Apply", exact=True).click()
     expect(page.get_by_role("heading", name="Archive: change 10,050 examples?")).to_be_visible()
     screenshot(page, "bulk-confirm-exact-count")
