@@ -8,14 +8,13 @@ logs and do nothing else. An authenticated key leaves ``request.user`` anonymous
 """
 
 from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.authentication import SessionAuthentication
 
 from finetunedb.teams.authentication import (
     INVALID_TOKEN,
-    LAST_USED_GRANULARITY,
     HashedTokenAuthentication,
+    last_used_touch,
     token_digest,
 )
 
@@ -40,10 +39,7 @@ class IngestKeyAuthentication(authentication.BaseAuthentication):
         )
         if key is None:
             raise exceptions.AuthenticationFailed(INVALID_TOKEN)
-        now = timezone.now()
-        if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
-            IngestKey.objects.filter(pk=key.pk).update(last_used_at=now)
-            key.last_used_at = now
+        last_used_touch(key)
         return AnonymousUser(), key
 
     def authenticate_header(self, request):

@@ -3,38 +3,22 @@
 from django.conf import settings
 from django.db import models
 
-from finetunedb.teams.models import Team
+from finetunedb.teams.models import HashedSecret, Team
 
 
-class IngestKey(models.Model):
-    """A team's secret for services that write logs, and nothing else.
-
-    Stored like :class:`~finetunedb.teams.models.ApiToken`: only the sha256 digest
-    (``finetunedb.teams.authentication.token_digest``); the value is shown once at creation.
-    """
+class IngestKey(HashedSecret):
+    """A team's secret for services that write logs, and nothing else (stored like a personal
+    :class:`~finetunedb.teams.models.ApiToken`: the digest only, the value shown once)."""
 
     team_path = "team"
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="ingest_keys")
-    name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=12, help_text="First characters, to recognise a key.")
-    digest = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self):
-        return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
+    class Meta(HashedSecret.Meta):
+        pass
 
 
 class LogSource(models.TextChoices):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
-
 from django.utils import timezone
 
 from finetunedb.exceptions import ApplicationError
-from finetunedb.teams.authentication import token_digest
+from finetunedb.teams.authentication import secret_issue
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import parse_id, require_role
 
@@ -26,10 +24,8 @@ def ingest_key_create(*, user, team, name: str) -> tuple[IngestKey, str]:
     name = (name or "").strip()
     if not 1 <= len(name) <= 100:
         raise ApplicationError(KEY_NAME_REQUIRED, code="name_required")
-    raw = INGEST_KEY_PREFIX + secrets.token_urlsafe(32)
-    key = IngestKey.objects.create(
-        team=team, name=name, prefix=raw[:12], digest=token_digest(raw), created_by=user
-    )
+    raw, fields = secret_issue(INGEST_KEY_PREFIX)
+    key = IngestKey.objects.create(team=team, name=name, created_by=user, **fields)
     return key, raw
 
 

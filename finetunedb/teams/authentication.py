@@ -1,6 +1,7 @@
 """``Authorization: Token <value>`` against hashed API tokens."""
 
 import hashlib
+import secrets
 from datetime import timedelta
 
 from django.utils import timezone
@@ -16,6 +17,21 @@ LAST_USED_GRANULARITY = timedelta(minutes=5)
 
 def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def secret_issue(kind_prefix: str) -> tuple[str, dict]:
+    """A new secret for a :class:`~finetunedb.teams.models.HashedSecret` row: ``(raw value,
+    the row's prefix and digest fields)``. The raw value is returned once and never stored."""
+    raw = kind_prefix + secrets.token_urlsafe(32)
+    return raw, {"prefix": raw[:12], "digest": token_digest(raw)}
+
+
+def last_used_touch(row) -> None:
+    """Record a secret's use, at most once per LAST_USED_GRANULARITY (see there why)."""
+    now = timezone.now()
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
+        type(row).objects.filter(pk=row.pk).update(last_used_at=now)
+        row.last_used_at = now
 
 
 class HashedTokenAuthentication(authentication.BaseAuthentication):
@@ -40,9 +56,7 @@ class HashedTokenAuthentication(authentication.BaseAuthentication):
         )
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(INVALID_TOKEN)
-        now = timezone.now()
-        if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        last_used_touch(token)
         return token.user, token
 
     def authenticate_header(self, request):

@@ -95,12 +95,11 @@ class Invitation(models.Model):
         return f"{self.invited_as} to {self.team} as {self.role} ({self.status})"
 
 
-class ApiToken(models.Model):
-    """A personal API token. Only its sha256 is stored; the value is shown once at creation."""
+class HashedSecret(models.Model):
+    """A secret shown once: only its sha256 digest is stored
+    (``finetunedb.teams.authentication.secret_issue``), with a prefix to recognise it in lists,
+    its last use and its revocation. Personal API tokens and team ingest keys both are one."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
-    )
     name = models.CharField(max_length=100)
     prefix = models.CharField(
         max_length=12, help_text="First characters, to recognise a token in lists."
@@ -111,6 +110,7 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
@@ -119,3 +119,14 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ApiToken(HashedSecret):
+    """A personal API token."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+
+    class Meta(HashedSecret.Meta):
+        pass

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -13,7 +11,7 @@ from django.utils import timezone
 
 from finetunedb.exceptions import ApplicationError, ConflictError
 
-from .authentication import token_digest
+from .authentication import secret_issue
 from .models import ApiToken, Membership, Role, Team
 from .permissions import Action
 from .scoping import parse_id, require_role
@@ -222,8 +220,8 @@ def api_token_create(*, user, name: str | None = None) -> tuple[ApiToken, str]:
             TOKEN_NAME_REQUIRED, errors=[{"path": "name", "message": TOKEN_NAME_REQUIRED}]
         )
     name = _token_name_unique(user, name)
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:12], digest=token_digest(raw))
+    raw, fields = secret_issue(TOKEN_PREFIX)
+    token = ApiToken.objects.create(user=user, name=name, **fields)
     return token, raw
 
 
