@@ -19,6 +19,18 @@ class Team(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="teams"
     )
+    # Capture (DESIGN §8): what happens to the team's logs as they arrive and as they age.
+    log_redact_pii = models.BooleanField(
+        default=False,
+        help_text="Replace email addresses, phone numbers and secrets in new logs with "
+        "typed placeholders ([EMAIL], [PHONE], [SECRET]) before they are stored.",
+    )
+    log_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Delete logs older than this many days (empty: keep them). Examples made "
+        "from a deleted log stay; they lose the link to it.",
+    )
 
     class Meta:
         ordering = ["name", "id"]
