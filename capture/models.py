@@ -69,6 +69,8 @@ class Log(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     feedback_at = models.DateTimeField(null=True, blank=True)
+    # what the team's PII setting replaced before the log was stored: {"EMAIL": 2, "PHONE": 1}
+    redactions = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -99,6 +101,26 @@ class LogTag(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class LogMeta(models.Model):
+    """One top-level scalar metadata value of one log, as text (``capture.entries.metadata_terms``),
+    so ``?metadata.customer=c12`` is an index lookup, as a tag is."""
+
+    team_path = "log__team"
+
+    log = models.ForeignKey(Log, on_delete=models.CASCADE, related_name="meta_rows")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    value = models.CharField(max_length=200)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["team", "key", "value", "-log"], name="logmeta_team_key_value")
+        ]
+
+    def __str__(self):
+        return f"{self.key}={self.value}"
 
 
 class LogBatch(models.Model):
