@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from datasets_app.models import Dataset, Example
+from datasets_app.models import Dataset, Example, ExampleRevision
 
 
 class Assignment(models.Model):
@@ -38,6 +38,31 @@ class Assignment(models.Model):
         return self.name or f"Assignment {self.pk}"
 
 
+class Guidelines(models.Model):
+    """Every version of an assignment's guidelines, kept: an annotation names the one it saw."""
+
+    team_path = "assignment__dataset__team"
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="guideline_versions"
+    )
+    version = models.PositiveIntegerField()
+    text = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["assignment_id", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "version"], name="guidelines_unique")
+        ]
+
+    def __str__(self):
+        return f"guidelines v{self.version} of assignment {self.assignment_id}"
+
+
 class ItemStatus(models.TextChoices):
     OPEN = "open", "Open"
     SUBMITTED = "submitted", "Submitted"
@@ -56,6 +81,10 @@ class AssignmentItem(models.Model):
     )
     status = models.CharField(max_length=16, choices=ItemStatus.choices, default=ItemStatus.OPEN)
     leased_until = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(
+        null=True, blank=True, help_text="First claimed: the start of the time spent on it."
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -73,8 +102,16 @@ class AssignmentItem(models.Model):
         return f"example {self.example_id} for user {self.annotator_id} ({self.status})"
 
 
+class Verdict(models.TextChoices):
+    """An annotator's verdict; adjudication writes the chosen one as the example's status."""
+
+    APPROVED = "approved", "Approve"
+    REJECTED = "rejected", "Reject"
+
+
 class Annotation(models.Model):
-    """What one annotator said about one example: a label and/or a rating, with notes."""
+    """What one annotator said about one example: verdict, rating, tags, a note, maybe an edited
+    answer. Separate from the example's consensus fields, which only adjudication writes."""
 
     team_path = "example__dataset__team"
 
@@ -85,9 +122,15 @@ class Annotation(models.Model):
     assignment = models.ForeignKey(
         Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="annotations"
     )
-    label = models.CharField(max_length=200, blank=True)
+    verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True)
     rating = models.FloatField(null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
     notes = models.TextField(blank=True)
+    answer = models.TextField(
+        blank=True, help_text="The annotator's edit of the last assistant answer; empty: none."
+    )
+    seconds_spent = models.FloatField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
     guidelines_version = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -100,3 +143,38 @@ class Annotation(models.Model):
 
     def __str__(self):
         return f"annotation of example {self.example_id} by user {self.annotator_id}"
+
+
+class Adjudication(models.Model):
+    """A reviewer's decision on one example of an assignment: the consensus written to it."""
+
+    team_path = "example__dataset__team"
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="adjudications"
+    )
+    example = models.ForeignKey(Example, on_delete=models.CASCADE, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=16)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    revision = models.ForeignKey(
+        ExampleRevision,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The revision the answer edit made, if any.",
+    )
+    annotators = models.JSONField(
+        default=list, help_text="Ids of every annotator whose annotation this decision weighed."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"adjudication of example {self.example_id}: {self.status}"

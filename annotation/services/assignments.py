@@ -13,7 +13,7 @@ from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import require_role
 
 from ..distribution import Item, distribute, redistribute_without
-from ..models import Assignment, AssignmentItem, ItemStatus
+from ..models import Assignment, AssignmentItem, Guidelines, ItemStatus
 
 NO_ANNOTATORS = "Name at least one annotator."
 NOT_ANNOTATORS = (
@@ -69,11 +69,19 @@ def assignment_create(
         chosen = list(examples.order_by("pk").values_list("pk", flat=True))
     if not chosen:
         raise ApplicationError(NO_EXAMPLES, code="example_ids")
+    if len(guidelines) > MAX_GUIDELINES:
+        raise ApplicationError(
+            GUIDELINES_TOO_LONG.format(max=MAX_GUIDELINES, n=len(guidelines)), code="guidelines"
+        )
     seed = seed or secrets.token_hex(8)
     try:
         items = distribute(chosen, annotator_ids, overlap=overlap, seed=seed)
     except ValueError as error:
-        raise ApplicationError(BAD_OVERLAP.format(message=error), code="overlap") from None
+        raise ApplicationError(
+            BAD_OVERLAP.format(message=error),
+            code="overlap",
+            errors=[{"path": "overlap", "message": str(error)}],
+        ) from None
     with transaction.atomic():
         assignment = Assignment.objects.create(
             dataset=dataset,
@@ -84,6 +92,9 @@ def assignment_create(
             due_at=due_at,
             created_by=user,
         )
+        Guidelines.objects.create(
+            assignment=assignment, version=1, text=guidelines, created_by=user
+        )
         AssignmentItem.objects.bulk_create(
             [
                 AssignmentItem(
@@ -93,6 +104,44 @@ def assignment_create(
             ],
             batch_size=1000,
         )
+    return assignment
+
+
+GUIDELINES_TOO_LONG = "guidelines: at most {max:,} characters; this has {n:,}."
+MAX_GUIDELINES = 100_000
+
+
+def assignment_update(
+    *, user, assignment: Assignment, guidelines=None, due_at=..., name=None
+) -> Assignment:
+    """Change the name, due date or guidelines; new guidelines become the next version (the old
+    ones are kept, and each annotation records the version its annotator saw)."""
+    require_role(user, assignment.dataset.team_id, Action.CURATE)
+    if guidelines is not None and len(guidelines) > MAX_GUIDELINES:
+        raise ApplicationError(
+            GUIDELINES_TOO_LONG.format(max=MAX_GUIDELINES, n=len(guidelines)), code="guidelines"
+        )
+    with transaction.atomic():
+        assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        fields = []
+        if name is not None:
+            assignment.name = name
+            fields.append("name")
+        if due_at is not ...:
+            assignment.due_at = due_at
+            fields.append("due_at")
+        if guidelines is not None and guidelines != assignment.guidelines:
+            assignment.guidelines = guidelines
+            assignment.guidelines_version += 1
+            fields += ["guidelines", "guidelines_version"]
+            Guidelines.objects.create(
+                assignment=assignment,
+                version=assignment.guidelines_version,
+                text=guidelines,
+                created_by=user,
+            )
+        if fields:
+            assignment.save(update_fields=fields)
     return assignment
 
 
