@@ -144,3 +144,7 @@ class EvalResult(models.Model):
 
     def __str__(self):
         return f"result {self.position} of eval run {self.run_id}"
+
+
+# The pairwise review's models live in their own module; importing them here registers them.
+from .pairwise_models import PairwiseItem, PairwiseJudgment, PairwiseReview  # noqa: E402, F401
