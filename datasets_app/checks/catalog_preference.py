@@ -72,4 +72,13 @@ PREFERENCE_RULES = [
         "Run deduplication and keep one of each group.",
         Scope.DATASET,
     ),
+    Rule(
+        "preference_prompt_leakage",
+        W,
+        "Preference prompts shared across splits",
+        "A validation or test pair whose prompt (or a near copy of it) is also trained on "
+        "measures memory: its reward accuracy overstates what the model learned.",
+        "Split again with near duplicates grouped, or move one of each pair into the same split.",
+        Scope.DATASET,
+    ),
 ]

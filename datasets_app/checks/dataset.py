@@ -4,19 +4,23 @@ labels, missing turns, mixed source formats; consistency rules live in :mod:`.co
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 from datasets_app.checks.catalog import finding
 from datasets_app.checks.consistency import check_prefix, check_style_drift, check_system_prompts
+from datasets_app.checks.preference import check_pair_summaries
 from datasets_app.checks.registry import Finding
 from datasets_app.checks.settings import DEFAULT_SETTINGS, CheckSettings
 from datasets_app.checks.summary import ExampleSummary
 
 
 def check_dataset(
-    summaries: Sequence[ExampleSummary], settings: CheckSettings = DEFAULT_SETTINGS
+    summaries: Sequence[ExampleSummary],
+    settings: CheckSettings = DEFAULT_SETTINGS,
+    splits: Mapping[Hashable, str] | None = None,
 ) -> list[Finding]:
-    """All dataset-scope findings; each names the example keys it concerns (if any)."""
+    """All dataset-scope findings; each names the example keys it concerns (if any).
+    ``splits`` (key -> split) lets the pair rules report prompts shared across splits."""
     out: list[Finding] = []
     _check_size(summaries, settings, out)
     _check_duplicates(summaries, out)
@@ -26,6 +30,9 @@ def check_dataset(
     check_system_prompts(summaries, settings, out)
     check_prefix(summaries, settings, out)
     check_style_drift(summaries, settings, out)
+    pairs = [(s.key, s.pair) for s in summaries if s.pair is not None]
+    if pairs:
+        out += check_pair_summaries(pairs, splits)
     if settings.disabled_rules:
         out = [f for f in out if f.rule_id not in settings.disabled_rules]
     return out

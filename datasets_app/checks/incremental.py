@@ -8,7 +8,8 @@ example's scan (its tokens, findings and summary) together with the *stamp* it w
 the current revision id and the content hash). Given the stamps now, :meth:`ReportState.stale`
 names the examples to scan again (new or changed) and those gone; :meth:`ReportState.update`
 rescans only those, and :meth:`ReportState.report` derives the report again from every kept
-scan, in key order.
+scan, in key order. Splits are not part of a scan: the rules across splits (preference prompts
+in two splits) read the ``splits`` given to :meth:`ReportState.report`, as ``build_report`` does.
 
 The result is exactly :func:`.report.build_report` over the same examples in key order (the
 property test tests/datasets_app/checks/test_incremental.py applies random edit sequences to
@@ -89,18 +90,24 @@ class ReportState:
             n += 1
         return n
 
-    def report(self) -> CheckReport:
+    def has_pairs(self) -> bool:
+        """Whether any kept example is a preference pair (only then do splits matter)."""
+        return any(
+            s.summary is not None and s.summary.pair is not None for s in self.scanned.values()
+        )
+
+    def report(self, splits: Mapping[Hashable, str] | None = None) -> CheckReport:
         """The report over every kept scan, as :func:`build_report` gives it for the same
-        examples in key order."""
+        examples in key order (and the same ``splits``)."""
         gc_was_enabled = gc.isenabled()
         gc.disable()  # as build_report: many small long-lived objects, no cycles
         try:
-            return self._report()
+            return self._report(splits)
         finally:
             if gc_was_enabled:
                 gc.enable()
 
-    def _report(self) -> CheckReport:
+    def _report(self, splits) -> CheckReport:
         example_findings: dict[Hashable, list[Finding]] = {}
         summaries: list[ExampleSummary] = []
         counts: dict[Hashable, ExampleTokens] = {}
@@ -115,7 +122,7 @@ class ReportState:
         settings = self.settings
         return CheckReport(
             example_findings=example_findings,
-            dataset_findings=check_dataset(summaries, settings),
+            dataset_findings=check_dataset(summaries, settings, splits),
             token_stats=token_stats(list(counts.values()), limit=settings.target_context_tokens),
             token_counts=counts,
         )

@@ -10,24 +10,34 @@ Per pair (:func:`check_preference`): both sides identical; identical once both a
 training length (only the prompt survives the cut, so the pair teaches nothing); a side empty;
 the two sides answering different prompts; roles that do not alternate; sides that share their
 first turns (the shared turns belong in the prompt, or DPO scores them twice). Per dataset
-(:func:`check_preference_dataset`): length bias (the chosen side longer in most pairs) and
-repeated pairs.
+(:func:`check_pair_summaries` over each pair's :class:`PairSummary`, which the example summaries
+carry into the stored report): length bias (the chosen side longer in most pairs, with the
+share), repeated pairs, and prompts that sit in two splits (exact or near duplicates of each
+other, found as the split leakage report finds them: :func:`datasets_app.dedup.near_duplicate_pairs`
+and :func:`datasets_app.splits.leakage_report` over the prompts instead of whole examples).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import orjson
 
 from datasets_app.checks.catalog import finding
 from datasets_app.checks.registry import Finding
+from datasets_app.dedup.near import DEFAULT_THRESHOLD, near_duplicate_pairs
+from datasets_app.dedup.text import normalize_text
+from datasets_app.splits.assign import SPLITS
+from datasets_app.splits.leakage import leakage_report
 
 # Length bias is reported over at least this many pairs, when this share has the longer chosen.
 LENGTH_BIAS_MIN_PAIRS = 10
 LENGTH_BIAS_SHARE = 0.8
+# Prompts are compared on their first characters: enough for any near duplicate worth naming.
+PROMPT_MAX_CHARS = 4000
+LEAKED_PAIRS_KEPT = 200  # prompt pairs listed in a leakage finding's details
 
 MSG_IDENTICAL = "The chosen and rejected answers are identical; the pair teaches nothing."
 MSG_IDENTICAL_CUT = (
@@ -50,6 +60,11 @@ MSG_LENGTH_BIAS = (
 )
 MSG_DUPLICATE_PAIRS = (
     "{groups} groups of identical pairs ({extra} extra copies); each repeat weighs its pair again."
+)
+MSG_PROMPT_LEAKAGE = (
+    "{pairs} pairs of preference examples in different splits share their prompt (identical or "
+    "near-duplicate, Jaccard >= {threshold}): {examples} examples. Held-out pairs on a training "
+    "prompt measure memory, not preference; split with near duplicates grouped."
 )
 
 
@@ -235,19 +250,45 @@ def pair_hash(pair: Pair) -> str:
     return hashlib.sha256(orjson.dumps(data)).hexdigest()
 
 
-def check_preference_dataset(examples: Sequence[tuple[Any, Any]]) -> list[Finding]:
-    """Dataset-scope findings over ``(key, content)`` items; only preference examples count."""
-    pairs = []
-    for key, content in examples:
-        pair = split_pair(content) if is_preference(content) else None
-        if pair is not None:
-            pairs.append((key, pair))
+class PairSummary(NamedTuple):
+    """What the dataset-scope pair rules need of one pair (kept per example by the report)."""
+
+    pair_hash: str
+    chosen_chars: int  # stripped text of the chosen turns
+    rejected_chars: int
+    prompt_text: str  # the prompt's normalized text, cut at PROMPT_MAX_CHARS
+
+
+def pair_summary(content: Any) -> PairSummary | None:
+    """The :class:`PairSummary` of a preference example; None for any other content."""
+    pair = split_pair(content) if is_preference(content) else None
+    if pair is None:
+        return None
+    prompt = "\n".join(f"{m.get('role')}: {_text(m)}" for m in pair.prompt)
+    return PairSummary(
+        pair_hash(pair),
+        sum(len(_text(m)) for m in pair.chosen),
+        sum(len(_text(m)) for m in pair.rejected),
+        normalize_text(prompt[:PROMPT_MAX_CHARS]),
+    )
+
+
+def check_preference_dataset(
+    examples: Sequence[tuple[Any, Any]], splits: Mapping[Hashable, str] | None = None
+) -> list[Finding]:
+    """Dataset-scope findings over ``(key, content)`` items; only preference examples count.
+    ``splits`` (key -> train/validation/test/unassigned) enables the prompt leakage rule."""
+    pairs = [(key, s) for key, content in examples if (s := pair_summary(content)) is not None]
+    return check_pair_summaries(pairs, splits)
+
+
+def check_pair_summaries(
+    pairs: Sequence[tuple[Hashable, PairSummary]], splits: Mapping[Hashable, str] | None = None
+) -> list[Finding]:
+    """Length bias, repeated pairs and (with ``splits``) prompts leaking across splits, over
+    ``(key, PairSummary)`` items in key order."""
     out: list[Finding] = []
-    longer = [
-        key
-        for key, p in pairs
-        if sum(len(_text(m)) for m in p.chosen) > sum(len(_text(m)) for m in p.rejected)
-    ]
+    longer = [key for key, p in pairs if p.chosen_chars > p.rejected_chars]
     if len(pairs) >= LENGTH_BIAS_MIN_PAIRS and len(longer) >= LENGTH_BIAS_SHARE * len(pairs):
         share = len(longer) / len(pairs)
         out.append(
@@ -260,7 +301,7 @@ def check_preference_dataset(examples: Sequence[tuple[Any, Any]]) -> list[Findin
         )
     groups: dict[str, list] = {}
     for key, p in pairs:
-        groups.setdefault(pair_hash(p), []).append(key)
+        groups.setdefault(p.pair_hash, []).append(key)
     repeated = [keys for keys in groups.values() if len(keys) > 1]
     if repeated:
         extra = sum(len(keys) - 1 for keys in repeated)
@@ -272,4 +313,33 @@ def check_preference_dataset(examples: Sequence[tuple[Any, Any]]) -> list[Findin
                 example_keys=tuple(k for keys in repeated for k in keys),
             )
         )
+    if splits:
+        leaked = _prompt_leakage(pairs, splits)
+        if leaked:
+            keys = sorted({k for p in leaked for k in (p.a, p.b)})
+            out.append(
+                finding(
+                    "preference_prompt_leakage",
+                    MSG_PROMPT_LEAKAGE.format(
+                        pairs=len(leaked), threshold=DEFAULT_THRESHOLD, examples=len(keys)
+                    ),
+                    details={
+                        "pairs": len(leaked),
+                        "threshold": DEFAULT_THRESHOLD,
+                        "members": [[p.a, p.b] for p in leaked[:LEAKED_PAIRS_KEPT]],
+                    },
+                    example_keys=tuple(keys),
+                )
+            )
     return out
+
+
+def _prompt_leakage(pairs, splits: Mapping[Hashable, str]) -> list:
+    texts = {key: p.prompt_text for key, p in pairs if splits.get(key) in SPLITS}
+    if len(set(map(splits.get, texts))) < 2:
+        return []
+    candidates = [
+        (d.a, d.b, "exact" if d.similarity == 1.0 else "near", d.similarity)
+        for d in near_duplicate_pairs(texts, threshold=DEFAULT_THRESHOLD)
+    ]
+    return leakage_report(candidates, splits)

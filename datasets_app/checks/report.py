@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from datasets_app.checks.catalog import RULES
@@ -53,8 +53,10 @@ def build_report(
     settings: CheckSettings = DEFAULT_SETTINGS,
     *,
     encoding,
+    splits: Mapping[Hashable, str] | None = None,
 ) -> CheckReport:
     """Check every example and the dataset; ``examples`` yields ``(key, content[, source_format[, content_hash]])``.
+    ``splits`` (key -> split) is read by the dataset rules that look across splits.
 
     Examples whose structure is unusable get their structure findings and are left out of the
     token statistics and the dataset rules (their counts would be meaningless).
@@ -64,13 +66,13 @@ def build_report(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build(examples, settings, encoding)
+        return _build(examples, settings, encoding, splits)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _build(examples, settings: CheckSettings, encoding) -> CheckReport:
+def _build(examples, settings: CheckSettings, encoding, splits=None) -> CheckReport:
     example_findings: dict[Hashable, list[Finding]] = {}
     summaries: list[ExampleSummary] = []
     counts: dict[Hashable, ExampleTokens] = {}
@@ -85,7 +87,7 @@ def _build(examples, settings: CheckSettings, encoding) -> CheckReport:
                 example_findings[key] = [replace(f, example_key=key) for f in found]
     return CheckReport(
         example_findings=example_findings,
-        dataset_findings=check_dataset(summaries, settings),
+        dataset_findings=check_dataset(summaries, settings, splits),
         token_stats=token_stats(list(counts.values()), limit=settings.target_context_tokens),
         token_counts=counts,
     )

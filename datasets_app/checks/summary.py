@@ -15,6 +15,7 @@ import xxhash
 
 from datasets_app.canonical import content_hash as canonical_content_hash
 from datasets_app.checks import patterns as p
+from datasets_app.checks.preference import PairSummary, pair_summary
 
 FIRST_USER_MAX_CHARS = 4000  # enough for any shared instruction prefix worth reporting
 _SHORT_ANSWER_WORDS = 3  # labels and numbers have no sentence ending to be consistent about
@@ -42,6 +43,7 @@ class ExampleSummary(NamedTuple):
     prompt_hash: str | None  # normalized text of every turn before the final answer
     answer_hash: str | None  # normalized final assistant answer
     answer_style: AnswerStyle | None
+    pair: PairSummary | None = None  # preference examples only (the pair rules' inputs)
 
 
 _STYLES: dict[tuple, AnswerStyle] = {}
@@ -148,6 +150,7 @@ def summarize_example(
         prompt_hash=prompt_hash,
         answer_hash=answer_hash,
         answer_style=style,
+        pair=pair_summary(content),
     )
 
 

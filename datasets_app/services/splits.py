@@ -42,6 +42,7 @@ from ..models import (
     ExampleStatus,
 )
 from ..splits import SPLITS, SplitConfigError, assign_splits, group_ids, leakage_report
+from .checks.schedule import dataset_checks_schedule
 from .dedup.jobs import excluded_pairs_for_dataset
 
 WRITE_CHUNK = 5000
@@ -232,6 +233,8 @@ def dataset_split(
     with transaction.atomic():
         for split, ids in moves.items():
             _write_split(split, ids)
+        if moves:  # the pair rules report prompts shared across splits
+            dataset_checks_schedule(dataset_id=dataset.pk)
     out = {
         "examples": len(rows),
         "counts": result.counts,

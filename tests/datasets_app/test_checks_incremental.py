@@ -3,6 +3,7 @@ full run stores (services/checks/store.py keeps each worker's scans)."""
 
 from pathlib import Path
 
+import orjson
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -126,3 +127,38 @@ def test_it_rechecks_every_example_when_a_curator_asks(
         response = client.post(f"/datasets/{dataset.pk}/checks/recheck/")
     assert response.status_code == 302
     assert queued == [((dataset.pk,), {"full": True})]
+
+
+def test_it_reports_preference_prompts_in_two_splits_after_a_split_without_rescanning(
+    dataset, owner, scanned, django_capture_on_commit_callbacks
+):
+    from datasets_app.services.splits import dataset_split
+
+    rows = "".join(
+        orjson.dumps(
+            {"prompt": question, "chosen": f"A careful answer number {i}.", "rejected": f"No {i}."}
+        ).decode()
+        + "\n"
+        for i, question in enumerate(
+            ["What is the capital of France?"] * 2 + [f"Name {n} colours." for n in range(10)]
+        )
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        import_job_create(
+            user=owner, dataset=dataset, upload=SimpleUploadedFile("p.jsonl", rows.encode())
+        )
+    dataset_checks_run(dataset_id=dataset.pk)
+    rules = set(CheckResult.objects.filter(dataset=dataset).values_list("rule_id", flat=True))
+    assert "preference_length_bias" in rules and "preference_prompt_leakage" not in rules
+    first, second = Example.objects.filter(dataset=dataset).order_by("pk")[:2]
+    Example.objects.filter(pk=first.pk).update(split="train")
+    Example.objects.filter(pk=second.pk).update(split="test")
+    scanned.clear()
+    dataset_checks_run(dataset_id=dataset.pk)
+    assert scanned == [0]  # a split is not content: nothing rescanned
+    leaked = CheckResult.objects.filter(dataset=dataset, rule_id="preference_prompt_leakage")
+    assert set(leaked.values_list("example_id", flat=True)) == {first.pk, second.pk}
+    # a split job schedules the run itself
+    with django_capture_on_commit_callbacks() as callbacks:
+        dataset_split(user=owner, dataset=dataset, ratios={"train": 0.5, "validation": 0.5})
+    assert callbacks

@@ -68,6 +68,11 @@ def _stamps(dataset_id: int) -> dict[int, tuple]:
     return {pk: (revision, fmt, chash) for pk, revision, fmt, chash in rows.order_by()}
 
 
+def _splits(dataset_id: int) -> dict[int, str]:
+    """Per live example, its split (the pair rules look for prompts in two splits)."""
+    return dict(_live(dataset_id).values_list("id", "split").order_by())
+
+
 def _inputs(dataset_id: int, ids: list[int] | None = None, fetched: set | None = None):
     """``(stamp, ExampleInput)`` of the live examples (``ids`` only, if given), in id order."""
     columns = (
@@ -201,7 +206,7 @@ def dataset_report_compute(dataset: Dataset, *, full: bool = False) -> tuple[Che
             missing = [pk for pk in changed if pk not in fetched]
             if missing:  # archived or deleted between reading the stamps and reading the rows
                 state.update((), gone=missing, encoding=encoding)
-        report = state.report()
+        report = state.report(_splits(dataset.pk) if state.has_pairs() else None)
         _keep(dataset, state)
     return report, len(state)
 

@@ -181,3 +181,46 @@ def test_it_reports_the_share_of_longer_chosen_answers(sides):
         assert found["preference_length_bias"].details["share_chosen_longer"] == longer / len(sides)
     else:
         assert "preference_length_bias" not in found
+
+
+def test_it_reports_prompts_shared_across_splits():
+    def asked(question, chosen="A fine answer."):
+        return pair(chosen, "No.", [{"role": "user", "content": question}])
+
+    long_question = "Please explain in a few sentences how the water cycle moves rain to the sea"
+    items = [
+        (1, asked(long_question)),
+        (2, asked(long_question + " today", "Another fine answer.")),  # near copy
+        (3, asked("What is the capital of France?")),
+        (4, asked("What is the capital of France?", "Paris.")),  # exact copy, same split
+        (5, asked("Name three primary colours.")),
+    ]
+    splits = {1: "train", 2: "test", 3: "train", 4: "train", 5: "validation"}
+    found = {f.rule_id: f for f in check_preference_dataset(items, splits)}
+    leak = found["preference_prompt_leakage"]
+    assert leak.example_keys == (1, 2)
+    assert leak.details["members"] == [[1, 2]]
+    assert "1 pairs of preference examples in different splits" in leak.message
+    # without splits, or with both in one split, nothing leaks
+    assert "preference_prompt_leakage" not in {f.rule_id for f in check_preference_dataset(items)}
+    same = {**splits, 2: "train"}
+    assert "preference_prompt_leakage" not in {
+        f.rule_id for f in check_preference_dataset(items, same)
+    }
+    # unassigned examples do not leak
+    assert "preference_prompt_leakage" not in {
+        f.rule_id for f in check_preference_dataset(items, {**splits, 2: "unassigned"})
+    }
+
+
+def test_it_puts_the_pair_rules_into_the_report_with_splits(cl100k):
+    items = [(i, pair(f"A long and careful answer number {i}.", "Short.")) for i in range(10)]
+    items.append((10, pair("A long and careful answer number 0.", "Short.")))
+    report = build_report(items, encoding=cl100k, splits={0: "train", 10: "validation"})
+    found = {f.rule_id: f for f in report.dataset_findings}
+    assert found["preference_length_bias"].details == {"share_chosen_longer": 1.0, "pairs": 11}
+    assert found["preference_duplicate_pairs"].details["members"] == [[0, 10]]
+    assert found["preference_prompt_leakage"].example_keys == (0, 10)
+    assert "preference_prompt_leakage" not in {
+        f.rule_id for f in build_report(items, encoding=cl100k).dataset_findings
+    }

@@ -84,6 +84,63 @@ def test_it_gives_exactly_the_full_report_after_every_edit(
         _same(state.report(), _full(live, check_settings, cl100k))
 
 
+_questions = st.sampled_from(
+    [
+        "What is the capital of France?",
+        "What is the capital of France? Please answer.",
+        "Explain how the water cycle carries rain from the clouds to the sea and back again",
+        "Explain how the water cycle carries rain from the clouds to the sea and back",
+    ]
+)
+_answers = st.sampled_from(["Paris.", "It is Paris, on the Seine.", "I do not know.", ""])
+pairs = st.builds(
+    lambda q, chosen, rejected: {
+        "messages": [{"role": "user", "content": q}, {"role": "assistant", "content": chosen}],
+        "metadata": {"rejected": [{"role": "assistant", "content": rejected}]},
+    },
+    _questions,
+    _answers,
+    _answers,
+)
+pair_edits = st.tuples(
+    st.integers(0, 11),
+    st.one_of(st.none(), st.integers(0, 5)),
+    st.sampled_from(["train", "validation", "test", "unassigned"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pool=st.lists(st.one_of(pairs, pairs, examples), min_size=6, max_size=6),
+    steps=st.lists(st.lists(pair_edits, min_size=1, max_size=4), min_size=1, max_size=5),
+)
+def test_it_gives_the_full_report_on_pairs_whose_splits_move(cl100k, pool, steps):
+    # A split move is no new revision (the stamp stays): the pair rules read the splits of now.
+    check_settings = CheckSettings(min_examples_error=1, min_examples_warning=2)
+    live: dict = {}
+    splits: dict = {}
+    state = report_state_build((), check_settings, encoding=cl100k)
+    for batch in steps:
+        for key, index, split in batch:
+            if index is None:
+                live.pop(key, None)
+                splits.pop(key, None)
+            elif live.get(key, (None, None))[1] is pool[index]:
+                splits[key] = split
+            else:
+                live[key] = ((key, index), pool[index])
+                splits[key] = split
+        changed, gone = state.stale({k: stamp for k, (stamp, _) in live.items()})
+        state.update(
+            ((live[k][0], ExampleInput(k, live[k][1])) for k in changed), gone=gone, encoding=cl100k
+        )
+        items = [ExampleInput(k, content) for k, (_, content) in sorted(live.items())]
+        _same(
+            state.report(splits),
+            build_report(items, check_settings, encoding=cl100k, splits=splits),
+        )
+
+
 def test_it_rescans_only_what_changed(cl100k):
     chat = {
         "messages": [
