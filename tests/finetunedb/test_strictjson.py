@@ -70,3 +70,14 @@ def test_it_refuses_nesting_past_the_cap_without_recursing():
     refused = parse_json("[" * 100_000 + "]" * 100_000, 1, DEFAULT_MAX_DEPTH)
     assert refused.code == "too_deep"
     assert str(DEFAULT_MAX_DEPTH) in refused.message
+
+
+@given(st.lists(st.integers(-(2**70), 2**70), min_size=1, max_size=5), TEXT)
+def test_it_refuses_exactly_the_integers_past_64_bits(numbers, text):
+    # digits in a string never count: only a number orjson would round to a float is refused
+    parsed = parse_json(json.dumps({"n": numbers, "s": text + "1" * 25}), 1, DEFAULT_MAX_DEPTH)
+    too_big = any(not -(2**63) <= n <= 2**64 - 1 for n in numbers)
+    if too_big:
+        assert isinstance(parsed, RowError) and parsed.code == "integer_out_of_range"
+    else:
+        assert parsed == {"n": numbers, "s": text + "1" * 25}
