@@ -1,9 +1,10 @@
-"""Dynamic batching: requests that arrive within ``window_s`` of each other, or while a batch
-runs, decode together (one adapter per batch, left-padded, one forward pass per token for the
-whole batch), each request with its own max_tokens, stop strings, temperature, top_p and seed.
-Tokens stream out per request through its event queue. A bounded queue refuses work it cannot
-start soon (:class:`Busy`), a per-team cap keeps one team from filling it, and a cancelled
-request leaves its batch at the next token and frees its slot.
+"""Continuous batching: requests decode in one batch per (base, adapter), a request that
+arrives while the batch decodes joins it at the next step and a finished one leaves it at once
+(iteration-level scheduling, :mod:`.admission` decides who starts, :mod:`.kvbatch` keeps the
+cache). Each request has its own max_tokens, stop strings, temperature, top_p and seed; tokens
+stream out per request through its event queue. A bounded queue refuses work it cannot start
+soon (:class:`Busy`), a per-team cap keeps one team from filling it, and a cancelled request
+leaves its batch at the next step and frees its slot.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import torch
 
 from training.recipe.data import template_messages
 
+from .admission import admit
 from .decoding import StopCutter, next_token
+from .kvbatch import KVBatch
 from .models import ModelStore
 
 ERR_BUSY = "the serving queue is full; retry shortly"
@@ -70,6 +73,46 @@ class Request:
         self.cancelled.set()
 
 
+@dataclass(eq=False)
+class _Row:
+    """A request while it decodes: its sampler, its stop cutter, what it produced so far."""
+
+    request: Request
+    produced: list[int] = field(default_factory=list)
+    last: int = 0
+    finished: bool = False
+
+    def __post_init__(self):
+        self.cutter = StopCutter(self.request.params.stop)
+        self.generator = torch.Generator(device="cpu")
+        seed = self.request.params.seed
+        self.generator.manual_seed(seed if seed is not None else torch.seed())
+
+    @property
+    def prompt(self) -> list[int]:
+        return self.request.prompt
+
+
+class TorchBackend:
+    """Opens a batch on a loaded model: the base with the pair's adapter active (or, for the
+    plain base, the adapters disabled) for as long as the batch runs."""
+
+    def __init__(self, store: ModelStore):
+        self.store = store
+
+    @contextlib.contextmanager
+    def open(self, base: str, adapter: str | None):
+        loaded = self.store.base(base)
+        model = self.store.activate(loaded, adapter)
+        plain = (
+            model.disable_adapter() if adapter is None and loaded.peft else contextlib.nullcontext()
+        )
+        tokenizer = loaded.tokenizer
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        with plain, torch.no_grad():
+            yield KVBatch(model, pad_id=pad), tokenizer, _eos_ids(model, tokenizer)
+
+
 class Scheduler:
     def __init__(
         self,
@@ -80,8 +123,13 @@ class Scheduler:
         team_concurrency: int = 8,
         window_s: float = 0.02,
         default_max_tokens: int = 256,
+        backend=None,
     ):
         self.store = store
+        # ``backend.open(base, adapter)`` gives (batch, tokenizer, eos ids); tests pass their own
+        # to check the scheduling without a model.
+        self.backend = backend or TorchBackend(store)
+        self.rows: list[_Row] = []  # the running batch; the decode thread's own
         self.max_batch = max_batch
         self.max_queue = max_queue
         self.team_concurrency = team_concurrency
@@ -147,6 +195,7 @@ class Scheduler:
             return {
                 "active": sum(self.active.values()),
                 "pending": len(self.pending),
+                "running": len(self.rows),
                 **self.stats,
                 "adapter_loads": self.store.adapter_loads,
                 "adapter_evictions": self.store.adapter_evictions,
@@ -165,136 +214,115 @@ class Scheduler:
             if self.active[request.team] <= 0:
                 del self.active[request.team]
 
-    def _take_batch(self) -> list[Request]:
+    def _wait_for_work(self) -> None:
         with self.cond:
             while not self.pending:
                 self.cond.wait()
             first = self.pending[0].submitted
-        # Requests that arrive together decode together: wait out the window once.
+        # Requests that arrive together start together (one prefill): wait out the window once.
         delay = first + self.window_s - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
+
+    def _admit(self, pair, free: int, *, joining: bool) -> list[Request]:
+        """Take the waiting requests that start now (:func:`.admission.admit`); requests
+        cancelled while they waited are answered here and never start."""
         with self.cond:
-            key = (self.pending[0].base, self.pending[0].adapter)
-            batch = [r for r in self.pending if (r.base, r.adapter) == key][: self.max_batch]
-            self.pending = [r for r in self.pending if r not in batch]
-        return batch
+            gone = [r for r in self.pending if r.cancelled.is_set()]
+            self.pending = [r for r in self.pending if not r.cancelled.is_set()]
+            keys = [(r.base, r.adapter) for r in self.pending]
+            chosen = [self.pending[i] for i in admit(keys, pair=pair, free=free, joining=joining)]
+            self.pending = [r for r in self.pending if r not in chosen]
+        for r in gone:
+            self.stats["cancelled"] += 1
+            self._finish(r, {"finish_reason": "cancelled", "completion_tokens": 0})
+        return chosen
 
     def _loop(self) -> None:
         while True:
-            batch = self._take_batch()
-            live = [r for r in batch if not r.cancelled.is_set()]
-            for r in batch:
-                if r.cancelled.is_set():
-                    self.stats["cancelled"] += 1
-                    self._finish(r, {"finish_reason": "cancelled", "completion_tokens": 0})
-            if not live:
+            self._wait_for_work()
+            with self.cond:
+                key = (self.pending[0].base, self.pending[0].adapter) if self.pending else None
+            if key is None:
                 continue
             try:
-                self._run(live)
+                with self.backend.open(*key) as (batch, tokenizer, eos):
+                    self._decode(key, batch, tokenizer, eos)
             except Exception as exc:  # noqa: BLE001 - every request gets the error, the loop goes on
                 self.stats["failed_batches"] += 1
-                for r in live:
-                    if not r.released:
-                        self._release(r)
-                        r.events.put(("error", f"{type(exc).__name__}: {exc}"))
+                for row in self.rows:
+                    if not row.request.released:
+                        self._release(row.request)
+                        row.request.events.put(("error", f"{type(exc).__name__}: {exc}"))
             finally:
-                for r in live:
-                    self._release(r)
+                for row in self.rows:
+                    self._release(row.request)
+                self.rows = []
 
-    @torch.no_grad()
-    def _run(self, batch: list[Request]) -> None:
-        loaded = self.store.base(batch[0].base)
-        model = self.store.activate(loaded, batch[0].adapter)
-        plain = (
-            model.disable_adapter()
-            if batch[0].adapter is None and loaded.peft
-            else contextlib.nullcontext()
-        )
-        with plain:
-            self._decode(model, loaded.tokenizer, batch)
-
-    def _decode(self, model, tokenizer, batch: list[Request]) -> None:
-        device = next(model.parameters()).device
-        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        eos = _eos_ids(model, tokenizer)
-        width = max(len(r.prompt) for r in batch)
-        ids = torch.full((len(batch), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, r in enumerate(batch):
-            ids[row, width - len(r.prompt) :] = torch.tensor(r.prompt)
-            mask[row, width - len(r.prompt) :] = 1
-        ids, mask = ids.to(device), mask.to(device)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        generators = []
-        for r in batch:
-            g = torch.Generator(device="cpu")
-            g.manual_seed(r.params.seed if r.params.seed is not None else torch.seed())
-            generators.append(g)
-        cutters = [StopCutter(r.params.stop) for r in batch]
-        produced: list[list[int]] = [[] for _ in batch]
-        done = [False] * len(batch)
+    def _decode(self, key, batch, tokenizer, eos: set[int]) -> None:
+        """Continuous batching: every step, waiting requests of this pair join (prefilled
+        together, then one row each) and finished rows leave, until none is left to run."""
         self.stats["batches"] += 1
-        self.stats["batched_requests"] += len(batch)
-        past = None
-        step_ids = ids
-        step_positions = positions
-        longest = max(r.params.max_tokens for r in batch)
-        for _ in range(longest):
-            out = model(
-                input_ids=step_ids,
-                attention_mask=mask,
-                position_ids=step_positions,
-                past_key_values=past,
-                use_cache=True,
-                # Only the last position's logits: the prefill would otherwise project every
-                # prompt token onto the vocabulary (most of its time on a small model).
-                logits_to_keep=1,
-            )
-            past = out.past_key_values
-            logits = out.logits[:, -1, :].float().cpu()
-            chosen = []
-            for row, r in enumerate(batch):
-                if done[row]:
-                    chosen.append(pad)
-                    continue
-                if r.cancelled.is_set():
-                    done[row] = True
-                    self.stats["cancelled"] += 1
-                    self._finish(r, self._usage(r, produced[row], "cancelled"))
-                    chosen.append(pad)
-                    continue
-                token = next_token(
-                    logits[row],
-                    temperature=r.params.temperature,
-                    top_p=r.params.top_p,
-                    generator=generators[row],
-                )
-                chosen.append(token)
-                finish = None
-                if token in eos:
-                    finish = "stop"
-                else:
-                    produced[row].append(token)
-                    self.stats["tokens"] += 1
-                    if len(produced[row]) >= r.params.max_tokens:
-                        finish = "length"
-                text = tokenizer.decode(produced[row], skip_special_tokens=True)
-                delta, stopped = cutters[row].feed(text, final=finish is not None)
-                if stopped:
-                    finish = "stop"
-                if delta:
-                    r.events.put(("delta", delta))
-                if finish is not None:
-                    done[row] = True
-                    self._finish(r, self._usage(r, produced[row], finish))
-            if all(done):
+        started = False
+        while True:
+            joining = self._admit(key, self.max_batch - len(self.rows), joining=started)
+            started = True
+            if joining and self.rows and not batch.joinable:
+                with self.cond:  # this model's cache cannot take rows mid-batch: wait for it
+                    self.pending[:0] = joining
+                joining = []
+            if joining:
+                if self.rows:
+                    self.stats["joined"] += len(joining)
+                self.stats["batched_requests"] += len(joining)
+                new = [_Row(r) for r in joining]
+                self.rows += new
+                logits = batch.add([r.prompt for r in joining])
+                for row, row_logits in zip(new, logits, strict=True):
+                    self._advance(row, row_logits, tokenizer, eos)
+            elif not self.rows:
                 return
-            step_ids = torch.tensor(chosen, dtype=torch.long, device=device)[:, None]
-            mask = torch.cat(
-                [mask, torch.ones((len(batch), 1), dtype=mask.dtype, device=device)], 1
-            )
-            step_positions = step_positions[:, -1:] + 1
+            live = [i for i, row in enumerate(self.rows) if not row.finished]
+            if len(live) < len(self.rows):
+                batch.keep(live)
+                self.rows = [self.rows[i] for i in live]
+            if not self.rows:
+                continue
+            self.stats["steps"] += 1
+            logits = batch.step([row.last for row in self.rows])
+            for row, row_logits in zip(self.rows, logits, strict=True):
+                self._advance(row, row_logits, tokenizer, eos)
+
+    def _advance(self, row: _Row, logits, tokenizer, eos: set[int]) -> None:
+        """Choose ``row``'s next token from ``logits``, stream what became visible, and finish
+        it at EOS, a stop string, its max_tokens or a cancellation."""
+        r = row.request
+        if r.cancelled.is_set():
+            self.stats["cancelled"] += 1
+            row.finished = True
+            self._finish(r, self._usage(r, row.produced, "cancelled"))
+            return
+        token = next_token(
+            logits, temperature=r.params.temperature, top_p=r.params.top_p, generator=row.generator
+        )
+        row.last = token
+        finish = None
+        if token in eos:
+            finish = "stop"
+        else:
+            row.produced.append(token)
+            self.stats["tokens"] += 1
+            if len(row.produced) >= r.params.max_tokens:
+                finish = "length"
+        text = tokenizer.decode(row.produced, skip_special_tokens=True)
+        delta, stopped = row.cutter.feed(text, final=finish is not None)
+        if stopped:
+            finish = "stop"
+        if delta:
+            r.events.put(("delta", delta))
+        if finish is not None:
+            row.finished = True
+            self._finish(r, self._usage(r, row.produced, finish))
 
     def _finish(self, request: Request, info: dict) -> None:
         # The slot is free before the client hears "done", so its next request finds room.
