@@ -221,6 +221,30 @@ def entry_parse(raw) -> tuple[dict | None, list[ContentError]]:
     return row, []
 
 
+MAX_META_VALUE = 200
+
+
+def metadata_value(value) -> str | None:
+    """A scalar metadata value as the text ``?metadata.<key>=`` compares with (strings as they
+    are, numbers and booleans in JSON, ``null``); None for objects, lists and long strings,
+    which are stored but not filterable."""
+    if type(value) is str:
+        return value if len(value) <= MAX_META_VALUE else None
+    if value is None or type(value) in (bool, int, float):
+        return orjson.dumps(value).decode()
+    return None
+
+
+def metadata_terms(metadata: dict) -> list[tuple[str, str]]:
+    """The filterable ``(key, value)`` pairs of a log's metadata (top level only)."""
+    out = []
+    for key, value in metadata.items():
+        text = metadata_value(value)
+        if text is not None:
+            out.append((key, text))
+    return out
+
+
 def conversation_text(messages) -> str:
     """The text of the turns, case-folded: what ``?search=`` looks in."""
     return "\n".join(

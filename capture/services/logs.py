@@ -12,7 +12,8 @@ from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
 
 from ..entries import entry_parse
-from ..models import Log, LogBatch, LogSource, LogTag
+from ..models import Log, LogBatch, LogSource
+from .log_store import log_rows_insert
 from .rules import capture_rules_schedule
 
 MAX_BATCH = 1000
@@ -118,23 +119,12 @@ def _replay(team, key: str) -> LogBatchResult | None:
 
 
 def _store(team, rows: list[dict], *, source: str, ingest_key) -> list[int]:
-    if not rows:
-        return []
-    # ids, not model instances, for the foreign keys: assigning an instance runs the database
-    # router's relation check once per row, a third of the insert's time at 1,000 rows.
-    key_id = ingest_key.pk if ingest_key is not None else None
-    logs = Log.objects.bulk_create(
-        [Log(team_id=team.pk, source=source, ingest_key_id=key_id, **row) for row in rows],
-        batch_size=500,
+    return log_rows_insert(
+        team_id=team.pk,
+        rows=rows,
+        source=source,
+        ingest_key_id=ingest_key.pk if ingest_key is not None else None,
     )
-    ids = [log.pk for log in logs]
-    if None in ids:  # a backend that does not return ids from a bulk insert
-        raise RuntimeError("bulk insert returned no ids")
-    LogTag.objects.bulk_create(
-        [LogTag(log_id=log.pk, team_id=team.pk, name=tag) for log in logs for tag in log.tags],
-        batch_size=1000,
-    )
-    return ids
 
 
 def log_batch_authorize(*, user, team, action) -> None:
