@@ -33,6 +33,16 @@ def eval_run_get_for_user(user, run_id, *, action: Action = Action.READ) -> Eval
     )
 
 
+def eval_result_get_for_user(user, result_id) -> EvalResult:
+    return get_for_user(
+        EvalResult.objects.select_related(
+            "entry__revision", "run", "run__model__run__version__dataset"
+        ),
+        user,
+        pk=result_id,
+    )
+
+
 def runs_for_suite(suite: EvalSuite, *, excluding: int | None = None) -> QuerySet:
     """Runs of a suite the caller already reached through ``suite_get_for_user``; ``excluding``
     leaves one out (the run being shown)."""

@@ -5,7 +5,8 @@ Included by ``finetunedb/api_urls.py`` into the ``api`` namespace (``api:eval-su
 
 from django.urls import path
 
-from . import runs, suites
+from . import results, runs, suites
+from .pairwise_urls import urlpatterns as pairwise_routes
 
 urlpatterns = [
     path("eval-suites/", suites.EvalSuiteListApi.as_view(), name="eval-suite-list"),
@@ -35,4 +36,10 @@ urlpatterns = [
         runs.EvalRunCompareApi.as_view(),
         name="eval-run-compare",
     ),
+    path(
+        "eval-results/<int:result_id>/nearest-training-examples/",
+        results.EvalResultNearestTrainingExamplesApi.as_view(),
+        name="eval-result-nearest",
+    ),
 ]
+urlpatterns += pairwise_routes

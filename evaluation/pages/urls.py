@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import nearest, views
 
 app_name = "evaluation"
 
@@ -12,5 +12,6 @@ urlpatterns = [
     path("evals/runs/<int:eval_run_id>/", views.run_detail, name="run"),
     path("evals/runs/<int:eval_run_id>/cancel/", views.run_cancel, name="run-cancel"),
     path("evals/runs/<int:eval_run_id>/compare/", views.run_compare, name="compare"),
+    path("evals/results/<int:result_id>/nearest/", nearest.result_nearest, name="result-nearest"),
     path("models/<int:model_id>/evals/", views.model_evals, name="model-evals"),
 ]

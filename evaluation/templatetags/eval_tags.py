@@ -36,3 +36,11 @@ def seconds(value) -> str:
 @register.filter
 def score_of(scores, name):
     return (scores or {}).get(name) or {}
+
+
+@register.filter
+def failed(result) -> bool:
+    """Whether an eval result failed an evaluator that scored it (a judge_error is no failure)."""
+    return any(
+        s.get("value") is not None and not s.get("passed") for s in (result.scores or {}).values()
+    )

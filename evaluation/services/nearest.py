@@ -1,0 +1,132 @@
+"""From a failed item to its causes: the training examples of the exact version the result's
+model was trained on, nearest to the item's prompt first (DESIGN §8).
+
+The similarity is :mod:`evaluation.nearest` (word n-grams). Its index of a version's training
+split is built once, on the first question about that version, and saved under the data folder
+(``DATA_DIR/eval-index/``) keyed by the version's id and hash and the index format, so later
+questions read it back in milliseconds. ``method`` is the seam for embedding similarity (issue
+22): a method is a name here and an index builder/query pair; only ``ngram`` exists so far.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.urls import reverse
+
+from datasets_app.models import VersionEntry
+from datasets_app.services.export import version_rows
+from finetunedb.exceptions import ApplicationError, ConflictError
+from training.services.records import training_splits
+
+from .. import nearest
+from ..models import EvalResult
+from .items import prompt_text, split_prompt
+
+logger = logging.getLogger(__name__)
+
+METHODS = (nearest.METHOD,)
+MAX_K = 50
+BASE_MODEL_RUN = (
+    "this result comes from a run of the base model {name!r}, which was trained on no dataset "
+    "version: there are no training examples behind it; open a fine-tuned model's run"
+)
+UNKNOWN_METHOD = "method must be one of: {known}"
+BAD_K = "k must be an integer from 1 to {limit}"
+PREVIEW = 300
+
+
+def _field_error(path: str, message: str) -> ApplicationError:
+    return ApplicationError(message, errors=[{"path": path, "message": message}])
+
+
+def example_text(messages: list[dict]) -> str:
+    """What a training example says, as the similarity reads it: every turn's text (its prompt
+    and its answer), one turn a line."""
+    return "\n".join(str(m.get("content") or "") for m in messages if isinstance(m, dict))
+
+
+def index_path(version, split: str) -> Path:
+    name = f"version-{version.pk}-{version.content_hash[:16]}-{split}-ngram{nearest.FORMAT}.npz"
+    return Path(settings.DATA_DIR) / "eval-index" / name
+
+
+def version_index(version, split: str) -> nearest.NgramIndex:
+    """The version's n-gram index of ``split``: read from disk, or built and saved."""
+    path = index_path(version, split)
+    index = nearest.index_load(path) if path.exists() else None
+    if index is None:
+        started = time.perf_counter()
+        index = nearest.index_build(
+            (row.id, example_text(row.content["messages"]))
+            for row in version_rows(version, split=split)
+        )
+        nearest.index_save(index, path)
+        logger.info(
+            "n-gram index of version %s (%s examples) built in %.1f s",
+            version.pk,
+            index.size,
+            time.perf_counter() - started,
+        )
+    return index
+
+
+def _preview(messages: list[dict], role: str) -> str:
+    texts = [str(m.get("content") or "") for m in messages if m.get("role") == role]
+    text = texts[-1] if role == "assistant" and texts else (texts[0] if texts else "")
+    return text[:PREVIEW]
+
+
+def nearest_training_examples(*, result: EvalResult, method: str = "ngram", k=10) -> dict:
+    """The ``k`` training examples of the version the result's model was trained on, nearest
+    to the item's prompt first. The caller reached ``result`` through the scoped selector."""
+    if method not in METHODS:
+        raise _field_error("method", UNKNOWN_METHOD.format(known=", ".join(METHODS)))
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise _field_error("k", BAD_K.format(limit=MAX_K))
+    run = result.run
+    if run.model_id is None:
+        message = BASE_MODEL_RUN.format(name=run.base_model)
+        raise ConflictError(message, code="base_model_run")
+    version = run.model.run.version
+    split = training_splits(version)["train"]
+    prompt, _ = split_prompt(result.entry.revision.messages)
+    query = prompt_text(prompt)
+    hits = nearest.index_query(version_index(version, split), query, k=k)
+    entries = {
+        e.example_id: e
+        for e in VersionEntry.objects.filter(
+            version=version, example_id__in=[i for i, _ in hits]
+        ).select_related("revision")
+    }
+    neighbours = []
+    for example_id, similarity in hits:
+        entry = entries[example_id]
+        messages = entry.revision.messages
+        neighbours.append(
+            {
+                "example": example_id,
+                "revision": entry.revision_id,
+                "revision_number": entry.revision.number,
+                "split": entry.split,
+                "similarity": round(similarity, 4),
+                "prompt": _preview(messages, "user"),
+                "answer": _preview(messages, "assistant"),
+                "edit_url": reverse("datasets:example-edit", args=[example_id]),
+            }
+        )
+    return {
+        "result": result.pk,
+        "model": run.model_id,
+        "version": version.pk,
+        "version_number": version.number,
+        "dataset": version.dataset_id,
+        "split": split,
+        "method": method,
+        "similarity": nearest.DESCRIPTION,
+        "query": query[:PREVIEW],
+        "results": neighbours,
+    }
