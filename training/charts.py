@@ -21,6 +21,24 @@ PANELS = (
     ("Tokens/s", (("tokens_per_s", "metrics", "tps", "tokens/s"),)),
     ("Peak memory (MB)", (("memory_mb", "metrics", "mem", "peak memory MB"),)),
 )  # fmt: skip
+# DPO and ORPO runs report the implicit rewards per step and on the validation pairs.
+PREFERENCE_PANELS = (
+    ("Rewards", (
+        ("rewards_chosen", "metrics", "chosen", "chosen reward"),
+        ("rewards_rejected", "metrics", "rejected", "rejected reward"),
+        ("eval_rewards_chosen", "evals", "eval-chosen", "eval chosen reward"),
+        ("eval_rewards_rejected", "evals", "eval-rejected", "eval rejected reward"),
+    )),
+    ("Reward margin", (
+        ("reward_margin", "metrics", "train", "margin"),
+        ("eval_reward_margin", "evals", "eval", "eval margin"),
+    )),
+    ("Reward accuracy", (
+        ("reward_accuracy", "metrics", "train", "accuracy"),
+        ("eval_reward_accuracy", "evals", "eval", "eval accuracy"),
+    )),
+)  # fmt: skip
+PREFERENCE_METHODS = ("dpo", "orpo")
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
@@ -153,7 +171,8 @@ def _series(points: list[dict], key: str) -> list[tuple[float, float]]:
 
 
 def run_chart_panels(run) -> list[dict]:
-    """The four panels of a run (loss with evaluations, learning rate, tokens/s, memory)."""
+    """The four panels of a run (loss with evaluations, learning rate, tokens/s, memory), and
+    for a DPO or ORPO run three more: rewards chosen and rejected, margin, reward accuracy."""
     sources = {"metrics": run.metrics or [], "evals": run.evals or []}
     steps = [p["step"] for points in sources.values() for p in points]
     x_max = max([run.total_steps or 0, *steps, 1])
@@ -167,4 +186,5 @@ def run_chart_panels(run) -> list[dict]:
             x_max=x_max,
         )
         for title, lines in PANELS
+        + (PREFERENCE_PANELS if getattr(run, "method", None) in PREFERENCE_METHODS else ())
     ]

@@ -114,3 +114,25 @@ def test_it_keeps_every_marker_and_tick_inside_the_plot(points, total):
     assert all(left - 0.1 <= t["pos"] <= right + 0.1 for t in panel["x_ticks"])
     assert all(top - 0.1 <= t["pos"] <= bottom + 0.1 for t in panel["y_ticks"])
     assert panel["x_ticks"][0]["label"] == "0"
+
+
+def test_it_draws_reward_panels_for_a_preference_run_only():
+    metrics = [
+        {"step": s, "loss": 0.7 - s / 10, "rewards_chosen": s / 10, "rewards_rejected": -s / 10,
+         "reward_margin": s / 5, "reward_accuracy": min(1.0, s / 3)}
+        for s in (1, 2, 3)
+    ]  # fmt: skip
+    evals = [{"step": 3, "eval_loss": 0.5, "eval_rewards_chosen": 0.2,
+              "eval_rewards_rejected": -0.1, "eval_reward_margin": 0.3,
+              "eval_reward_accuracy": 0.75}]  # fmt: skip
+    run = SimpleNamespace(method="dpo", metrics=metrics, evals=evals, total_steps=3)
+    panels = {p["title"]: p for p in run_chart_panels(run)}
+    assert {"Rewards", "Reward margin", "Reward accuracy"} <= set(panels)
+    rewards = {line["name"]: line for line in panels["Rewards"]["lines"]}
+    assert [m["label"] for m in rewards["rejected"]["markers"]][-1] == (
+        "step 3: rejected reward -0.3"
+    )
+    assert rewards["eval-chosen"]["markers"][0]["label"] == "step 3: eval chosen reward 0.2"
+    assert panels["Reward accuracy"]["last"] == {"accuracy": "1", "eval accuracy": "0.75"}
+    sft = SimpleNamespace(method="lora", metrics=metrics, evals=evals, total_steps=3)
+    assert "Rewards" not in {p["title"] for p in run_chart_panels(sft)}
