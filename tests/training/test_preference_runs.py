@@ -91,3 +91,79 @@ def test_it_trains_a_preference_run_and_records_its_lineage(
     assert model.manifest["lineage"]["dataset_version_id"] == pair_version.pk
     assert model.manifest["lineage"]["dataset_version_hash"] == pair_version.content_hash
     assert pair_version.content_hash in model.model_card
+    # the run page charts the rewards, per step and on the validation pairs
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(owner)
+    html = browser.get(f"/runs/{run.pk}/").content.decode()
+    assert "Reward accuracy" in html and "Reward margin" in html
+    assert 'class="line-eval-chosen"' in html and 'class="line-rejected"' in html
+
+
+def test_it_preflights_pairs_with_both_sides_dropped_pairs_and_the_reference_pass(
+    api_for, owner, dataset, pair_version, make_example, training_settings, tiny_model_dir
+):
+    from datasets_app.services.versions import dataset_version_freeze
+
+    messages, _ = pair(99)
+    long_rejected = {"rejected": [{"role": "assistant", "content": "Well, " * 80}]}
+    too_long = make_example(dataset, owner, messages, metadata=long_rejected, split="train")
+    version = dataset_version_freeze(user=owner, dataset=dataset, name="pairs + long")
+    query = {"base_model": str(tiny_model_dir), "max_seq_len": 64, "batch_size": 2}
+    client = api_for(owner)
+    answers = {
+        method: client.get(
+            f"/api/v1/versions/{version.pk}/training-preflight/", {**query, "method": method}
+        )
+        for method in ("lora", "dpo", "orpo")
+    }
+    assert all(r.status_code == 200 for r in answers.values()), answers["dpo"].json()
+    dpo, orpo, sft = answers["dpo"].json(), answers["orpo"].json(), answers["lora"].json()
+    assert dpo["pairs"] == 8 and dpo["sequences"] == 16
+    assert dpo["dropped_count"] == 1
+    dropped = dpo["dropped"][0]
+    assert dropped["id"] == too_long.pk and dropped["reason"] == "too_long"
+    assert dropped["rejected_length"] > 64 >= dropped["chosen_length"]
+    # both sides are counted: more tokens than the chosen side alone (what SFT trains on)
+    assert dpo["tokens"] > sft["tokens"] and sft["dropped_count"] == 0
+    # DPO's reference: the adapter disabled, one extra forward (time grows, memory does not)
+    assert dpo["reference_pass"]["kind"] == "adapter_disabled"
+    assert 1.3 < dpo["reference_pass"]["time_factor"] < 1.6
+    assert dpo["reference_pass"]["extra_memory_bytes"] == 0
+    assert orpo["reference_pass"] == {**orpo["reference_pass"], "kind": "none", "time_factor": 1.0}
+    assert dpo["estimate"]["seconds"] > orpo["estimate"]["seconds"]
+    full = client.get(
+        f"/api/v1/versions/{version.pk}/training-preflight/",
+        {**query, "method": "dpo", "preference_weights": "full"},
+    ).json()
+    assert full["reference_pass"]["kind"] == "frozen_copy"
+    assert full["reference_pass"]["extra_memory_bytes"] > 0
+
+
+def test_it_shows_the_pair_preflight_on_the_train_page(
+    client,
+    owner,
+    pair_version,
+    training_settings,
+    tiny_model_dir,
+    django_capture_on_commit_callbacks,
+):
+    from finetunedb.actions.models import ActionJob
+    from training.recipe.config import TrainConfig
+
+    data = {
+        k: v
+        for k, v in {**TrainConfig.defaults(), "base_model": str(tiny_model_dir)}.items()
+        if v is not False
+    }
+    data.update(lora_target_modules="q_proj, v_proj", max_seq_len=64, batch_size=2, method="dpo")
+    client.force_login(owner)
+    page = f"/versions/{pair_version.pk}/train/"
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = client.post(page, {**data, "preflight": "1"})
+    assert queued.status_code == 302
+    job = ActionJob.objects.get(action="preflight")
+    assert job.status == "succeeded", job.result
+    html = client.get(f"{page}?preflight={job.pk}").content.decode()
+    assert "Pairs kept" in html and "adapter disabled" in html

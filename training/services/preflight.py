@@ -155,6 +155,10 @@ def _validation_count(version) -> int:
 
 def _report(config, path: str, records, validation: int, *, here: bool = False) -> dict:
     tokenizer = _tokenizer(path)
+    if config.is_preference:  # pairs: both sides and DPO's reference pass (preflight_pairs)
+        from .preflight_pairs import pair_report
+
+        return pair_report(config, path, records, validation, tokenizer=tokenizer, here=here)
     # Under "error" the run would refuse these; count as if dropped and say it would fail.
     policy = "drop" if config.overlength == "error" else config.overlength
     try:
