@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.permissions import Action
+from finetunedb.teams.rate_limits import caller_key, rate_limit_hit
 from finetunedb.teams.scoping import NOT_FOUND, parse_id
 from finetunedb.teams.selectors import team_get_for_user
 
@@ -49,6 +50,14 @@ class ProxyChatCompletionsApi(APIView):
     def post(self, request):
         raw = request.body  # forwarded byte for byte; read before request.data parses it
         key = request.auth if isinstance(request.auth, IngestKey) else None
+        decision = rate_limit_hit(
+            scope="proxy", key=caller_key(user=request.user, auth=request.auth)
+        )
+        if not decision.allowed:
+            response = openai_error(429, decision.message, "rate_limit_exceeded")
+            for name, value in decision.headers().items():
+                response[name] = value
+            return response
         if key is not None:
             team = key.team
         else:

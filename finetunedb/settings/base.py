@@ -185,6 +185,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # name with X-FinetuneDB-Upstream and can never give a URL.
 FINETUNEDB_UPSTREAMS = json.loads(os.environ.get("FINETUNEDB_UPSTREAMS", "") or "{}")
 FINETUNEDB_PROXY_TIMEOUT_S = float(os.environ.get("FINETUNEDB_PROXY_TIMEOUT_S", "60"))
+# Requests per minute per key (API token, ingest key, or signed-in user) on /proxy/v1/... and
+# on /v1/...; counted in the database, so every web process shares them; 0 turns one off.
+FINETUNEDB_PROXY_RATE_LIMIT_PER_MINUTE = int(
+    os.environ.get("FINETUNEDB_PROXY_RATE_LIMIT_PER_MINUTE", "600")
+)
+FINETUNEDB_SERVING_RATE_LIMIT_PER_MINUTE = int(
+    os.environ.get("FINETUNEDB_SERVING_RATE_LIMIT_PER_MINUTE", "120")
+)
 # POST /api/v1/logs/ bodies (1,000 logs at most per batch).
 FINETUNEDB_LOG_BATCH_MAX_BYTES = int(
     os.environ.get("FINETUNEDB_LOG_BATCH_MAX_BYTES", str(DATA_UPLOAD_MAX_MEMORY_SIZE))

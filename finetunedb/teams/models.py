@@ -142,3 +142,20 @@ class ApiToken(HashedSecret):
 
     class Meta(HashedSecret.Meta):
         pass
+
+
+class RequestWindow(models.Model):
+    """Requests one caller made in one fixed window (``finetunedb.teams.rate_limits``): a row in
+    the database, so every web process (and every machine) counts against the same limit."""
+
+    key = models.CharField(max_length=100, help_text="The route's scope and the caller's key.")
+    window = models.BigIntegerField(help_text="The window's start, in Unix seconds.")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window"], name="request_window_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.key} @ {self.window}: {self.count}"

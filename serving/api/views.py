@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import AuthenticationFailed
 
 from capture.authentication import IngestKeyAuthentication
+from finetunedb.teams.rate_limits import caller_key, rate_limit_hit
 from serving.authentication import BearerTokenAuthentication
 from serving.client import EngineRefused, EngineStream, EngineUnavailable
 from serving.conf import RETRY_AFTER_S, max_body_bytes
@@ -56,20 +57,30 @@ def _error(status, message, *, type, code=None, param=None, retry=False):  # noq
 
 
 def _caller(request):
-    """((user or None, ingest key or None), None) or (None, a 401 response): a personal API
-    token, or a team ingest key (its team's models only)."""
+    """((user or None, ingest key or None), None) or (None, a 401 or 429 response): a personal
+    API token, or a team ingest key (its team's models only), within its requests per minute."""
     try:
         result = IngestKeyAuthentication().authenticate(request)
-        if result is not None:
-            return (None, result[1]), None
-        result = BearerTokenAuthentication().authenticate(request)
+        if result is None:
+            result = BearerTokenAuthentication().authenticate(request)
+            if result is not None:
+                result = (result[0], None, result[1])
+        else:
+            result = (None, result[1], result[1])
     except AuthenticationFailed as exc:
         return None, _error(
             401, str(exc.detail), type="invalid_request_error", code="invalid_api_key"
         )
     if result is None:
         return None, _error(401, NO_AUTH, type="invalid_request_error", code="invalid_api_key")
-    return (result[0], None), None
+    user, key, secret = result
+    decision = rate_limit_hit(scope="v1", key=caller_key(user=user, auth=secret))
+    if not decision.allowed:
+        response = _error(429, decision.message, type="requests", code="rate_limit_exceeded")
+        for name, value in decision.headers().items():
+            response[name] = value
+        return None, response
+    return (user, key), None
 
 
 @csrf_exempt

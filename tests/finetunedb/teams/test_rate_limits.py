@@ -1,0 +1,71 @@
+"""Requests per minute per key, counted in the database (finetunedb.teams.rate_limits): the
+limit, the window's reset, refused requests not counted, one count per key, and no lost counts
+when many connections (as gunicorn's workers) hit the same key at once."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from finetunedb.teams.models import RequestWindow
+from finetunedb.teams.rate_limits import rate_limit_hit
+
+T0 = 1_800_000_000.0  # a window's start (a multiple of 60)
+
+
+def hits(n, *, key="apitoken:1", now=T0 + 5):
+    return [rate_limit_hit(scope="v1", key=key, now=now) for _ in range(n)]
+
+
+@pytest.mark.django_db
+def test_it_allows_the_limit_then_refuses_with_the_seconds_left(settings):
+    settings.FINETUNEDB_SERVING_RATE_LIMIT_PER_MINUTE = 3
+    decisions = hits(4)
+    assert [d.allowed for d in decisions] == [True, True, True, False]
+    assert [d.remaining for d in decisions] == [2, 1, 0, 0]
+    assert decisions[-1].retry_after_s == 55
+    assert decisions[-1].headers()["Retry-After"] == "55"
+    assert "3 requests per minute" in decisions[-1].message
+
+
+@pytest.mark.django_db
+def test_it_does_not_count_refused_requests_and_opens_a_new_window(settings):
+    settings.FINETUNEDB_SERVING_RATE_LIMIT_PER_MINUTE = 2
+    hits(10)
+    assert RequestWindow.objects.get().count == 2
+    assert [d.allowed for d in hits(3, now=T0 + 61)] == [True, True, False]
+    assert RequestWindow.objects.count() == 1  # the spent window was removed
+
+
+@pytest.mark.django_db
+def test_it_counts_each_key_on_its_own_and_can_be_turned_off(settings):
+    settings.FINETUNEDB_SERVING_RATE_LIMIT_PER_MINUTE = 1
+    assert [d.allowed for d in hits(2, key="apitoken:1")] == [True, False]
+    assert [d.allowed for d in hits(2, key="ingestkey:1")] == [True, False]
+    assert rate_limit_hit(scope="proxy", key="apitoken:1", now=T0).allowed
+    settings.FINETUNEDB_SERVING_RATE_LIMIT_PER_MINUTE = 0
+    assert all(d.allowed for d in hits(5))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_loses_no_count_when_many_connections_hit_one_key_at_once(settings):
+    settings.FINETUNEDB_SERVING_RATE_LIMIT_PER_MINUTE = 20
+    allowed, barrier = [], threading.Barrier(6)
+
+    def worker():
+        try:  # each thread is its own database connection, as each gunicorn worker is
+            barrier.wait()
+            allowed.extend(d.allowed for d in hits(6))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(allowed) == 36
+    assert allowed.count(True) == 20
+    assert RequestWindow.objects.get().count == 20
