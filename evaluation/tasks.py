@@ -1,11 +1,17 @@
 """Celery tasks of the evaluation app. Named ``training.*`` so CELERY_TASK_ROUTES sends them to
-the ``training`` queue: the worker that loads models, never the web process."""
+the ``training`` queue: the worker that loads models, never the web process.
+
+The task is a token sent once per eval run: it runs the next eval run in turns between teams
+(``finetunedb.leases.job_run_next``), not necessarily the one that sent it.
+"""
 
 from celery import shared_task
 
 from finetunedb.celery import task_time_limits
+from finetunedb.leases import job_run_next
 
 from .services import execute
+from .services.jobs import EVAL_RUNS
 
 
 @shared_task(
@@ -15,4 +21,4 @@ from .services import execute
     **task_time_limits("evaluation"),
 )
 def eval_run_execute(run_id: int) -> None:
-    execute.eval_run_execute(run_id=run_id)
+    job_run_next(EVAL_RUNS, run=lambda pk: execute.eval_run_execute(run_id=pk))

@@ -26,7 +26,12 @@ team served least recently (the team whose latest ``started_at`` of this kind is
 never served first), the oldest of that team's jobs first; not necessarily the job whose enqueue
 sent the token. One team's ten imports therefore wait behind another team's one, not the other
 way round. Tokens equal jobs, so every job runs; a lost token is a queued job recovery finds.
-Every job kind served by the ``default`` queue declares its team (imports, dedup).
+Every registered kind declares its team: on the ``default`` queue imports, dedup and action jobs;
+on the ``training`` queue training runs, evaluations, playground requests and eval runs
+(tests/test_fair_jobs.py, tests/training/test_fair_turns.py). Turns are taken within a kind: a
+token runs only a job of its own kind, because each kind's task has its own time limit (a
+playground token must not start a 30-hour training run); tokens of different kinds are served in
+the order they were sent.
 """
 
 from __future__ import annotations

@@ -1,11 +1,18 @@
-"""Celery tasks of the ``training`` queue (CELERY_TASK_ROUTES sends ``training.*`` there)."""
+"""Celery tasks of the ``training`` queue (CELERY_TASK_ROUTES sends ``training.*`` there).
+
+Each task is a token sent once per job: it runs the next job of its kind in turns between teams
+(``finetunedb.leases.job_run_next``), which is the job that sent it unless another team's job of
+that kind has waited longer. So one team's ten queued runs do not hold up another team's one.
+"""
 
 from celery import shared_task
 
 from finetunedb.celery import task_time_limits
+from finetunedb.leases import job_run_next
 
 from .process_limits import training_process_limits_apply
 from .services import evaluation, execute
+from .services.jobs import EVALUATIONS, PLAYGROUND_REQUESTS, TRAINING_RUNS
 
 
 @shared_task(
@@ -17,7 +24,7 @@ from .services import evaluation, execute
 )
 def training_run_execute(self, run_id: int) -> None:
     _yield_the_cpu(self)
-    execute.training_run_execute(run_id=run_id)
+    job_run_next(TRAINING_RUNS, run=lambda pk: execute.training_run_execute(run_id=pk))
 
 
 @shared_task(
@@ -29,7 +36,7 @@ def training_run_execute(self, run_id: int) -> None:
 )
 def model_evaluate(self, model_id: int) -> None:
     _yield_the_cpu(self)
-    evaluation.model_evaluate(model_id=model_id)
+    job_run_next(EVALUATIONS, run=lambda pk: evaluation.model_evaluate(model_id=pk))
 
 
 @shared_task(
@@ -41,7 +48,9 @@ def model_evaluate(self, model_id: int) -> None:
 )
 def playground_request_run(self, request_id: int) -> None:
     _yield_the_cpu(self)
-    evaluation.playground_request_run(request_id=request_id)
+    job_run_next(
+        PLAYGROUND_REQUESTS, run=lambda pk: evaluation.playground_request_run(request_id=pk)
+    )
 
 
 def _yield_the_cpu(task) -> None:

@@ -31,6 +31,8 @@ EVAL_RUNS = JobKind(
     running=EvalRunStatus.RUNNING,
     failed=EvalRunStatus.FAILED,
     queued_grace=QUEUED_GRACE,
+    # on the shared training queue: in turns between teams (finetunedb.leases.job_run_next)
+    team="suite__team_id",
 )
 
 KINDS = (EVAL_RUNS,)

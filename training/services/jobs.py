@@ -13,6 +13,8 @@ from finetunedb.leases import JobKind
 
 from ..models import EvalStatus, ModelArtifact, PlaygroundRequest, PlaygroundStatus, TrainingRun
 
+# Every kind here runs on the ``training`` queue and names its team: its task is a token that
+# runs the next job of the kind in turns between teams (finetunedb.leases.job_run_next).
 # A run renews its lease at every throttled progress write (the reporter); evaluation and the
 # playground renew from a thread around their one long call (leases.lease_kept).
 RUN_LEASE = timedelta(minutes=5)
@@ -39,6 +41,7 @@ TRAINING_RUNS = JobKind(
     gave_up=RUN_GAVE_UP.format(attempts=MAX_ATTEMPTS),
     queued_grace=QUEUED_GRACE,
     on_give_up={"phase": ""},
+    team="version__dataset__team_id",  # in turns between teams (leases.job_run_next)
 )
 
 EVALUATIONS = JobKind(
@@ -58,6 +61,7 @@ EVALUATIONS = JobKind(
     finished_at=None,
     failure="eval_error",
     queued_grace=QUEUED_GRACE,
+    team="run__version__dataset__team_id",
 )
 
 PLAYGROUND_REQUESTS = JobKind(
@@ -72,6 +76,7 @@ PLAYGROUND_REQUESTS = JobKind(
     failed=PlaygroundStatus.FAILED,
     failure="error",
     queued_grace=QUEUED_GRACE,
+    team="model__run__version__dataset__team_id",
 )
 
 KINDS = (TRAINING_RUNS, EVALUATIONS, PLAYGROUND_REQUESTS)
