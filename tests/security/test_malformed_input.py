@@ -110,15 +110,11 @@ def test_it_answers_malformed_ids_and_nesting_without_a_server_error(
 
 @pytest.fixture
 def no_model_loading(monkeypatch):
-    """The pre-flight and the launch budget tokenize with the bundled base model (seconds per
-    call); the parsing this module tests happens before them."""
+    """The pre-flight tokenizes with the bundled base model (seconds per call); the parsing
+    this module tests happens before it. (A launch does not tokenize: the worker does.)"""
     from training import services
-    from training.services import preflight
 
     monkeypatch.setattr(services, "training_preflight", lambda **kwargs: {})
-    monkeypatch.setattr(
-        preflight, "training_launch_budget_require", lambda *a, **kw: None, raising=False
-    )
 
 
 # --- the reported payloads, one by one ---------------------------------------------------------

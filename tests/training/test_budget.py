@@ -1,5 +1,6 @@
 """The worker's budget: a launch whose pre-flight estimate exceeds its memory or time is refused
-(400 preflight_over_budget, nothing created), the worker refuses it again at run start, and the
+at once when a pre-flight of it ran (400 preflight_over_budget, nothing created), and otherwise
+fails at run start with the same words (the launch request never tokenizes: issue 16); the
 estimate is honest for large settings (Issue 14 item 8)."""
 
 import os
@@ -42,6 +43,7 @@ def url(version):
 @pytest.fixture
 def launch(api_for, owner, version, training_settings, tiny_model_dir, monkeypatch):
     monkeypatch.setattr(runs, "training_run_enqueue", lambda run_id: None)
+    monkeypatch.setattr(execute, "model_evaluate_enqueue", lambda model_id: None)
     api = api_for(owner)
 
     def post(method="full", **hyperparameters):
@@ -49,6 +51,41 @@ def launch(api_for, owner, version, training_settings, tiny_model_dir, monkeypat
         return api.post(url(version), {**body, "hyperparameters": hyperparameters}, format="json")
 
     return post
+
+
+@pytest.fixture
+def preflight_job(owner, version, tiny_model_dir, django_capture_on_commit_callbacks):
+    """``run(method, **hyperparameters)``: the train page's pre-flight job of that launch, run
+    by the (eager) worker, as a person clicks Pre-flight before Launch."""
+    from training.services.preflight_jobs import training_preflight_start
+
+    def run(method="full", **hyperparameters):
+        arguments = {
+            "base_model": str(tiny_model_dir),
+            "method": method,
+            "hyperparameters": hyperparameters,
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            job, _ = training_preflight_start(
+                user=owner, version=version, arguments=arguments, form={}
+            )
+        job.refresh_from_db()
+        assert job.status == "succeeded", job.failure_reason
+        return job
+
+    return run
+
+
+def _started_and_failed(response) -> TrainingRun:
+    """The run a launch queued (201), once the worker took it."""
+    assert response.status_code == 201, response.json()
+    run = TrainingRun.objects.get(pk=response.json()["id"])
+    assert run.status == RunStatus.QUEUED
+    execute.training_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert not (models_dir() / "runs" / str(run.pk) / "model").exists()
+    return run
 
 
 def _estimate(version, tiny_model_dir, method="full", **hyperparameters):
@@ -74,11 +111,26 @@ def test_it_refuses_each_size_of_the_reported_launch_naming_the_field(launch, fi
     assert _nothing_created()
 
 
-def test_it_refuses_a_launch_over_the_memory_budget_naming_the_estimate_and_the_limit(
+def test_it_fails_a_launch_over_the_memory_budget_at_start_naming_the_estimate_and_the_limit(
     launch, version, tiny_model_dir, settings
 ):
     needed = _estimate(version, tiny_model_dir, **LARGEST)["memory_bytes"]
     settings.FINETUNEDB_TRAINING_MAX_MEMORY_BYTES = needed - 1
+
+    run = _started_and_failed(launch(**LARGEST))
+
+    assert run.failure_reason.startswith("This run does not fit the training worker")
+    assert f"{needed / 1e9:,.1f} GB" in run.failure_reason
+    assert f"{(needed - 1) / 1e9:,.1f} GB" in run.failure_reason
+    assert "FINETUNEDB_TRAINING_MAX_MEMORY_BYTES" in run.failure_reason
+
+
+def test_it_refuses_at_once_a_launch_whose_preflight_is_over_the_memory_budget(
+    launch, preflight_job, version, tiny_model_dir, settings
+):
+    needed = _estimate(version, tiny_model_dir, **LARGEST)["memory_bytes"]
+    settings.FINETUNEDB_TRAINING_MAX_MEMORY_BYTES = needed - 1
+    preflight_job(**LARGEST)
 
     response = launch(**LARGEST)
 
@@ -96,7 +148,7 @@ def test_it_refuses_a_launch_over_the_memory_budget_naming_the_estimate_and_the_
 
 
 def test_it_refuses_a_launch_over_the_time_budget_at_the_measured_speed(
-    launch, owner, version, tiny_model_dir, settings
+    launch, preflight_job, owner, version, tiny_model_dir, settings
 ):
     """Epochs × tokens are bounded through the estimate: at 0.01 tokens/s measured here, the
     tiny version's 20 epochs take far more than a day."""
@@ -110,6 +162,11 @@ def test_it_refuses_a_launch_over_the_time_budget_at_the_measured_speed(
         device="cpu",
         metrics=[{"step": i, "tokens_per_s": 0.01} for i in range(1, 5)],
     )
+    # Launched without a pre-flight: queued, and the worker fails it when it takes it.
+    failed = _started_and_failed(launch(epochs=20))
+    assert "86,400 s" in failed.failure_reason
+    assert "FINETUNEDB_TRAINING_MAX_SECONDS" in failed.failure_reason
+    preflight_job(epochs=20)
 
     response = launch(epochs=20)
 
@@ -119,7 +176,7 @@ def test_it_refuses_a_launch_over_the_time_budget_at_the_measured_speed(
     assert body["estimate"]["seconds"] > body["limit"]["seconds"] == 86400
     assert "86,400 s" in body["detail"] and "FINETUNEDB_TRAINING_MAX_SECONDS" in body["detail"]
     assert "hyperparameters.epochs" in {e["path"] for e in body["errors"]}
-    assert TrainingRun.objects.count() == 1  # the measured one only
+    assert TrainingRun.objects.count() == 2  # the measured one and the failed one only
 
 
 def test_it_still_launches_a_reasonable_run_under_the_machine_s_own_limits(
@@ -132,7 +189,7 @@ def test_it_still_launches_a_reasonable_run_under_the_machine_s_own_limits(
 
 
 def test_it_fails_a_queued_run_at_start_when_the_admin_lowered_the_limit(
-    queued_run, launch, settings
+    queued_run, launch, preflight_job, settings
 ):
     run = queued_run()
     settings.FINETUNEDB_TRAINING_MAX_MEMORY_BYTES = 1024**2
@@ -145,8 +202,9 @@ def test_it_fails_a_queued_run_at_start_when_the_admin_lowered_the_limit(
     assert f"over the limit of {1024**2 / 1e9:,.1f} GB" in run.failure_reason
     assert not (models_dir() / "runs" / str(run.pk) / "model").exists()
     assert not hasattr(run, "model") or not run.model
-    # The same words a launch of that configuration gets now.
+    # The same words a launch of that configuration gets now, once its pre-flight ran.
     hyperparameters = {k: v for k, v in run.config.items() if k not in ("base_model", "method")}
+    preflight_job(method=run.method, **hyperparameters)
     again = launch(method=run.method, **hyperparameters)
     assert again.status_code == 400
     assert again.json()["detail"] == run.failure_reason
@@ -208,7 +266,13 @@ def test_it_shows_the_budget_in_the_preflight_as_a_guide(
 
 
 def test_it_shows_the_refusal_next_to_the_fields_on_the_train_page(
-    client, owner, version, tiny_model_dir, training_settings, settings
+    client,
+    owner,
+    version,
+    tiny_model_dir,
+    training_settings,
+    settings,
+    django_capture_on_commit_callbacks,
 ):
     from training.recipe.config import TrainConfig
 
@@ -220,6 +284,8 @@ def test_it_shows_the_refusal_next_to_the_fields_on_the_train_page(
     }
     data["lora_target_modules"] = "q_proj, v_proj"
     client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=True):  # Pre-flight first, as the page offers
+        client.post(f"/versions/{version.pk}/train/", {**data, "preflight": "1"})
 
     page = client.post(f"/versions/{version.pk}/train/", {**data, "launch": "1"})
 

@@ -80,10 +80,10 @@ def test_it_shows_field_errors_and_a_preflight_then_launches(
     assert b'name="max_seq_len" value="64"' in checked.content  # the form as it was sent
 
     # The launch after it checks the budget on the pre-flight's figures: no second tokenizing.
-    def tokenize_again(**kwargs):
+    def tokenize_again(*args, **kwargs):
         raise AssertionError("the launch tokenized the split again")
 
-    monkeypatch.setattr(preflight, "training_launch_budget_require", tokenize_again)
+    monkeypatch.setattr(preflight, "_report", tokenize_again)
     launched = client.post(f"/versions/{version.pk}/train/", {**data, "launch": "1"})
     run = TrainingRun.objects.get()
     assert launched.status_code == 302 and launched["Location"] == f"/runs/{run.pk}/"

@@ -81,21 +81,42 @@ def test_it_refuses_a_bad_configuration_on_the_form(client, page, form_data):
 
 
 def test_it_reuses_an_estimate_only_for_the_same_configuration(
-    client, page, form_data, monkeypatch, django_capture_on_commit_callbacks
+    client, page, form_data, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(runs, "training_run_enqueue", lambda run_id: None)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(page, {**form_data, "preflight": "1"})
-    tokenized = []
-    real = preflight.training_launch_budget_require
-    monkeypatch.setattr(
-        preflight,
-        "training_launch_budget_require",
-        lambda **kwargs: tokenized.append(1) or real(**kwargs),
-    )
-    client.post(page, {**form_data, "max_seq_len": 48, "launch": "1"})  # another configuration
-    client.post(page, {**form_data, "launch": "1"})  # the one the pre-flight checked
-    assert tokenized == [1] and TrainingRun.objects.count() == 2
+    settings.FINETUNEDB_TRAINING_MAX_MEMORY_BYTES = 1024  # the pre-flight's estimate is over it
+
+    other = client.post(page, {**form_data, "max_seq_len": 48, "launch": "1"})
+    same = client.post(page, {**form_data, "launch": "1"})
+
+    # Another configuration has no estimate yet: queued, the worker checks it (nothing is
+    # tokenized in the request); the one the pre-flight checked is refused at once.
+    assert other.status_code == 302 and TrainingRun.objects.count() == 1
+    assert same.status_code == 400 and b"does not fit the training worker" in same.content
+
+
+def test_it_never_tokenizes_in_the_launch_request(
+    api_for, owner, version, client, page, form_data, tiny_model_dir, monkeypatch
+):
+    """Tokenizing a large version takes seconds: a launch (page or API) without a pre-flight
+    queues the run (201, as before) and the worker checks its budget when it takes it."""
+    monkeypatch.setattr(runs, "training_run_enqueue", lambda run_id: None)
+
+    def tokenize(*args, **kwargs):
+        raise AssertionError("the launch request tokenized the version")
+
+    monkeypatch.setattr(preflight, "_report", tokenize)
+    monkeypatch.setattr(preflight, "encode_records", tokenize)
+
+    launched = client.post(page, {**form_data, "launch": "1"})
+    body = {"base_model": str(tiny_model_dir), "hyperparameters": {"max_seq_len": 64}}
+    api = api_for(owner).post(f"/api/v1/versions/{version.pk}/training-runs/", body, format="json")
+
+    assert launched.status_code == 302 and launched["Location"].startswith("/runs/")
+    assert api.status_code == 201, api.json()
+    assert set(TrainingRun.objects.values_list("status", flat=True)) == {"queued"}
 
 
 def test_it_does_not_reuse_an_estimate_of_another_version(version, make_version, dataset):

@@ -128,17 +128,6 @@ def training_preflight(*, version, base_model=None, method=None, hyperparameters
     return {"train_split": split, **report}
 
 
-def training_launch_budget_require(*, version, config) -> None:
-    """Refuse (:class:`~.budget.TrainingOverBudget`) a launch whose pre-flight estimate exceeds
-    the worker's budget. A hub model not on this server yet is left to the worker's check."""
-    path = _resolve(config.base_model)
-    if path is None:
-        return
-    split = training_splits(version)["train"]
-    report = _report(config, path, version_records(version, split), _validation_count(version))
-    training_budget_require(report["estimate"])
-
-
 def training_run_budget_require(*, config, train: list[dict], validation: list[dict]) -> dict:
     """The worker's check when it starts a run, on its own device and limits; the estimate it
     checked (the run stores it, to be compared with what it measures)."""

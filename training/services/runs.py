@@ -88,8 +88,13 @@ def _invalid(path: str, message: str) -> ApplicationError:
 def training_run_create(
     *, user, version, base_model: str | None = None, method: str | None = None, hyperparameters=None
 ) -> TrainingRun:
-    """Validate the configuration, refuse it when the pre-flight says it exceeds the worker's
-    budget, and queue a run on the ``training`` queue (on commit)."""
+    """Validate the configuration and queue a run on the ``training`` queue (on commit).
+
+    Nothing here tokenizes (seconds for a large version, on the request's thread): when a
+    pre-flight of this version and configuration finished recently, its estimate is checked
+    against the worker's budget now (400 preflight_over_budget, nothing created); otherwise the
+    worker checks the budget first thing when it takes the run, on its own device and limits,
+    and a run over it fails at once with the same readable reason (``execute._train``)."""
     require_role(user, version.dataset.team_id, Action.TRAIN)
     if not version.content_hash:
         raise ApplicationError(NOT_FROZEN, code="not_frozen")
@@ -105,18 +110,14 @@ def training_run_create(
     team_storage_require_not_full(
         usage=team_storage_usage_to_check(team_id=version.dataset.team_id), what="a training run"
     )
-    # The pre-flight's estimate must fit the worker's memory and time budget (400
-    # preflight_over_budget, nothing created); outside the transaction: it tokenizes the split.
-    # A pre-flight of this version and configuration a moment ago already tokenized it.
+    # A pre-flight of this version and configuration a moment ago already tokenized it: its
+    # estimate must fit the worker's memory and time budget as it stands now.
     from .budget import training_budget_require
-    from .preflight import training_launch_budget_require  # preflight imports this module
-    from .preflight_jobs import preflight_estimate_cached
+    from .preflight_jobs import preflight_estimate_cached  # it imports this module
 
     cached = preflight_estimate_cached(version=version, config=config)
     if cached is not None:
         training_budget_require(cached)
-    else:
-        training_launch_budget_require(version=version, config=config)
     limit = settings.FINETUNEDB_MAX_ACTIVE_RUNS_PER_TEAM
     with transaction.atomic():
         active = TrainingRun.objects.filter(
