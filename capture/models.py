@@ -36,7 +36,8 @@ class Log(models.Model):
 
     team_path = "team"
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="logs")
+    # no index of its own: every index below starts with the team (one fewer write per log)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="logs", db_index=False)
     messages = models.JSONField(help_text="The request's canonical messages.")
     tools = models.JSONField(null=True, blank=True)
     response = models.JSONField(
@@ -93,7 +94,7 @@ class LogTag(models.Model):
     team_path = "log__team"
 
     log = models.ForeignKey(Log, on_delete=models.CASCADE, related_name="tag_rows")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", db_index=False)
     name = models.CharField(max_length=64)
 
     class Meta:
@@ -110,7 +111,7 @@ class LogMeta(models.Model):
     team_path = "log__team"
 
     log = models.ForeignKey(Log, on_delete=models.CASCADE, related_name="meta_rows")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+", db_index=False)
     key = models.CharField(max_length=64)
     value = models.CharField(max_length=200)
 
