@@ -1,13 +1,15 @@
 """The logging proxy's upstreams: named by the administrator, never by a caller.
 
 ``FINETUNEDB_UPSTREAMS`` (settings, from the environment as JSON) maps a name to
-``{"base_url": "https://api.openai.com/v1", "api_key": "sk-..."}``; a caller picks one with
+``{"base_url": "https://api.openai.com/v1", "api_key": "sk-..."}`` (or ``"api_key_env":
+"OPENAI_API_KEY"``, the variable holding the key); a caller picks one with
 ``X-FinetuneDB-Upstream: <name>``. Requests go out with urllib and a timeout, carrying the
 upstream's key and never the caller's credentials.
 """
 
 from __future__ import annotations
 
+import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from finetunedb.exceptions import ApplicationError
 UNKNOWN_UPSTREAM = "No upstream named {name!r}; the administrator configured: {names}."
 NO_UPSTREAM_HEADER = "Name the upstream with the X-FinetuneDB-Upstream header; configured: {names}."
 NONE_CONFIGURED = "No upstream is configured (FINETUNEDB_UPSTREAMS); ask the administrator."
-BAD_CONFIG = "FINETUNEDB_UPSTREAMS[{name!r}] needs a base_url starting with http:// or https://."
+BAD_CONFIG = "{setting}[{name!r}] needs a base_url starting with http:// or https://."
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,21 @@ def upstream_get(name: str | None) -> Upstream:
         raise ApplicationError(NO_UPSTREAM_HEADER.format(names=names), code="no_upstream")
     if name not in configured:
         raise ApplicationError(UNKNOWN_UPSTREAM.format(name=name, names=names), code="no_upstream")
-    entry = configured[name]
+    return upstream_from_entry(name, configured[name], setting="FINETUNEDB_UPSTREAMS")
+
+
+def upstream_from_entry(name: str, entry, *, setting: str) -> Upstream:
+    """One administrator-configured endpoint of ``setting`` (the proxy's upstreams, the
+    evaluation's judges): an http(s) ``base_url`` and its key, inline (``api_key``) or read from
+    the environment variable that ``api_key_env`` names."""
     base = str(entry.get("base_url", "")) if isinstance(entry, dict) else ""
     if not base.startswith(("http://", "https://")):
-        raise ApplicationError(BAD_CONFIG.format(name=name), code="bad_upstream", status_code=503)
-    return Upstream(name=name, base_url=base.rstrip("/"), api_key=str(entry.get("api_key", "")))
+        message = BAD_CONFIG.format(setting=setting, name=name)
+        raise ApplicationError(message, code="bad_upstream", status_code=503)
+    key = str(entry.get("api_key", ""))
+    if not key and entry.get("api_key_env"):
+        key = os.environ.get(str(entry["api_key_env"]), "")
+    return Upstream(name=name, base_url=base.rstrip("/"), api_key=key)
 
 
 def upstream_open(upstream: Upstream, path: str, body: bytes, *, timeout: float):

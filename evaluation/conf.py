@@ -8,11 +8,17 @@ environment or in its settings module; the settings module wins).
 - ``FINETUNEDB_EVAL_JUDGES``: the judges an ``llm_judge`` evaluator may name, the
   administrator's choice and never a URL from a user: ``{name: {"base_model": ...}}``, where the
   base model must be one a training run may use (``FINETUNEDB_EVAL_JUDGE_BASE_MODEL`` sets the
-  ``default`` judge's; empty: the bundled model).
+  ``default`` judge's; empty: the bundled model);
+- ``FINETUNEDB_JUDGES``: judges on OpenAI-compatible endpoints the administrator configured
+  (settings, or the environment as JSON), ``{name: {"base_url": "https://…/v1", "api_key_env":
+  "OPENAI_API_KEY", "model": "gpt-4o-mini", "timeout": 30}}`` — the same entry shape as the
+  logging proxy's FINETUNEDB_UPSTREAMS (``api_key`` inline also works); a suite names a judge,
+  never a URL. ``timeout`` (seconds, 0.1–600, default 30) bounds each call.
 """
 
 from __future__ import annotations
 
+import json
 import os
 
 from django.conf import settings
@@ -42,3 +48,21 @@ def eval_judges() -> dict:
     if judges is None:
         judges = {"default": {"base_model": os.environ.get("FINETUNEDB_EVAL_JUDGE_BASE_MODEL", "")}}
     return judges
+
+
+def judge_endpoints() -> dict:
+    """The administrator's judge endpoints by name (FINETUNEDB_JUDGES)."""
+    endpoints = getattr(settings, "FINETUNEDB_JUDGES", None)
+    if endpoints is None:
+        try:
+            endpoints = json.loads(os.environ.get("FINETUNEDB_JUDGES", "").strip() or "{}")
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"FINETUNEDB_JUDGES is not JSON: {exc}") from None
+    if not isinstance(endpoints, dict):
+        raise ImproperlyConfigured("FINETUNEDB_JUDGES must be a JSON object {name: endpoint}")
+    return endpoints
+
+
+def judge_names() -> list[str]:
+    """Every judge a suite may name: the served models' and the endpoints'."""
+    return sorted({*eval_judges(), *judge_endpoints()})

@@ -24,6 +24,7 @@ from ..evaluators import evaluators_build
 from ..models import EvalResult, EvalRun, EvalRunStatus
 from .items import suite_items
 from .jobs import EVAL_RUNS
+from .judges import is_endpoint, judge_endpoint_answers
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +94,36 @@ def _load(run: EvalRun):
     )
 
 
-def _generate_and_score(run: EvalRun, attempt: int) -> bool:
-    """Generate every item without a result; True when cancelled part way."""
+def _generator(run: EvalRun, attempt: int):
+    """``generate(conversations, **options)`` with :func:`generate_batch`'s contract: through
+    the serving engine when it is running (its batching, the base loaded once), else with the
+    model loaded here for this run (tests, a worker without an engine)."""
+    from functools import partial
+
+    from serving.generation import engine_generate_batch, engine_ready
+
+    if engine_ready():
+        if run.model_id:
+            from serving.selectors import served_model_for_artifact
+
+            served = served_model_for_artifact(run.model)
+            base, adapter = served.base, served.adapter
+        else:
+            base, adapter = run.base_model, None
+        return partial(
+            engine_generate_batch, base=base, adapter=adapter, team=f"team-{run.suite.team_id}"
+        )
     from training.recipe.evaluate import generate_batch
 
+    with lease_kept(EVAL_RUNS, pk=run.pk, attempt=attempt) as lost:
+        model, tokenizer = _load(run)
+    if lost.is_set():
+        raise _LeaseLost
+    return partial(generate_batch, model, tokenizer)
+
+
+def _generate_and_score(run: EvalRun, attempt: int) -> bool:
+    """Generate every item without a result; True when cancelled part way."""
     evaluators = [e for e in evaluators_build(run.suite.evaluators) if not e.needs_judge]
     items = suite_items(run.suite)
     done = set(EvalResult.objects.filter(run=run).values_list("entry_id", flat=True))
@@ -104,10 +131,7 @@ def _generate_and_score(run: EvalRun, attempt: int) -> bool:
     lease_renew(EVAL_RUNS, pk=run.pk, attempt=attempt, total=len(items), processed=len(done))
     if not todo:
         return False
-    with lease_kept(EVAL_RUNS, pk=run.pk, attempt=attempt) as lost:
-        model, tokenizer = _load(run)
-    if lost.is_set():
-        raise _LeaseLost
+    generate = _generator(run, attempt)
     state = {"processed": len(done), "cancelled": False}
 
     def store(indices: list[int], answers: list[str]) -> bool:
@@ -140,9 +164,7 @@ def _generate_and_score(run: EvalRun, attempt: int) -> bool:
         state["cancelled"] = bool(cancel.first())
         return state["cancelled"]
 
-    generate_batch(
-        model,
-        tokenizer,
+    generate(
         [item.messages for _, item in todo],
         max_new_tokens=run.max_new_tokens,
         temperature=run.temperature,
@@ -150,20 +172,18 @@ def _generate_and_score(run: EvalRun, attempt: int) -> bool:
         batch_size=eval_setting("FINETUNEDB_EVAL_BATCH_SIZE"),
         on_batch=store,
     )
-    del model
+    del generate  # the in-process model, when there is one
     return state["cancelled"]
 
 
 def _judge(run: EvalRun, attempt: int) -> None:
     """Score the llm_judge evaluators: every result's judge prompt, answered in batches by the
-    judge the administrator configured; an answer the strict parser refuses, or a judge that
-    fails, is ``judge_error`` on those items, never a 0."""
+    judge the administrator configured (a served model or an endpoint); an answer the strict
+    parser refuses, or a judge that fails or times out, is ``judge_error`` on those items,
+    never a 0."""
     judged = [e for e in evaluators_build(run.suite.evaluators) if e.needs_judge]
     if not judged:
         return
-    from training.recipe.evaluate import generate_batch, load_for_generation
-    from training.services.base_models import base_model_check
-
     results = list(EvalResult.objects.filter(run=run).select_related("entry__revision"))
     items = {item.entry_id: item for item in suite_items(run.suite)}
     for evaluator in judged:
@@ -171,28 +191,13 @@ def _judge(run: EvalRun, attempt: int) -> None:
         if not pending:
             continue
         prompts = [evaluator.prompt(items[r.entry_id].evaluator_item(r.output)) for r in pending]
-        judge = eval_judges()[evaluator.p["judge"]]
         try:
             with lease_kept(EVAL_RUNS, pk=run.pk, attempt=attempt):
-                model, tokenizer = load_for_generation(
-                    base_model=base_model_check(judge.get("base_model")),
-                    models_dir=base_cache_dir(),
-                    device=_device(),
-                )
-                answers = generate_batch(
-                    model,
-                    tokenizer,
-                    prompts,
-                    max_new_tokens=eval_setting("FINETUNEDB_EVAL_JUDGE_MAX_NEW_TOKENS"),
-                    batch_size=eval_setting("FINETUNEDB_EVAL_BATCH_SIZE"),
-                )
+                answers = _judge_answers(evaluator.p["judge"], prompts)
         except Exception as exc:
             logger.exception("judge %s of eval run %s failed", evaluator.p["judge"], run.pk)
-            answers = [None] * len(pending)
-            failure = JUDGE_FAILED.format(kind=type(exc).__name__)
-        else:
-            failure = ""
-        for result, answer in zip(pending, answers, strict=True):
+            answers = [(None, JUDGE_FAILED.format(kind=type(exc).__name__))] * len(pending)
+        for result, (answer, failure) in zip(pending, answers, strict=True):
             score = evaluator.parse(answer).as_dict()
             if failure:
                 score["detail"]["why"] = failure
@@ -201,6 +206,30 @@ def _judge(run: EvalRun, attempt: int) -> None:
             if not lease_held(EVAL_RUNS, pk=run.pk, attempt=attempt).exists():
                 raise _LeaseLost
             EvalResult.objects.bulk_update(pending, ["scores"])
+
+
+def _judge_answers(judge: str, prompts: list[list[dict]]) -> list[tuple[str | None, str]]:
+    """Each prompt's ``(answer, why-not)`` from the named judge: an administrator's endpoint
+    (:mod:`.judges`), or a model loaded here on the worker."""
+    max_tokens = eval_setting("FINETUNEDB_EVAL_JUDGE_MAX_NEW_TOKENS")
+    if is_endpoint(judge):
+        return judge_endpoint_answers(judge, prompts, max_tokens=max_tokens)
+    from training.recipe.evaluate import generate_batch, load_for_generation
+    from training.services.base_models import base_model_check
+
+    model, tokenizer = load_for_generation(
+        base_model=base_model_check(eval_judges()[judge].get("base_model")),
+        models_dir=base_cache_dir(),
+        device=_device(),
+    )
+    answers = generate_batch(
+        model,
+        tokenizer,
+        prompts,
+        max_new_tokens=max_tokens,
+        batch_size=eval_setting("FINETUNEDB_EVAL_BATCH_SIZE"),
+    )
+    return [(answer, "") for answer in answers]
 
 
 def _metrics(run: EvalRun) -> dict:

@@ -10,7 +10,7 @@ from finetunedb.teams.models import Team
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
 
-from ..conf import eval_judges, eval_setting
+from ..conf import eval_setting, judge_names
 from ..evaluators import EvaluatorSpecError, evaluators_build
 from ..models import EvalSplit, EvalSuite
 from .items import version_split_count
@@ -38,10 +38,10 @@ def evaluators_validate(specs) -> list[dict]:
         built = evaluators_build(specs)
     except EvaluatorSpecError as exc:
         raise _field_error(exc.path, exc.message) from None
-    judges = eval_judges()
+    judges = judge_names()
     for i, evaluator in enumerate(built):
         if evaluator.needs_judge and evaluator.p["judge"] not in judges:
-            known = ", ".join(sorted(judges)) or "none"
+            known = ", ".join(judges) or "none"
             path = f"evaluators[{i}].params.judge"
             raise _field_error(path, UNKNOWN_JUDGE.format(name=evaluator.p["judge"], known=known))
     return [e.spec() for e in built]
