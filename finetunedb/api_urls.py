@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("training.api.urls")),
     path("", include("evaluation.api.urls")),
     path("", include("capture.api.urls")),
+    path("", include("annotation.api.urls")),
     path("", include("finetunedb.actions.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

@@ -98,6 +98,19 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:log-feedback": {"post": A.ANNOTATE},
     "api:dataset-from-logs": {"post": A.CURATE},
     "api:team-capture-rules": {"get": A.READ, "post": A.CURATE, "delete": A.CURATE},
+    # Annotation (issue 21). Agreement and statistics show every annotator's labels, so they
+    # are for the roles that adjudicate (CURATE), which keeps annotation blind.
+    "api:dataset-assignments": {"get": A.READ, "post": A.CURATE},
+    "api:dataset-annotations-export": {"get": A.EXPORT},
+    "api:assignment-detail": {"get": A.READ, "patch": A.CURATE},
+    "api:assignment-annotator": {"delete": A.CURATE},  # the world's user holds no item: 400
+    "api:assignment-agreement": {"get": A.CURATE},
+    "api:assignment-adjudicate": {"post": A.CURATE},
+    "api:assignment-statistics": {"get": A.CURATE},
+    # The caller's own queue: anyone else's item is a 404 (tests/annotation), never a 403.
+    "api:queue-next": {"get": ANY},
+    "api:queue-item": {"get": ANY},
+    "api:queue-item-submit": {"post": ANY},
     # a member's token needs X-FinetuneDB-Team; without it a 400 for everyone
     "proxy:chat-completions": {"post": ANY},
     # OpenAI-compatible serving: the model in the body is scoped like any object (its team's
@@ -167,6 +180,15 @@ EXPECTED: dict[str, dict[str, object]] = {
     "evaluation:run-cancel": {"post": A.TRAIN},
     "evaluation:compare": {"get": A.READ, "post": A.READ},
     "evaluation:model-evals": {"get": A.READ, "post": A.READ},
+    "annotation:assignments": {"get": A.READ},
+    "annotation:assignment-new": {"get": A.CURATE, "post": A.CURATE},
+    "annotation:assignment": {"get": A.READ},  # agreement and labels only for CURATE roles
+    "annotation:adjudicate": {"post": A.CURATE},
+    "annotation:remove-annotator": {"post": A.CURATE},
+    "annotation:statistics": {"get": A.CURATE},
+    "annotation:queue": {"get": ANY},
+    "annotation:queue-item": {"get": ANY},  # the caller's own item; anyone else's is a 404
+    "annotation:queue-submit": {"post": ANY},
 }
 
 BODY = {

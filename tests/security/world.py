@@ -41,7 +41,10 @@ def build_objects(*, team, dataset, example, owner) -> dict:
     member, invitation = membership_objects(team, owner)
     suite, eval_run = evaluation_objects(team, version, model)
     log = capture_objects(team)
+    assignment, item = annotation_objects(dataset, example, owner)
     return {
+        "assignment_id": assignment.pk,
+        "item_id": item.pk,
         "user_id": member.pk,
         "invitation_id": invitation.pk,
         "run_id": run.pk,
@@ -60,6 +63,16 @@ def build_objects(*, team, dataset, example, owner) -> dict:
         "eval_run_id": eval_run.pk,
         "log_id": log.pk,
     }
+
+
+def annotation_objects(dataset, example, owner):
+    """An assignment of ``example`` to the owner, and the owner's item in it."""
+    from annotation.services.assignments import assignment_create
+
+    assignment = assignment_create(
+        user=owner, dataset=dataset, annotator_ids=[owner.pk], overlap=1, example_ids=[example.pk]
+    )
+    return assignment, assignment.items.get()
 
 
 def capture_objects(team):
