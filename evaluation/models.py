@@ -148,3 +148,4 @@ class EvalResult(models.Model):
 
 # The pairwise review's models live in their own module; importing them here registers them.
 from .pairwise_models import PairwiseItem, PairwiseJudgment, PairwiseReview  # noqa: E402, F401
+from .auto_models import AutoEval  # noqa: E402, F401
