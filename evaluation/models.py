@@ -146,6 +146,7 @@ class EvalResult(models.Model):
         return f"result {self.position} of eval run {self.run_id}"
 
 
-# The pairwise review's models live in their own module; importing them here registers them.
-from .pairwise_models import PairwiseItem, PairwiseJudgment, PairwiseReview  # noqa: E402, F401
+# The pairwise review's and automatic evaluation's models live in their own modules; importing
+# them here registers them.
 from .auto_models import AutoEval  # noqa: E402, F401
+from .pairwise_models import PairwiseItem, PairwiseJudgment, PairwiseReview  # noqa: E402, F401
