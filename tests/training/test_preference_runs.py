@@ -99,6 +99,16 @@ def test_it_trains_a_preference_run_and_records_its_lineage(
     html = browser.get(f"/runs/{run.pk}/").content.decode()
     assert "Reward accuracy" in html and "Reward margin" in html
     assert 'class="line-eval-chosen"' in html and 'class="line-rejected"' in html
+    # the model is evaluated on the held-out pairs (no test split here: the validation pairs)
+    from training.services import evaluation
+
+    evaluation.model_evaluate(model_id=model.pk)
+    model.refresh_from_db()
+    scored = model.eval_results["preference"]
+    assert model.eval_results["split"] == "validation" and scored["pairs"] == 2
+    assert scored["method"] == method and 0.0 <= scored["reward_accuracy"] <= 1.0
+    page = browser.get(f"/models/{model.pk}/").content.decode()
+    assert "Held-out preference pairs" in page and 'data-pair-eval="reward_margin"' in page
 
 
 def test_it_preflights_pairs_with_both_sides_dropped_pairs_and_the_reference_pass(

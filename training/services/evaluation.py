@@ -26,6 +26,8 @@ from .records import training_splits, version_records
 
 logger = logging.getLogger(__name__)
 
+PREFERENCE_METHODS = ("dpo", "orpo")
+
 NO_HELD_OUT = (
     "This version has no test or validation split; there was nothing held out to compare on."
 )
@@ -47,8 +49,6 @@ def _device() -> str:
 
 def model_evaluate(*, model_id: int) -> None:
     """Score base and fine-tuned on the version's test split (validation if none); store it."""
-    from training.recipe.evaluate import compare
-
     attempt = lease_claim(EVALUATIONS, pk=model_id)
     if attempt is None:
         return
@@ -66,16 +66,7 @@ def model_evaluate(*, model_id: int) -> None:
     config = model.run.config
     try:
         with lease_kept(EVALUATIONS, pk=model_id, attempt=attempt):
-            results = compare(
-                models_dir() / model.path,
-                [{k: v for k, v in r.items() if k != "id"} for r in records],
-                models_dir=base_cache_dir(),
-                max_seq_len=config["max_seq_len"],
-                batch_size=config["batch_size"],
-                samples=settings.FINETUNEDB_EVAL_SAMPLES,
-                max_new_tokens=settings.FINETUNEDB_EVAL_MAX_NEW_TOKENS,
-                device=_device(),
-            )
+            results = _compare(model, records, config)
     except Exception as exc:
         logger.exception("evaluation of model %s failed", model_id)
         detail = (str(exc).splitlines() or [""])[0][:300]
@@ -85,6 +76,32 @@ def model_evaluate(*, model_id: int) -> None:
         return
     results.update(split=split, records=len(records))
     finish(EvalStatus.DONE, eval_results=results, eval_error="")
+
+
+def _compare(model: ModelArtifact, records: list[dict], config: dict) -> dict:
+    """Base against fine-tuned on the held-out records; a DPO/ORPO model is also scored on
+    their pairs (reward accuracy and margin: training/recipe/preference_eval.py)."""
+    from training.recipe.evaluate import compare
+    from training.recipe.preference_eval import compare_pairs
+
+    common = {
+        "models_dir": base_cache_dir(),
+        "max_seq_len": config["max_seq_len"],
+        "batch_size": config["batch_size"],
+        "device": _device(),
+    }
+    plain = [{k: v for k, v in r.items() if k not in ("id", "rejected")} for r in records]
+    results = compare(
+        models_dir() / model.path,
+        plain,
+        samples=settings.FINETUNEDB_EVAL_SAMPLES,
+        max_new_tokens=settings.FINETUNEDB_EVAL_MAX_NEW_TOKENS,
+        **common,
+    )
+    pairs = [{k: v for k, v in r.items() if k != "id"} for r in records if r.get("rejected")]
+    if model.run.method in PREFERENCE_METHODS and pairs:
+        results["preference"] = compare_pairs(models_dir() / model.path, pairs, **common)
+    return results
 
 
 def playground_messages_check(messages) -> list[dict]:
@@ -135,17 +152,29 @@ def playground_request_run(*, request_id: int) -> None:
     def finish(status, **fields) -> None:
         lease_finish(PLAYGROUND_REQUESTS, pk=request_id, attempt=attempt, status=status, **fields)
 
-    request = PlaygroundRequest.objects.select_related("model").get(pk=request_id)
+    from serving.generation import engine_playground, engine_ready
+
+    request = PlaygroundRequest.objects.select_related("model__run__version__dataset__team").get(
+        pk=request_id
+    )
+    max_new_tokens = settings.FINETUNEDB_PLAYGROUND_MAX_NEW_TOKENS
     try:
         with lease_kept(PLAYGROUND_REQUESTS, pk=request_id, attempt=attempt):
             faults.fault_point("playground.generate")
-            answers = playground(
-                models_dir() / request.model.path,
-                request.messages,
-                models_dir=base_cache_dir(),
-                max_new_tokens=settings.FINETUNEDB_PLAYGROUND_MAX_NEW_TOKENS,
-                device=_device(),
-            )
+            # The serving engine has the base loaded once and the adapter on demand; without
+            # one (tests, a worker alone) the worker loads the model for this request.
+            if engine_ready():
+                answers = engine_playground(
+                    request.model, request.messages, max_new_tokens=max_new_tokens
+                )
+            else:
+                answers = playground(
+                    models_dir() / request.model.path,
+                    request.messages,
+                    models_dir=base_cache_dir(),
+                    max_new_tokens=max_new_tokens,
+                    device=_device(),
+                )
     except Exception as exc:
         logger.exception("playground request %s failed", request_id)
         detail = (str(exc).splitlines() or [""])[0][:300]
