@@ -24,7 +24,9 @@ from datetime import datetime
 import orjson
 
 from datasets_app.canonical import ContentError, content_hash, validate_content
-from datasets_app.formats.validate import is_plainly_valid
+from datasets_app.formats.validate import is_metadata_key, is_plainly_valid
+
+from .redaction import redact_log
 
 FIELDS = frozenset(
     {
@@ -106,8 +108,12 @@ def _response_from(value, errors: list[ContentError], row: dict):
     return value, "response"
 
 
-def entry_parse(raw) -> tuple[dict | None, list[ContentError]]:
-    """``raw`` as the fields of a Log row, or None and every problem found, by JSON path."""
+def entry_parse(raw, *, redact: bool = False) -> tuple[dict | None, list[ContentError]]:
+    """``raw`` as the fields of a Log row, or None and every problem found, by JSON path.
+
+    ``redact`` replaces emails, phone numbers and secrets with placeholders
+    (``capture.redaction``) before the hash and the search text are computed, so nothing of
+    them is stored; the row's ``redactions`` counts what was replaced."""
     if not isinstance(raw, dict):
         return None, [ContentError("$", NOT_AN_OBJECT)]
     errors: list[ContentError] = [
@@ -168,16 +174,20 @@ def entry_parse(raw) -> tuple[dict | None, list[ContentError]]:
             if not isinstance(tag, str) or not TAG.fullmatch(tag):
                 errors.append(ContentError(f"tags[{i}]", BAD_TAG))
     metadata = raw.get("metadata", {})
-    meta_errors = _prefixed(
-        [
-            e
-            for e in _validate(
-                {"messages": [{"role": "user", "content": ""}], "metadata": metadata}
-            )
-            if e.path.startswith("metadata")
-        ],
-        "metadata",
-        "metadata",
+    meta_errors = (
+        []
+        if type(metadata) is dict and all(map(is_metadata_key, metadata))
+        else _prefixed(
+            [
+                e
+                for e in _validate(
+                    {"messages": [{"role": "user", "content": ""}], "metadata": metadata}
+                )
+                if e.path.startswith("metadata")
+            ],
+            "metadata",
+            "metadata",
+        )
     )
     errors += meta_errors
     if not meta_errors and len(orjson.dumps(metadata)) > MAX_METADATA_BYTES:
@@ -201,6 +211,11 @@ def entry_parse(raw) -> tuple[dict | None, list[ContentError]]:
         seen: set = set()
         unique = [e for e in errors if not (e in seen or seen.add(e))]
         return None, sorted(unique, key=lambda e: e.path)
+    redactions: dict[str, int] = {}
+    if redact:
+        messages, response, metadata, error, redactions = redact_log(
+            messages=messages, response=response, metadata=metadata, error=error
+        )
     tools = tools or None
     conversation = list(messages) + ([response] if response is not None else [])
     row.update(
@@ -215,6 +230,7 @@ def entry_parse(raw) -> tuple[dict | None, list[ContentError]]:
         client_timestamp=when,
         content_hash=content_hash(conversation, tools),
         search_text=conversation_text(conversation),
+        redactions=redactions,
     )
     for name in USAGE_FIELDS:
         row.setdefault(name, None)

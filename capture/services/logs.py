@@ -85,8 +85,9 @@ def log_batch_create(
         if earlier is not None:
             return earlier
     rows, problems = [], []
+    redact = bool(getattr(team, "log_redact_pii", False))
     for index, raw in enumerate(entries):
-        row, errors = entry_parse(raw)
+        row, errors = entry_parse(raw, redact=redact)
         if errors:
             problems += _problems(index, errors)
         else:
