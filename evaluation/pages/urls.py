@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import nearest, views
+from . import nearest, pairwise, views
 
 app_name = "evaluation"
 
@@ -14,4 +14,21 @@ urlpatterns = [
     path("evals/runs/<int:eval_run_id>/compare/", views.run_compare, name="compare"),
     path("evals/results/<int:result_id>/nearest/", nearest.result_nearest, name="result-nearest"),
     path("models/<int:model_id>/evals/", views.model_evals, name="model-evals"),
+    path(
+        "evals/runs/<int:eval_run_id>/pairwise/",
+        pairwise.review_create,
+        name="pairwise-create",
+    ),
+    path("evals/reviews/<int:review_id>/", pairwise.review_queue, name="pairwise-queue"),
+    path("evals/reviews/<int:review_id>/judge/", pairwise.review_judge, name="pairwise-judge"),
+    path(
+        "evals/reviews/<int:review_id>/results/",
+        pairwise.review_results,
+        name="pairwise-results",
+    ),
+    path(
+        "evals/reviews/<int:review_id>/save-preferences/",
+        pairwise.review_save_preferences,
+        name="pairwise-save",
+    ),
 ]

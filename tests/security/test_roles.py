@@ -88,6 +88,15 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:eval-run-cancel": {"post": A.TRAIN},
     "api:eval-run-results": {"get": A.READ},
     "api:eval-run-compare": {"get": A.READ},  # without ?against= a 400, never a 403
+    # Blind pairwise review (issue 17): starting one is curation, judging is annotation; the
+    # save's dataset comes in the body (none here: a 400 for everyone; the dataset's CURATE
+    # role is checked in tests/evaluation/test_pairwise_api.py).
+    "api:eval-run-pairwise": {"get": A.READ, "post": A.CURATE},
+    "api:pairwise-review": {"get": A.READ},
+    "api:pairwise-next": {"get": A.ANNOTATE},
+    "api:pairwise-judgments": {"get": A.READ, "post": A.ANNOTATE},
+    "api:pairwise-results": {"get": A.READ},
+    "api:pairwise-save-preferences": {"post": A.READ},
     "api:team-ingest-keys": {
         "get": A.MANAGE_MEMBERS,
         "post": A.MANAGE_MEMBERS,
@@ -180,6 +189,11 @@ EXPECTED: dict[str, dict[str, object]] = {
     "evaluation:run-cancel": {"post": A.TRAIN},
     "evaluation:compare": {"get": A.READ, "post": A.READ},
     "evaluation:model-evals": {"get": A.READ, "post": A.READ},
+    "evaluation:pairwise-create": {"post": A.CURATE},
+    "evaluation:pairwise-queue": {"get": A.ANNOTATE},
+    "evaluation:pairwise-judge": {"post": A.ANNOTATE},
+    "evaluation:pairwise-results": {"get": A.READ},
+    "evaluation:pairwise-save": {"post": A.READ},  # the dataset in the body decides (none: 302)
     "annotation:assignments": {"get": A.READ},
     "annotation:assignment-new": {"get": A.CURATE, "post": A.CURATE},
     "annotation:assignment": {"get": A.READ},  # agreement and labels only for CURATE roles

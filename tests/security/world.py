@@ -41,6 +41,7 @@ def build_objects(*, team, dataset, example, owner) -> dict:
     member, invitation = membership_objects(team, owner)
     suite, eval_run = evaluation_objects(team, version, model)
     log = capture_objects(team)
+    review = pairwise_review_object(eval_run, version)
     assignment, item = annotation_objects(dataset, example, owner)
     return {
         "assignment_id": assignment.pk,
@@ -61,6 +62,7 @@ def build_objects(*, team, dataset, example, owner) -> dict:
         "job_id": action_job.pk,
         "suite_id": suite.pk,
         "eval_run_id": eval_run.pk,
+        "review_id": review.pk,
         "log_id": log.pk,
     }
 
@@ -121,6 +123,25 @@ def evaluation_objects(team, version, model):
         item_count=1,
     )
     return suite, EvalRun.objects.create(suite=suite, model=model, total=1)
+
+
+def pairwise_review_object(eval_run, version):
+    """A blind review of ``eval_run`` against another run of its suite, with one item."""
+    from datasets_app.models import VersionEntry
+    from evaluation.models import EvalResult, EvalRun
+    from evaluation.pairwise_models import PairwiseItem, PairwiseReview
+
+    entry = VersionEntry.objects.filter(version=version).first()
+    ours, _ = EvalResult.objects.get_or_create(
+        run=eval_run, entry=entry, defaults={"position": 0, "output": "x", "scores": {}}
+    )
+    against = EvalRun.objects.create(suite=eval_run.suite, base_model="b", status="succeeded")
+    theirs = EvalResult.objects.create(run=against, entry=entry, position=0, output="y", scores={})
+    review = PairwiseReview.objects.create(run=eval_run, against=against, seed=0, item_count=1)
+    PairwiseItem.objects.create(
+        review=review, position=0, result=ours, against_result=theirs, swapped=False
+    )
+    return review
 
 
 def membership_objects(team, owner):
