@@ -6,12 +6,15 @@ import multiprocessing
 import os
 import signal
 
+import pytest
 import torch
 
 from tests.training.recipe.test_loop import Recorder
 from tests.training.recipe.test_preference import make, prefs
 from training.recipe.checkpoints import complete_checkpoints, trainable_state
 from training.recipe.preference_loop import make_recipe
+
+pytestmark = pytest.mark.slow  # starts a real process and trains three times
 
 KILL_AT = 6  # after the checkpoint of step 4, before the one of step 8
 
