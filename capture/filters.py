@@ -10,12 +10,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from datasets_app.formats.validate import is_metadata_key
 from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.scoping import parse_id
 
-from .entries import conversation_text
+from .entries import conversation_text, metadata_value
 
-FIELDS = ("team", "model", "tag", "since", "until", "search", "feedback", "trace_id")
+FIELDS = (
+    "team",
+    "model",
+    "tag",
+    "since",
+    "until",
+    "search",
+    "feedback",
+    "trace_id",
+    "meta_key",
+    "meta_value",
+)
+# ?metadata.<key>=<value> (any number of keys up to MAX_METADATA_FILTERS), the same as
+# ?meta_key=<key>&meta_value=<value>; meta_key alone: logs that have that key
+METADATA_PREFIX = "metadata."
+MAX_METADATA_FILTERS = 5
 FEEDBACK = ("positive", "negative", "neutral", "none", "any")
 UNKNOWN = "unknown filter {!r}; filters are " + ", ".join(FIELDS)
 BAD_TEAM = "team must be a team id"
@@ -23,6 +39,12 @@ BAD_TIME = "{} must be an ISO 8601 time with its offset, e.g. 2026-12-06T21:30:0
 BAD_FEEDBACK = "feedback is one of " + ", ".join(FEEDBACK)
 BAD_TEXT = "{} must be text of at most 200 characters"
 INVALID = "Invalid log filter."
+BAD_META_KEY = "a metadata key is 1-64 letters, digits or underscores"
+BAD_META_VALUE = (
+    "a metadata value is a string of at most 200 characters, a number, true, false or null"
+)
+META_VALUE_ALONE = "meta_value needs meta_key (or write metadata.<key>=<value>)"
+TOO_MANY_META = f"at most {MAX_METADATA_FILTERS} metadata filters"
 
 
 def _time(value):
@@ -39,8 +61,10 @@ def filters_parse(raw, *, prefix: str = "", strict: bool = True) -> dict:
     """Clean filters from ``raw`` (a dict, or a QueryDict: first values); unknown keys are an
     error when ``strict`` (JSON bodies), ignored otherwise (query strings carry paging too)."""
     errors, clean = [], {}
-    items = raw.items() if hasattr(raw, "items") else []
+    items = items_of(raw)
     for key, value in items:
+        if key.startswith(METADATA_PREFIX) or key in ("meta_key", "meta_value"):
+            continue
         if key not in FIELDS:
             if strict:
                 errors.append({"path": prefix + key, "message": UNKNOWN.format(key)})
@@ -65,9 +89,47 @@ def filters_parse(raw, *, prefix: str = "", strict: bool = True) -> dict:
             if not isinstance(value, str) or len(value) > 200:
                 errors.append({"path": prefix + key, "message": BAD_TEXT.format(key)})
             clean[key] = value
+    meta, meta_errors = _metadata_filters(items_of(raw), prefix)
+    errors += meta_errors
     if errors:
         raise ApplicationError(INVALID, code="invalid_filter", errors=errors)
+    if meta:
+        clean["metadata"] = meta
     return clean
+
+
+def items_of(raw) -> list:
+    return list(raw.items()) if hasattr(raw, "items") else []
+
+
+def _metadata_filters(items, prefix: str):
+    """``[(key, value text or None for "has the key")]`` and the problems, by path."""
+    pairs, errors = [], []
+    given = dict(items)
+    for key, value in items:
+        if key.startswith(METADATA_PREFIX):
+            pairs.append((prefix + key, key[len(METADATA_PREFIX) :], value))
+    if given.get("meta_key") not in (None, ""):
+        pairs.append((prefix + "meta_key", given["meta_key"], given.get("meta_value")))
+    elif given.get("meta_value") not in (None, ""):
+        errors.append({"path": prefix + "meta_value", "message": META_VALUE_ALONE})
+    if len(pairs) > MAX_METADATA_FILTERS:
+        errors.append({"path": prefix + "metadata", "message": TOO_MANY_META})
+        return [], errors
+    out = []
+    for path, key, value in pairs:
+        if not is_metadata_key(key):
+            errors.append({"path": path, "message": BAD_META_KEY})
+            continue
+        if value is None or value == "":
+            out.append((key, None))
+            continue
+        text = metadata_value(value)
+        if text is None:
+            errors.append({"path": path, "message": BAD_META_VALUE})
+            continue
+        out.append((key, text))
+    return out, errors
 
 
 def _text(row: dict) -> str:
@@ -104,4 +166,11 @@ def filters_match(clean: dict, row: dict) -> bool:
         return False
     if "feedback" in clean and not _feedback_ok(clean["feedback"], row.get("feedback_score")):
         return False
+    for key, value in clean.get("metadata", ()):
+        found = metadata_value((row.get("metadata") or {}).get(key, _MISSING))
+        if found is None or (value is not None and found != value):
+            return False
     return not ("search" in clean and clean["search"].casefold() not in _text(row))
+
+
+_MISSING = object()  # metadata_value of it is None: "no such key" reads as "not filterable"

@@ -8,7 +8,7 @@ from datasets_app.workspace.keyset import Page, keyset_page
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import get_for_user, require_role, scope_to_user
 
-from .models import IngestKey, Log, LogTag
+from .models import IngestKey, Log, LogMeta, LogTag
 
 
 def ingest_key_list(*, user, team) -> list[IngestKey]:
@@ -40,6 +40,14 @@ def log_filter(logs: QuerySet, filters: dict) -> QuerySet:
         if "team" in filters:
             tagged = tagged.filter(team_id=filters["team"])
         logs = logs.filter(pk__in=tagged.values("log_id"))
+    for key, value in filters.get("metadata", ()):
+        # one indexed lookup per pair, (team, key, value) in capture_logmeta
+        rows = LogMeta.objects.filter(key=key)
+        if value is not None:
+            rows = rows.filter(value=value)
+        if "team" in filters:
+            rows = rows.filter(team_id=filters["team"])
+        logs = logs.filter(pk__in=rows.values("log_id"))
     if "since" in filters:
         logs = logs.filter(created_at__gte=filters["since"])
     if "until" in filters:

@@ -48,7 +48,18 @@ def log_list(request):
         "error": error,
         "filters": {
             k: request.GET.get(k, "")
-            for k in ("model", "tag", "since", "until", "search", "feedback", "trace_id", "team")
+            for k in (
+                "model",
+                "tag",
+                "since",
+                "until",
+                "search",
+                "feedback",
+                "trace_id",
+                "team",
+                "meta_key",
+                "meta_value",
+            )
         },
         "feedback_choices": FEEDBACK,
         "query": keep.urlencode(),

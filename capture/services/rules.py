@@ -28,6 +28,7 @@ MATCH_FIELDS = (
     "created_at",
     "feedback_score",
     "search_text",
+    "metadata",
 )
 
 

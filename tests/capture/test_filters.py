@@ -34,6 +34,11 @@ def stored(team):
             "model": MODELS[i % 2],
             "tags": TAGS[: i % 4],
             "trace_id": f"t{i % 3}",
+            "metadata": [
+                {"customer": f"c{i % 3}", "n": i % 2, "ok": i % 4 == 0},
+                {"customer": {"nested": "c0"}},
+                {},
+            ][i % 3 if i % 5 else 0],
         }
         for i in range(12)
     ]
@@ -52,6 +57,10 @@ FILTERS = st.fixed_dictionaries(
         "feedback": st.sampled_from(["positive", "negative", "neutral", "none", "any"]),
         "search": st.sampled_from(["refund", "ORDER", "ship 1", "zzz"]),
         "since": st.sampled_from([-1, 1]),
+        "metadata.customer": st.sampled_from(["c0", "c1", "c2", "c9"]),
+        "metadata.n": st.sampled_from(["0", "1", 1]),
+        "metadata.ok": st.sampled_from(["true", "false", True]),
+        "meta_key": st.sampled_from(["customer", "n", "missing"]),
     },
 )
 
@@ -79,7 +88,33 @@ def test_it_matches_a_row_exactly_when_the_query_returns_it(stored, raw):
                 "feedback_score": log.feedback_score,
                 "messages": log.messages,
                 "response": log.response,
+                "metadata": log.metadata,
             },
         )
     }
     assert matched == queried
+
+
+@pytest.mark.parametrize(
+    ("raw", "path"),
+    [
+        ({"metadata.bad-key": "x"}, "filter.metadata.bad-key"),
+        ({"meta_value": "x"}, "filter.meta_value"),
+        ({"meta_key": "k" * 65}, "filter.meta_key"),
+        ({"metadata.k": "v" * 201}, "filter.metadata.k"),
+        ({"metadata.k": {"a": 1}}, "filter.metadata.k"),
+        ({f"metadata.k{i}": "v" for i in range(6)}, "filter.metadata"),
+    ],
+)
+def test_it_bounds_metadata_filters_and_names_the_field(raw, path):
+    with pytest.raises(ApplicationError) as caught:
+        filters_parse(raw, prefix="filter.")
+    assert [e["path"] for e in caught.value.errors] == [path]
+
+
+def test_it_reads_both_spellings_of_a_metadata_filter():
+    assert filters_parse({"metadata.customer": "c1"}) == {"metadata": [("customer", "c1")]}
+    assert filters_parse({"meta_key": "customer", "meta_value": "c1"}) == {
+        "metadata": [("customer", "c1")]
+    }
+    assert filters_parse({"meta_key": "customer"}) == {"metadata": [("customer", None)]}

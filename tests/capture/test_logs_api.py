@@ -186,6 +186,29 @@ def test_it_lists_logs_newest_first_with_filters(api_for, owner, stored):
     assert api.get("/api/v1/logs/?since=yesterday").status_code == 400
 
 
+def test_it_filters_by_a_metadata_key_and_value(api_for, owner, outsider, ingest):
+    sent = [
+        entry(0, metadata={"customer": "c1", "plan": "pro"}),
+        entry(1, metadata={"customer": "c2", "seats": 3}),
+        entry(2),
+    ]
+    ids = ingest.post("/api/v1/logs/", {"logs": sent}, format="json").json()["ids"]
+    api = api_for(owner)
+
+    def found(query):
+        response = api.get("/api/v1/logs/" + query)
+        assert response.status_code == 200, response.content
+        return [log["id"] for log in response.json()["results"]]
+
+    assert found("?metadata.customer=c1") == [ids[0]]
+    assert found("?meta_key=customer&meta_value=c2") == [ids[1]]
+    assert found("?meta_key=customer") == [ids[1], ids[0]]
+    assert found("?metadata.seats=3&metadata.customer=c2") == [ids[1]]
+    assert found("?metadata.customer=c1&metadata.plan=free") == []
+    assert api.get("/api/v1/logs/?metadata.bad-key=1").status_code == 400
+    assert api_for(outsider).get("/api/v1/logs/?metadata.customer=c1").json()["results"] == []
+
+
 def test_it_pages_by_keyset(api_for, owner, stored):
     api = api_for(owner)
     first = api.get("/api/v1/logs/?page_size=2").json()

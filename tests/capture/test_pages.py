@@ -30,6 +30,9 @@ def test_it_lists_and_filters_logs(client, owner, team):
     page = client.get("/logs/?tag=support").content.decode()
     assert all(f'value="{i}"' in page for i in tagged) and page.count('name="ids"') == 2
     assert "since: since must be" in client.get("/logs/?since=soon").content.decode()
+    [vip] = logs(team, 1, metadata={"plan": "enterprise"})
+    page = client.get("/logs/?meta_key=plan&meta_value=enterprise").content.decode()
+    assert f'value="{vip}"' in page and page.count('name="ids"') == 1
 
 
 def test_it_shows_a_log_escaped_and_saves_feedback(client, owner, team):
