@@ -16,6 +16,8 @@ annotators over the items both labelled, with n.
 
 from __future__ import annotations
 
+import csv
+import io
 import statistics
 from collections import defaultdict
 from itertools import combinations
@@ -144,6 +146,20 @@ def annotator_statistics(rows: list[dict], consensus: dict[int, dict]) -> list[d
 CSV_COLUMNS = (
     "username", "date", "items", "median_seconds", "consensus_agreement", "consensus_n",
 )  # fmt: skip
+
+
+def _cell(value):
+    # A spreadsheet runs a cell that starts with one of these as a formula.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def statistics_csv(stats: list[dict]) -> str:
+    """The statistics as CSV text (:func:`statistics_csv_rows`)."""
+    out = io.StringIO()
+    csv.writer(out).writerows([[_cell(v) for v in row] for row in statistics_csv_rows(stats)])
+    return out.getvalue()
 
 
 def statistics_csv_rows(stats: list[dict]) -> list[list]:

@@ -166,7 +166,8 @@ def _row(a: Annotation) -> dict:
         "annotator": a.annotator_id,
         "username": a.annotator.username,
         "verdict": a.verdict or None,
-        "rating": a.rating,
+        # Stored as a float; the queue accepts whole numbers 1–5 only.
+        "rating": None if a.rating is None else int(a.rating),
         "tags": list(a.tags or []),
         "note": a.notes,
         "answer": a.answer,
@@ -198,15 +199,36 @@ def adjudications(*, assignment) -> dict[int, Adjudication]:
     return latest
 
 
-def dataset_annotation_rows(*, dataset):
-    """Every submitted annotation of the dataset's examples, by example, for the export."""
-    return (
-        _row(a)
-        for a in Annotation.objects.filter(example__dataset=dataset, submitted_at__isnull=False)
-        .select_related("annotator")
+def dataset_annotations_export(*, dataset):
+    """One dict per annotated example of the dataset: its current content and consensus, and
+    every annotator's submitted annotation (the annotations JSONL export)."""
+    annotations = (
+        Annotation.objects.filter(example__dataset=dataset, submitted_at__isnull=False)
+        .select_related("annotator", "example", "example__current_revision")
+        .prefetch_related("example__tags")
         .order_by("example_id", "annotator__username")
-        .iterator(chunk_size=2000)
     )
+    current = None
+    for a in annotations.iterator(chunk_size=2000):
+        if current is not None and current["example"] != a.example_id:
+            yield current
+            current = None
+        if current is None:
+            example = a.example
+            revision = example.current_revision
+            current = {
+                "example": example.pk,
+                "messages": revision.messages if revision else [],
+                "status": example.status,
+                "rating": example.rating,
+                "tags": sorted(t.name for t in example.tags.all()),
+                "annotations": [],
+            }
+        row = _row(a)
+        del row["example"]
+        current["annotations"].append(row)
+    if current is not None:
+        yield current
 
 
 def assignment_agreement(*, assignment) -> dict:

@@ -3,8 +3,6 @@ guidelines, removing an annotator, agreement, adjudication and annotator statist
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from django.http import HttpResponse, StreamingHttpResponse
@@ -18,7 +16,7 @@ from datasets_app.selectors import dataset_get_for_user
 from finetunedb.teams.permissions import Action
 
 from .. import selectors
-from ..report import statistics_csv_rows
+from ..report import statistics_csv
 from ..services.adjudication import example_adjudicate
 from ..services.assignments import (
     MAX_GUIDELINES,
@@ -205,13 +203,6 @@ class AssignmentAdjudicateApi(APIView):
         return Response(self.OutputSerializer(adjudication).data, status=status.HTTP_201_CREATED)
 
 
-def statistics_csv(stats) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerows(statistics_csv_rows(stats))
-    return out.getvalue()
-
-
 class AssignmentStatisticsApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=["json", "csv"], default="json")],
@@ -231,27 +222,21 @@ class AssignmentStatisticsApi(APIView):
         return Response({"annotators": stats})
 
 
-def _jsonl(rows):
-    current, group = None, []
-    for row in rows:
-        if row["example"] != current and group:
-            yield json.dumps({"example": current, "annotations": group}, default=str) + "\n"
-            group = []
-        current = row["example"]
-        group.append({k: v for k, v in row.items() if k != "example"})
-    if group:
-        yield json.dumps({"example": current, "annotations": group}, default=str) + "\n"
+def _jsonl(records):
+    for record in records:
+        yield json.dumps(record, default=str, ensure_ascii=False) + "\n"
 
 
 class DatasetAnnotationsExportApi(APIView):
     @extend_schema(
-        description="JSON Lines, one line per example with every annotator's annotation.",
+        description="JSON Lines, one line per annotated example: its messages, its consensus "
+        "(status, rating, tags) and every annotator's submitted annotation.",
         responses={(200, "application/x-ndjson"): OpenApiTypes.BINARY},
     )
     def get(self, request, dataset_id):
         dataset = dataset_get_for_user(request.user, dataset_id, action=Action.EXPORT)
-        rows = selectors.dataset_annotation_rows(dataset=dataset)
-        response = StreamingHttpResponse(_jsonl(rows), content_type="application/x-ndjson")
+        records = selectors.dataset_annotations_export(dataset=dataset)
+        response = StreamingHttpResponse(_jsonl(records), content_type="application/x-ndjson")
         response["Content-Disposition"] = (
             f'attachment; filename="dataset-{dataset.pk}-annotations.jsonl"'
         )

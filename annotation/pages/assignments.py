@@ -21,8 +21,8 @@ from finetunedb.teams.permissions import Action, role_allows
 from finetunedb.teams.scoping import parse_id, role_in_team
 
 from .. import selectors
-from ..api.assignments import statistics_csv
 from ..models import Verdict
+from ..report import statistics_csv
 from ..services.adjudication import STATUSES, example_adjudicate
 from ..services.assignments import assignment_annotator_remove, assignment_create
 
@@ -30,6 +30,7 @@ CREATED = "Assignment created: {examples:,} examples, {items:,} items for {peopl
 REMOVED = "{name} was taken off the assignment; {moved} open item(s) went to the others."
 DECIDED = "Example {pk}: consensus saved ({status})."
 BAD_DUE = "Due date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM."
+PAGE_ITEMS = 200  # items shown on the assignment page, disagreements first
 BAD_OVERLAP = "overlap: a whole number from 1 to the number of annotators."
 
 
@@ -128,7 +129,10 @@ def assignment_detail(request, assignment_id):
     }
     if can_curate:
         # Every annotator's labels: for the roles that adjudicate only (blind annotation).
-        context["report"] = selectors.assignment_agreement(assignment=assignment)
+        report = selectors.assignment_agreement(assignment=assignment)
+        context.update(
+            report=report, items=report["items"][:PAGE_ITEMS], items_total=len(report["items"])
+        )
     return render(request, "annotation/detail.html", context)
 
 

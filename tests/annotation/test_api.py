@@ -283,7 +283,8 @@ def test_it_exports_annotator_statistics_and_annotations(
     )
     (line,) = lines
     exported = json.loads(line)
-    assert exported["example"] == examples[0].pk
+    assert exported["example"] == examples[0].pk and exported["status"] == "rejected"
+    assert exported["messages"] == chat("question 0")
     assert [(a["username"], a["verdict"]) for a in exported["annotations"]] == [
         ("bob", "approved"),
         ("dora", "rejected"),

@@ -64,7 +64,12 @@ def test_it_runs_the_team_annotation_workflow(
     index_of = {e.pk: i for i, e in enumerate(examples)}
 
     lead = new_page(curator)
-    lead.goto(f"/datasets/{dataset.pk}/assignments/new/?status=needs_review")
+    lead.goto(f"/datasets/{dataset.pk}/")
+    lead.locator("#f-status").select_option("needs_review")
+    expect(lead.locator("#assign-matching")).to_have_attribute(
+        "href", re.compile(r"status=needs_review")
+    )
+    lead.locator("#assign-matching").click()
     expect(lead.locator("#assignment-scope")).to_contain_text("30 examples match")
     lead.get_by_label("bob").check()
     lead.get_by_label("dora").check()
