@@ -16,6 +16,14 @@ def engine_url() -> str:
     )
 
 
+def engine_configured_url() -> str | None:
+    """The engine's URL when the deployment named one (``make run`` and the stack do), else
+    None: the app's own jobs then generate in-process (serving/generation.py)."""
+    return getattr(settings, "FINETUNEDB_SERVING_URL", None) or os.environ.get(
+        "FINETUNEDB_SERVING_URL"
+    )
+
+
 def max_body_bytes() -> int:
     return int(
         getattr(settings, "FINETUNEDB_SERVING_MAX_BODY_BYTES", None)

@@ -61,6 +61,11 @@ def _finetuned(artifact: ModelArtifact) -> ServedModel:
     )
 
 
+def served_model_for_artifact(artifact: ModelArtifact) -> ServedModel:
+    """What the engine loads for ``artifact`` (the caller has already been authorised)."""
+    return _finetuned(artifact)
+
+
 def _artifacts_for(caller):
     """The models of ``caller``'s teams: a user's teams (``scope_to_user``), or for a team
     ingest key (``caller.team_id``) that one team, through the model's ``team_path`` too."""
