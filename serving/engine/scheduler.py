@@ -185,6 +185,7 @@ class Scheduler:
                 self.stats["refused_team"] += 1
                 raise TeamBusy(ERR_TEAM_BUSY.format(n=self.team_concurrency))
             request.id = next(self.ids)
+            request.submitted = time.perf_counter()  # the batching window counts from here
             self.active[request.team] += 1
             self.pending.append(request)
             self.cond.notify()
