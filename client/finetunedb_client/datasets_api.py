@@ -1,28 +1,22 @@
-"""Methods for DESIGN §6's dataset routes: datasets, examples, imports, exports, checks and
-fixes, dedup, splits, versions and restores. Mixed into :class:`~finetunedb_client.Client`."""
+"""Methods for DESIGN §6's dataset routes: datasets, examples, imports, checks and fixes,
+dedup and contamination, splits and leakage. Mixed into :class:`~finetunedb_client.Client`."""
 
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .exports import Export, stream_to_file
-from .jobs import ActionJob, DedupJob, ImportJob, progress_bar
+from .jobs import DedupJob, ImportJob, progress_bar
 from .models import (
     Dataset,
     DuplicateCluster,
     Example,
     ResolveResult,
-    Restore,
     SplitResult,
-    Version,
 )
 from .uploads import MultipartFile
-
-EXTENSIONS = {"parquet": ".parquet"}
 
 
 class DatasetsApi:
@@ -169,57 +163,6 @@ class DatasetsApi:
     def list_imports(self, dataset_id: int) -> Iterator[ImportJob]:
         return self._pages(f"datasets/{dataset_id}/imports/", ImportJob)
 
-    # --- exports ----------------------------------------------------------------------------
-    def export(
-        self,
-        version: int | None = None,
-        *,
-        dataset: int | None = None,
-        format: str = "openai",
-        split: str | None = None,
-        status: str | None = None,
-        gzip: bool = False,
-        metadata: bool = False,
-        skip_unrepresentable: bool = False,
-        path: str | os.PathLike | None = None,
-        progress: bool = False,
-    ) -> Export:
-        """Stream a frozen version's export (or, with ``dataset=``, the working copy's) to
-        ``path`` — byte for byte what the API sends — and return it as an :class:`Export`
-        (``.path``, ``.records()``, ``.to_pandas()``, ``.to_dataset()``). Without ``path``
-        the file is a temporary one that ``Export.close()`` removes."""
-        if (version is None) == (dataset is None):
-            raise TypeError("give a version id, or dataset= for the working copy")
-        params = {
-            "format": format,
-            "split": split,
-            "gzip": gzip or None,
-            "metadata": metadata or None,
-            "skip_unrepresentable": skip_unrepresentable or None,
-        }
-        if version is not None:
-            route = f"versions/{version}/export/"
-        else:
-            route = f"datasets/{dataset}/export/"
-            params["status"] = status
-        temporary = path is None
-        if temporary:
-            suffix = EXTENSIONS.get(format, ".jsonl") + (".gz" if gzip else "")
-            fd, name = tempfile.mkstemp(prefix="finetunedb-export-", suffix=suffix)
-            os.close(fd)
-            path = name
-        response = self.transport.request("GET", route, params=params, stream=True)
-        length = response.headers.get("Content-Length")
-        bar = progress_bar(
-            total=int(length) if length else 0, desc="export", enabled=progress, unit="B"
-        )
-        try:
-            size = stream_to_file(response, path, progress=bar)
-        finally:
-            if bar is not None:
-                bar.close()
-        return Export(Path(path), format=format, size=size, temporary=temporary)
-
     # --- checks, fixes ----------------------------------------------------------------------
     def report(
         self, dataset_id: int, *, price_per_million: float | None = None, epochs: int | None = None
@@ -313,71 +256,6 @@ class DatasetsApi:
         return self._json(
             "GET", f"datasets/{dataset_id}/leakage/", params={"stratify_by": stratify_by}
         )
-
-    # --- versions, restores -----------------------------------------------------------------
-    def freeze(
-        self,
-        dataset_id: int,
-        *,
-        name: str = "",
-        notes: str = "",
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
-        progress: bool = False,
-    ) -> Version | ActionJob:
-        """Freeze the working copy → the new :class:`Version` (201). ``wait=False`` queues it
-        as an action job (``?async=1``) and returns the :class:`ActionJob`; its ``wait()``
-        ends with ``result["version"]``. Blockers (error-level findings, not forced) raise
-        :class:`~finetunedb_client.errors.Conflict` naming them."""
-        body = {"name": name, "notes": notes, "force": force, "reason": reason}
-        route = f"datasets/{dataset_id}/versions/"
-        if wait and not progress:
-            return self._one("POST", route, Version, json=body)
-        job = self._one("POST", route, ActionJob, json=body, params={"async": "1"})
-        if not wait:
-            return job
-        job.wait(progress=progress)
-        return self.get_version(job.result["version"])
-
-    def list_versions(self, dataset_id: int) -> Iterator[Version]:
-        return self._pages(f"datasets/{dataset_id}/versions/", Version)
-
-    def get_version(self, version_id: int) -> Version:
-        return self._one("GET", f"versions/{version_id}/", Version)
-
-    def update_version(
-        self, version_id: int, *, name: str | None = None, notes: str | None = None
-    ) -> Version:
-        body = {k: v for k, v in (("name", name), ("notes", notes)) if v is not None}
-        return self._one("PATCH", f"versions/{version_id}/", Version, json=body)
-
-    def diff(
-        self,
-        version_id: int,
-        *,
-        against: int,
-        kind: str | None = None,
-        page: int | None = None,
-        page_size: int | None = None,
-    ) -> dict:
-        return self._json(
-            "GET",
-            f"versions/{version_id}/diff/",
-            params={"against": against, "kind": kind, "page": page, "page_size": page_size},
-        )
-
-    def restore_version(self, version_id: int) -> Restore:
-        return self._one("POST", f"versions/{version_id}/restore/", Restore)
-
-    def get_restore(self, restore_id: int) -> Restore:
-        return self._one("GET", f"restores/{restore_id}/", Restore)
-
-    def undo_restore(self, restore_id: int) -> Restore:
-        return self._one("POST", f"restores/{restore_id}/undo/", Restore)
-
-    def get_action_job(self, job_id: int) -> ActionJob:
-        return self._one("GET", f"action-jobs/{job_id}/", ActionJob)
 
 
 def _selection(body: dict, ids, filter) -> dict:
