@@ -161,3 +161,62 @@ def test_it_backfills_the_index_both_ways_through_the_migration(
     assert found(other_dataset, "lightho") == [theirs.pk]
     later = make_example(dataset, owner, chat("lighthouse keeper"))
     assert found(dataset, "lighthouse") == [mine.pk, later.pk]
+
+
+# --- the last word's completions (SQLite: a prefix query materialises every match) ------------
+VOCABULARY = ["item", "items", "itemize", "iter", "it", "x1", "x10", "x2", "zebra", "w0417"]
+
+
+def _ids(match: str) -> list[int]:
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT rowid FROM datasets_app_example_fts WHERE datasets_app_example_fts MATCH %s "
+            "ORDER BY rowid",
+            [match],
+        )
+        return [row[0] for row in c.fetchall()]
+
+
+@pytest.fixture
+def vocabulary_examples(dataset, other_dataset, owner, outsider, make_example):
+    """Examples of two datasets, each holding a few words of VOCABULARY (shared prefixes)."""
+    for i in range(24):
+        words = [w for j, w in enumerate(VOCABULARY) if (i >> (j % 5)) & 1 or j == i % 10]
+        make_example(dataset, owner, chat(" ".join(words) + f" n{i}"))
+    make_example(other_dataset, outsider, chat("itemized iterate zebras"))
+
+
+def test_it_finds_what_the_prefix_query_finds_through_the_completions(dataset, vocabulary_examples):
+    from datasets_app.services.search import fts5_match_expanded, prefix_terms
+
+    prefixes = {w[:n] for w in VOCABULARY + ["itemized", "q"] for n in range(1, len(w) + 1)}
+    for last in sorted(prefixes):
+        for words in ([last], ["it", last], ["zebra", last]):
+            plain = fts5_match(words, dataset_id=dataset.pk)
+            expanded = fts5_match_expanded(words, dataset_id=dataset.pk)
+            assert _ids(expanded) == _ids(plain), (words, expanded)
+    prefix = dataset_term_prefix(dataset.pk)
+    # the other dataset's "itemized" is not a completion here; a word in no example has none
+    assert prefix_terms(prefix + "item") == [prefix + w for w in ("item", "itemize", "items")]
+    assert prefix_terms(prefix + "q") == []
+    assert "*" not in fts5_match_expanded(["ite"], dataset_id=dataset.pk)
+
+
+def test_it_keeps_the_prefix_query_for_many_completions_or_folded_letters(
+    dataset, owner, make_example, vocabulary_examples, monkeypatch
+):
+    from datasets_app.services import search
+
+    monkeypatch.setattr(search, "MAX_PREFIX_TERMS", 3)
+    prefix = dataset_term_prefix(dataset.pk)
+    assert search.prefix_terms(prefix + "item") == [
+        prefix + w for w in ("item", "itemize", "items")
+    ]
+    assert search.prefix_terms(prefix + "it") is None  # it, item, itemize, items, iter
+    assert search.fts5_match_expanded(["it"], dataset_id=dataset.pk) == f'"{prefix}it"*'
+    assert len(found(dataset, "it")) == 24
+    cafe = make_example(dataset, owner, chat("Un café crème"))
+    assert search.prefix_terms(prefix + "café") is None  # stored folded: "cafe"
+    assert found(dataset, "café") == found(dataset, "cafe") == [cafe.pk]
