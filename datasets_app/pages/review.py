@@ -47,6 +47,8 @@ def review(request, dataset_id):
     dataset = selectors.dataset_get_for_user(request.user, dataset_id)
     drafts = request.GET.get("drafts") == "1"
     queue = selectors.example_review_queue(dataset=dataset, drafts=drafts)
+    if request.GET.get("count") == "1":
+        return _review_count(request, queue)
     at = parse_id(request.GET.get("at")) or 0
     example = selectors.example_review_pick(queue=queue, at=at)
     context = {
@@ -61,16 +63,17 @@ def review(request, dataset_id):
         prev_id, next_id = selectors.example_review_neighbours(queue=queue, example=example)
         msgs = example.current_revision.messages
         top, by_turn = findings_by_turn(example_findings(example), len(msgs))
-        # Exact: the (dataset, status, id) index answers both counts without reading rows.
-        remaining = selectors.example_count(queue).count
-        position = selectors.example_review_position(queue=queue, example=example)
+        # "n of N waiting" arrives after the page (?count=1, _review_count): both are exact
+        # counts over the queue's index entries, which at a million waiting cost more than
+        # the page itself (bench/pages.py), as the example list's count does.
         role = role_in_team(request.user, dataset.team_id)
         context.update(
             {
                 "prev_url": _review_url(dataset, prev_id, drafts) if prev_id else None,
                 "next_url": _review_url(dataset, next_id, drafts) if next_id else None,
-                "remaining": remaining,
-                "position": position,
+                "count_query": urlencode(
+                    {"count": "1", "example": example.pk, **({"drafts": "1"} if drafts else {})}
+                ),
                 "turns": [
                     {
                         "m": m,
@@ -96,6 +99,17 @@ def review(request, dataset_id):
             }
         )
     return render(request, "workspace/review.html", context)
+
+
+def _review_count(request, queue):
+    """The queue's exact "n of N waiting" for the example the page shows (htmx fragment)."""
+    remaining = selectors.example_count(queue).count
+    example = selectors.example_review_get(
+        queue=queue, example_id=parse_id(request.GET.get("example")) or 0
+    )
+    position = selectors.example_review_position(queue=queue, example=example) if example else None
+    context = {"remaining": remaining, "position": position}
+    return render(request, "workspace/_review_count.html", context)
 
 
 @login_required

@@ -147,12 +147,21 @@ def test_it_says_so_when_nothing_matches_the_filter(logged_in, dataset, owner):
     assert "No example matches the filter; nothing was changed." in text(response)
 
 
+def review_count(client, dataset, **params) -> str:
+    """The review page, then its "n of N waiting" as the page fetches it (hx-get on load)."""
+    page = text(client.get(f"/datasets/{dataset.pk}/review/", params))
+    assert "Counting the queue" in page and "waiting" not in page  # the page does not wait
+    fragment = re.search(r'id="review-count" hx-get="([^"]+)"', page).group(1)
+    return text(client.get(fragment.replace("&amp;", "&")))
+
+
 def test_it_counts_the_review_queue_exactly(logged_in, dataset, owner):
     pks = add_many(dataset, owner, MANY, status="needs_review")
     add_many(dataset, owner, 20, status="draft")
-    page = text(logged_in.get(f"/datasets/{dataset.pk}/review/"))
-    assert "1 of 10,050 waiting" in page
-    later = text(logged_in.get(f"/datasets/{dataset.pk}/review/", {"at": pks[1000]}))
-    assert "1,001 of 10,050 waiting" in later
-    with_drafts = text(logged_in.get(f"/datasets/{dataset.pk}/review/", {"drafts": "1"}))
-    assert "1 of 10,070 waiting" in with_drafts
+    assert "1 of 10,050 waiting" in review_count(logged_in, dataset)
+    assert "1,001 of 10,050 waiting" in review_count(logged_in, dataset, at=pks[1000])
+    assert "1 of 10,070 waiting" in review_count(logged_in, dataset, drafts="1")
+    # decided meanwhile (another reviewer): the number still waiting, no position
+    Example.objects.filter(pk=pks[0]).update(status="approved")
+    gone = text(logged_in.get(f"/datasets/{dataset.pk}/review/", {"count": "1", "example": pks[0]}))
+    assert ">10,049 waiting<" in gone

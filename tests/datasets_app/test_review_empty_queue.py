@@ -54,4 +54,7 @@ def test_an_import_into_needs_review_fills_the_queue(
         )
     example = Example.objects.get()
     page = logged_in.get(f"/datasets/{dataset.pk}/review/").content.decode()
-    assert f"Example {example.pk}" in page and "1 of 1 waiting" in page
+    counted = logged_in.get(
+        f"/datasets/{dataset.pk}/review/", {"count": "1", "example": example.pk}
+    ).content.decode()
+    assert f"Example {example.pk}" in page and "1 of 1 waiting" in counted

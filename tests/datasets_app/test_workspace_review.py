@@ -18,7 +18,11 @@ def queue(dataset, owner, make_example):
 
 def test_it_shows_the_first_waiting_example_with_its_neighbours(logged_in, dataset, queue):
     html = logged_in.get(f"/datasets/{dataset.pk}/review/").content.decode()
-    assert f"Example {queue[0]}" in html and "1 of 3" in html
+    assert f"Example {queue[0]}" in html and "Counting the queue" in html
+    counted = logged_in.get(
+        f"/datasets/{dataset.pk}/review/", {"count": "1", "example": queue[0]}
+    ).content.decode()
+    assert "1 of 3 waiting" in counted  # the count the page fetches once shown
     assert f"?at={queue[1]}" in html and 'data-shortcut="j"' in html
 
 
