@@ -13,3 +13,16 @@ class EvaluationConfig(AppConfig):
 
         for kind in KINDS:
             kind_register(kind)
+
+        # Automatic evaluation after training: training offers the hooks, evaluation fills them.
+        from training.hooks import (
+            launch_option_register,
+            model_panel_register,
+            run_succeeded_register,
+        )
+
+        from .services.auto import EVAL_SUITES_OPTION, auto_evals_start, model_auto_eval_panel
+
+        launch_option_register(EVAL_SUITES_OPTION)
+        run_succeeded_register(auto_evals_start)
+        model_panel_register(model_auto_eval_panel)

@@ -6,6 +6,7 @@ from django import forms
 
 from training.recipe.config import TrainConfig
 
+from .hooks import launch_options
 from .services.base_models import base_model_choices, hub_online
 
 LIST_FIELDS = ("lora_target_modules",)
@@ -33,8 +34,10 @@ class TrainForm(forms.Form):
     """Field types come from TrainConfig; bounds are checked once, by TrainConfig.from_dict,
     and its errors are put back on the field they name."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, option_fields: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Launch options the apps above registered (training.hooks): not hyperparameters.
+        self.option_names = tuple(option_fields or ())
         helps, defaults = TrainConfig.help_texts(), TrainConfig.defaults()
         choices = {f: TrainConfig.__dataclass_fields__[f].metadata.get("choices") for f in defaults}
         self.fields["base_model"] = forms.ChoiceField(
@@ -50,10 +53,11 @@ class TrainForm(forms.Form):
         for name, default in defaults.items():
             if name not in ("base_model", "method"):
                 self.fields[name] = _field(name, default, helps[name], choices[name])
+        self.fields.update(option_fields or {})
 
     def request_arguments(self) -> dict:
         """``training_run_create`` keyword arguments from the cleaned data."""
-        data = dict(self.cleaned_data)
+        data = {k: v for k, v in self.cleaned_data.items() if k not in self.option_names}
         base_model = data.pop("hub_model", "") or data.pop("base_model", "")
         data.pop("base_model", None)
         method = data.pop("method")
@@ -61,7 +65,21 @@ class TrainForm(forms.Form):
             data[name] = [part.strip() for part in data[name].split(",") if part.strip()]
         return {"base_model": base_model, "method": method, "hyperparameters": data}
 
+    def option_values(self) -> dict:
+        """The launch options' values (``training_run_launch(options=...)``)."""
+        return {name: self.cleaned_data.get(name) or None for name in self.option_names}
+
     def add_service_errors(self, errors: list[dict]) -> None:
         for error in errors:
-            field = error["path"].removeprefix("hyperparameters.")
+            field = error["path"].removeprefix("hyperparameters.").split("[")[0]
             self.add_error(field if field in self.fields else None, error["message"])
+
+
+def launch_option_fields(*, user, version) -> dict:
+    """The registered launch options' form fields for this caller and version."""
+    fields = {}
+    for name, option in launch_options().items():
+        field = option.form_field(user=user, version=version) if option.form_field else None
+        if field is not None:
+            fields[name] = field
+    return fields

@@ -44,3 +44,11 @@ def failed(result) -> bool:
     return any(
         s.get("value") is not None and not s.get("passed") for s in (result.scores or {}).values()
     )
+
+
+@register.filter
+def signed_pct(value) -> str:
+    """A difference of two means in points: 0.125 → "+12.5 pts"; None → "–"."""
+    if value is None:
+        return "–"
+    return f"{100 * float(value):+.1f} pts"

@@ -15,6 +15,7 @@ from finetunedb.pagination import CappedPageNumberPagination
 from finetunedb.teams.permissions import Action
 
 from .. import selectors, services
+from ..services.launch import training_run_launch
 from .serializers import ModelSummarySerializer, RunInputSerializer, RunOutputSerializer
 
 TOP_LEVEL = ("base_model", "method")
@@ -33,9 +34,9 @@ class VersionTrainingRunsApi(APIView):
         version = version_get_for_user(request.user, version_id, action=Action.TRAIN)
         data = RunInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        run = services.training_run_create(
-            user=request.user, version=version, **data.validated_data
-        )
+        arguments = dict(data.validated_data)
+        options = {"eval_suites": arguments.pop("eval_suites", None)}
+        run = training_run_launch(user=request.user, version=version, options=options, **arguments)
         return Response(RunOutputSerializer(run).data, status=status.HTTP_201_CREATED)
 
 

@@ -26,6 +26,13 @@ class RunInputSerializer(serializers.Serializer):
     hyperparameters = StrictJSONField(
         required=False, default=dict, help_text="TrainConfig fields; see docs/training.md."
     )
+    # Checked by the launch option evaluation registers (training.hooks), which names the item.
+    eval_suites = StrictJSONField(
+        required=False,
+        default=None,
+        help_text="Eval suite ids of the team: when the run succeeds, the new model (and the "
+        "base and previous model, where they have no run there yet) is evaluated on each.",
+    )
 
 
 class ModelSummarySerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ from finetunedb.teams.permissions import Action
 
 from .. import selectors, services
 from ..api.models import model_files
+from ..hooks import model_panels_context
 from ..services.comparison import model_compare
 from .runs import role_flags
 
@@ -55,6 +56,7 @@ def model_detail(request, model_id):
             ),
             "playground": model.playground.all()[:5],
             "others": others,
+            **model_panels_context(user=request.user, model=model),
             **role_flags(request.user, team_id, Action.TRAIN, Action.EXPORT),
         },
     )

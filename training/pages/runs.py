@@ -17,9 +17,10 @@ from finetunedb.teams.scoping import NOT_FOUND, parse_id, role_in_team
 
 from .. import selectors, services
 from ..charts import run_chart_panels
-from ..forms import TrainForm
+from ..forms import TrainForm, launch_option_fields
 from ..models import ModelArtifact
 from ..services.budget import TrainingOverBudget
+from ..services.launch import training_run_launch
 from ..services.preflight_jobs import training_preflight_start
 
 LAUNCHED = "Run {id} queued on the training worker."
@@ -34,7 +35,8 @@ def role_flags(user, team_id, *actions) -> dict:
 @login_required
 def train_form(request, version_id):
     version = version_get_for_user(request.user, version_id, action=Action.TRAIN)
-    form = TrainForm(request.POST or None)
+    option_fields = launch_option_fields(user=request.user, version=version)
+    form = TrainForm(request.POST or None, option_fields=option_fields)
     preflight = None
     status = 200
     if request.method == "GET" and request.GET.get("preflight"):
@@ -43,13 +45,19 @@ def train_form(request, version_id):
             raise Http404(NOT_FOUND)
         if job.status != ActionStatus.SUCCEEDED:
             return redirect("actions:job", job_id=job.pk)
-        form, preflight = TrainForm(job.params.get("form") or {}), job.result
+        form = TrainForm(job.params.get("form") or {}, option_fields=option_fields)
+        preflight = job.result
         form.is_valid()  # shown as it was sent
     elif request.method == "POST" and form.is_valid():
         arguments = form.request_arguments()
         try:
             if "launch" in request.POST:
-                run = services.training_run_create(user=request.user, version=version, **arguments)
+                run = training_run_launch(
+                    user=request.user,
+                    version=version,
+                    options=form.option_values(),
+                    **arguments,
+                )
                 messages.success(request, LAUNCHED.format(id=run.pk))
                 return redirect("training:run", run_id=run.pk)
             # Tokenizing the split takes seconds: a job; this answer is its status page, which

@@ -28,6 +28,7 @@ from training.recipe.config import ConfigError, TrainConfig
 from training.recipe.data import OverlengthError, TemplateError
 from training.recipe.reporter import TrainingOutOfMemory
 
+from ..hooks import run_succeeded_notify
 from ..models import ModelArtifact, RunStatus, TrainingRun
 from . import distributed
 from .base_models import base_cache_dir, model_relative_path, models_dir, run_dir
@@ -211,6 +212,8 @@ def _publish(run: TrainingRun, attempt: int, manifest: dict) -> bool:
         )
         _finish(run.pk, attempt, RunStatus.SUCCEEDED)
         transaction.on_commit(lambda: model_evaluate_enqueue(model.pk))
+        # The apps above start their work (evaluation: the suites the launch named).
+        transaction.on_commit(lambda: run_succeeded_notify(run_id=run.pk, model_id=model.pk))
     return True
 
 
