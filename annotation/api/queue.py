@@ -31,6 +31,7 @@ def _item_body(request, item):
 
 class QueueNextApi(APIView):
     @extend_schema(
+        operation_id="me_queue_next",
         parameters=[OpenApiParameter("assignment", int, description="Only this assignment.")],
         responses={200: OpenApiTypes.OBJECT},
         description="Claims the caller's next open item for a short lease and returns it; "
@@ -55,7 +56,7 @@ class QueueNextApi(APIView):
 
 
 class QueueItemApi(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="me_queue_item", responses={200: OpenApiTypes.OBJECT})
     def get(self, request, item_id):
         item = selectors.queue_item_get_for_user(request.user, item_id)
         return Response(_item_body(request, item))
