@@ -108,8 +108,6 @@ class Example(models.Model):
         indexes = [
             models.Index(fields=["dataset", "status", "id"], name="example_dataset_status"),
             models.Index(fields=["dataset", "split", "id"], name="example_dataset_split"),
-            # covers the exact count of a split filter (status is read too: not archived)
-            models.Index(fields=["dataset", "split", "status"], name="example_ds_split_status"),
             models.Index(fields=["dataset", "content_hash"], name="example_dataset_hash"),
             # keyset pages of the workspace list sorted by last edit
             models.Index(fields=["dataset", "updated_at", "id"], name="example_dataset_updated"),
