@@ -57,6 +57,15 @@ def runs_for_model(model) -> QuerySet:
     return EvalRun.objects.filter(model=model).select_related(*RUN_RELATED)
 
 
+def runs_for_version(version) -> QuerySet:
+    """Eval runs of every model trained on a version the caller already reached."""
+    return (
+        EvalRun.objects.filter(model__run__version=version)
+        .select_related(*RUN_RELATED)
+        .order_by("model_id", "-created_at", "-id")
+    )
+
+
 def results_for_run(run: EvalRun) -> QuerySet:
     return EvalResult.objects.filter(run=run).select_related("entry").order_by("position")
 

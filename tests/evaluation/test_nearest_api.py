@@ -140,3 +140,14 @@ def test_it_shows_no_link_for_a_passed_item(client, owner, suite, model, gsm_ver
         f"/evals/results/{passed.pk}/nearest/"
         not in client.get(f"/evals/runs/{run.pk}/").content.decode()
     )
+
+
+def test_it_links_the_evals_of_every_model_trained_on_a_version(client, owner, failed, model):
+    client.force_login(owner)
+    version_page = client.get(f"/versions/{model.run.version_id}/").content.decode()
+    assert f"/versions/{model.run.version_id}/evals/" in version_page
+    assert f"/models/{model.pk}/evals/" in version_page
+    listing = client.get(f"/versions/{model.run.version_id}/evals/").content.decode()
+    assert f"/evals/runs/{failed.run_id}/" in listing and f"model {model.pk}" in listing
+    model_page = client.get(f"/models/{model.pk}/").content.decode()
+    assert f"/models/{model.pk}/evals/" in model_page

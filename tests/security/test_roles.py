@@ -97,6 +97,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:pairwise-judgments": {"get": A.READ, "post": A.ANNOTATE},
     "api:pairwise-results": {"get": A.READ},
     "api:pairwise-save-preferences": {"post": A.READ},
+    "api:eval-result-nearest": {"get": A.READ},
     "api:team-ingest-keys": {
         "get": A.MANAGE_MEMBERS,
         "post": A.MANAGE_MEMBERS,
@@ -188,6 +189,8 @@ EXPECTED: dict[str, dict[str, object]] = {
     "evaluation:run": {"get": A.READ, "post": A.READ},
     "evaluation:run-cancel": {"post": A.TRAIN},
     "evaluation:compare": {"get": A.READ, "post": A.READ},
+    "evaluation:result-nearest": {"get": A.READ, "post": A.READ},
+    "evaluation:version-evals": {"get": A.READ, "post": A.READ},
     "evaluation:model-evals": {"get": A.READ, "post": A.READ},
     "evaluation:pairwise-create": {"post": A.CURATE},
     "evaluation:pairwise-queue": {"get": A.ANNOTATE},

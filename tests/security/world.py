@@ -40,6 +40,7 @@ def build_objects(*, team, dataset, example, owner) -> dict:
     )
     member, invitation = membership_objects(team, owner)
     suite, eval_run = evaluation_objects(team, version, model)
+    eval_result = eval_result_object(eval_run, version)
     log = capture_objects(team)
     review = pairwise_review_object(eval_run, version)
     assignment, item = annotation_objects(dataset, example, owner)
@@ -63,6 +64,7 @@ def build_objects(*, team, dataset, example, owner) -> dict:
         "suite_id": suite.pk,
         "eval_run_id": eval_run.pk,
         "review_id": review.pk,
+        "result_id": eval_result.pk,
         "log_id": log.pk,
     }
 
@@ -123,6 +125,20 @@ def evaluation_objects(team, version, model):
         item_count=1,
     )
     return suite, EvalRun.objects.create(suite=suite, model=model, total=1)
+
+
+def eval_result_object(eval_run, version):
+    """One stored result of ``eval_run``: an item of the version, failed."""
+    from datasets_app.models import VersionEntry
+    from evaluation.models import EvalResult
+
+    return EvalResult.objects.create(
+        run=eval_run,
+        entry=VersionEntry.objects.filter(version=version).first(),
+        position=0,
+        output="x",
+        scores={"exact_match": {"value": 0.0, "passed": False, "detail": {}}},
+    )
 
 
 def pairwise_review_object(eval_run, version):
