@@ -7,7 +7,7 @@ as preference pairs.
 | eval-runs/{id}/pairwise/ | GET, POST | the run's reviews; `{against, seed?}` → 201 (200: the existing one) |
 | eval-runs/{id}/pairwise/{review}/ | GET | the review, the caller's progress, the results |
 | …/{review}/next/ | GET | the caller's next item (held for them a few minutes); 204 when done |
-| …/{review}/judgments/ | GET, POST | the caller's judgments; `{item, winner: a|b|tie}` or `{item, skip: true}` |
+| …/{review}/judgments/ | GET, POST | the win rate (as results/) and the caller's judgments; `{item, winner: a|b|tie}` or `{item, skip: true}` |
 | …/{review}/results/ | GET | win rate with the Wilson interval (ties as half), per reviewer, agreement |
 | …/{review}/save-preferences/ | POST | `{dataset}` → 201 `{created, skipped_duplicates, skipped_ties}` |
 """
@@ -96,28 +96,34 @@ class SavePreferencesInputSerializer(serializers.Serializer):
     dataset = serializers.IntegerField(**ID, help_text="A dataset of the review's team.")
 
 
-RESULTS = inline_serializer(
-    "PairwiseResults",
+RESULT_FIELDS = {
+    "wins": serializers.IntegerField(help_text="Judgments the review's run won."),
+    "losses": serializers.IntegerField(),
+    "ties": serializers.IntegerField(),
+    "skipped": serializers.IntegerField(),
+    "n": serializers.IntegerField(help_text="wins + losses + ties (skips left out)."),
+    "win_rate": serializers.FloatField(
+        allow_null=True, help_text="(wins + ties / 2) / n: ties count as half a win."
+    ),
+    "ci_low": serializers.FloatField(allow_null=True, help_text="Wilson score interval."),
+    "ci_high": serializers.FloatField(allow_null=True),
+    "confidence": serializers.FloatField(),
+    "method": serializers.CharField(help_text="wilson"),
+    "ties_rule": serializers.CharField(),
+    "per_reviewer": serializers.ListField(child=serializers.DictField()),
+    "agreement": serializers.DictField(
+        help_text="items judged by 2+ reviewers; Krippendorff's alpha (nominal); Cohen's "
+        "kappa per pair of reviewers."
+    ),
+    "items": serializers.IntegerField(),
+    "items_judged": serializers.IntegerField(),
+}
+RESULTS = inline_serializer("PairwiseResults", RESULT_FIELDS)
+JUDGMENTS_AND_RESULTS = inline_serializer(
+    "PairwiseJudgmentsAndResults",
     {
-        "wins": serializers.IntegerField(help_text="Judgments the review's run won."),
-        "losses": serializers.IntegerField(),
-        "ties": serializers.IntegerField(),
-        "skipped": serializers.IntegerField(),
-        "n": serializers.IntegerField(help_text="wins + losses + ties (skips left out)."),
-        "win_rate": serializers.FloatField(
-            allow_null=True, help_text="(wins + ties / 2) / n: ties count as half a win."
-        ),
-        "ci_low": serializers.FloatField(allow_null=True, help_text="Wilson score interval."),
-        "ci_high": serializers.FloatField(allow_null=True),
-        "confidence": serializers.FloatField(),
-        "ties_rule": serializers.CharField(),
-        "per_reviewer": serializers.ListField(child=serializers.DictField()),
-        "agreement": serializers.DictField(
-            help_text="items judged by 2+ reviewers; Krippendorff's alpha (nominal); Cohen's "
-            "kappa per pair of reviewers."
-        ),
-        "items": serializers.IntegerField(),
-        "items_judged": serializers.IntegerField(),
+        **RESULT_FIELDS,
+        "judgments": JudgmentOutputSerializer(many=True, help_text="The caller's own."),
     },
 )
 
@@ -174,11 +180,18 @@ class PairwiseNextItemApi(APIView):
 
 
 class PairwiseJudgmentsApi(APIView):
-    @extend_schema(responses={200: JudgmentOutputSerializer(many=True)})
+    @extend_schema(responses={200: JUDGMENTS_AND_RESULTS})
     def get(self, request, eval_run_id, review_id):
+        """DESIGN §8: the win rate with its Wilson interval (as ``results/``), and the caller's
+        own judgments."""
         review = _review(request, eval_run_id, review_id)
         mine = pairwise_judgments_of(review=review, user=request.user)
-        return Response(JudgmentOutputSerializer(mine, many=True).data)
+        return Response(
+            {
+                **pairwise_results(review=review),
+                "judgments": JudgmentOutputSerializer(mine, many=True).data,
+            }
+        )
 
     @extend_schema(request=JudgmentInputSerializer, responses={201: JudgmentOutputSerializer})
     def post(self, request, eval_run_id, review_id):

@@ -84,7 +84,9 @@ def test_it_never_names_a_run_or_model_before_the_judgment(api_for, teammate, re
     assert stored.status_code == 201
     tuned_was_a = item["answer_a"].startswith("tuned-model")
     assert stored.json()["winner"] == ("run" if tuned_was_a else "against")
-    assert [j["item"] for j in client.get(f"{url}judgments/").json()] == [item["id"]]
+    listed = client.get(f"{url}judgments/").json()
+    assert [j["item"] for j in listed["judgments"]] == [item["id"]]
+    assert (listed["n"], listed["method"]) == (1, "wilson")
 
 
 def test_it_takes_skips_and_refuses_a_second_judgment(api_for, teammate, review, runs):
