@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from . import __version__
@@ -226,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
         return API_ERROR
     except KeyboardInterrupt:
         return INTERRUPTED
+    except BrokenPipeError:
+        # `finetunedb … --json | head`: the reader left; say nothing more (no traceback).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return OK
 
 
 if __name__ == "__main__":  # pragma: no cover

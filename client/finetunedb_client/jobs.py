@@ -19,15 +19,20 @@ from .models import Resource
 ACTIVE = frozenset({"queued", "running", "pending"})
 
 
+PERCENT_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]"
+
+
 def progress_bar(*, total: float, desc: str, enabled: bool, unit: str = "%"):
-    """A tqdm bar on stderr, or None when tqdm is missing or ``enabled`` is false."""
+    """A tqdm bar on stderr, or None when tqdm is missing or ``enabled`` is false. With
+    ``unit="%"`` it shows a percentage and times only (no "42.0/100.0 %/s")."""
     if not enabled:
         return None
     try:
         from tqdm.auto import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, desc=desc, unit=unit, leave=True, dynamic_ncols=True)
+    extra = {"bar_format": PERCENT_FORMAT} if unit == "%" else {}
+    return tqdm(total=total, desc=desc, unit=unit, leave=True, dynamic_ncols=True, **extra)
 
 
 class Job(Resource):
@@ -46,9 +51,9 @@ class Job(Resource):
     def status_path(self) -> str:  # pragma: no cover - each kind says
         raise NotImplementedError
 
-    def position(self) -> tuple[float, float]:
-        """(done, total) for the bar; (progress*100, 100) by default."""
-        return (round(float(self.raw.get("progress") or 0.0) * 100, 1), 100.0)
+    def position(self) -> tuple[float, float, str]:
+        """(done, total, unit) for the bar; (progress*100, 100, "%") by default."""
+        return (round(float(self.raw.get("progress") or 0.0) * 100, 1), 100.0, "%")
 
     def describe(self) -> str:
         return f"{type(self).__name__} {self.id}: {self.status}"
@@ -70,15 +75,16 @@ class Job(Resource):
     ):
         start = time.monotonic()
         # A job already finished still gets its (full) bar: the person asked to see the end.
-        bar = progress_bar(total=self.position()[1], desc=self.describe(), enabled=progress)
+        _, total, unit = self.position()
+        bar = progress_bar(total=total, desc=self.describe(), enabled=progress, unit=unit)
         try:
             while True:
                 if bar is not None:
-                    done, total = self.position()
+                    done, total, _ = self.position()
                     if total and bar.total != total:
                         bar.total = total
                     bar.n = min(done, bar.total or done)
-                    bar.set_description(self.describe(), refresh=False)
+                    bar.set_description_str(self.describe(), refresh=False)
                     bar.refresh()
                 if self.finished:
                     break
@@ -155,9 +161,9 @@ class DedupJob(Job):
     def status_path(self) -> str:
         return f"dedup-jobs/{self.id}/"
 
-    def position(self) -> tuple[float, float]:
+    def position(self) -> tuple[float, float, str]:
         if self.examples_total:
-            return (float(self.examples_processed), float(self.examples_total))
+            return (self.examples_processed, self.examples_total, "example")
         return super().position()
 
     def describe(self) -> str:
@@ -187,9 +193,9 @@ class ActionJob(Job):
     def status_path(self) -> str:
         return f"action-jobs/{self.id}/"
 
-    def position(self) -> tuple[float, float]:
+    def position(self) -> tuple[float, float, str]:
         if self.total:
-            return (float(self.done), float(self.total))
+            return (self.done, self.total, "item")
         return super().position()
 
     def describe(self) -> str:
@@ -223,9 +229,9 @@ class TrainingRun(Job):
     def status_path(self) -> str:
         return f"training-runs/{self.id}/"
 
-    def position(self) -> tuple[float, float]:
+    def position(self) -> tuple[float, float, str]:
         if self.total_steps:
-            return (float(self.step), float(self.total_steps))
+            return (self.step, self.total_steps, "step")
         return super().position()
 
     def describe(self) -> str:
@@ -255,9 +261,9 @@ class EvalRun(Job):
     def status_path(self) -> str:
         return f"eval-runs/{self.id}/"
 
-    def position(self) -> tuple[float, float]:
+    def position(self) -> tuple[float, float, str]:
         if self.total:
-            return (float(self.processed), float(self.total))
+            return (self.processed, self.total, "item")
         return super().position()
 
     def describe(self) -> str:

@@ -48,4 +48,4 @@ def test_it_trains_from_the_cli_and_reads_the_model_back(
     assert model.lineage["dataset_version"] == version.pk
     assert model.lineage["dataset_version_hash"] == version.content_hash
     again = client.get_training_run(run["id"]).wait(progress=True)
-    assert again.succeeded and again.position() == (2.0, 2.0)
+    assert again.succeeded and again.position() == (2, 2, "step")
