@@ -81,6 +81,9 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:model-playground": {"post": A.TRAIN},
     "api:model-compare": {"get": A.READ},
     "api:playground-detail": {"get": A.READ},
+    # the body's dataset decides the role (CURATE, tests/training/test_playground_picks.py);
+    # the matrix sends none: a 400 for everyone who can see the conversation
+    "api:playground-pick": {"post": A.READ},
     "api:eval-suite-list": {"get": ANY, "post": A.TRAIN},
     "api:eval-suite-detail": {"get": A.READ},
     "api:eval-suite-runs": {"get": A.READ, "post": A.TRAIN},
@@ -179,6 +182,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "training:run-cancel": {"post": A.TRAIN},
     "training:model": {"get": A.READ, "post": A.TRAIN},  # POST asks the playground
     "training:model-compare": {"get": A.READ, "post": A.READ},
+    "training:playground-pick": {"post": A.READ},  # no dataset sent: back to the model page
     # The suite form's team is the chosen version's: the service checks TRAIN there.
     "evaluation:suites": {"get": ANY, "post": ANY},
     "capture:logs": {"get": ANY, "post": ANY},

@@ -6,6 +6,7 @@ Included by ``finetunedb/api_urls.py`` into the ``api`` namespace, so names read
 from django.urls import path
 
 from . import models as training_models_api
+from . import playground as training_playground_api
 from . import runs as training_runs_api
 
 urlpatterns = [
@@ -66,5 +67,10 @@ urlpatterns = [
         "playground/<int:playground_id>/",
         training_models_api.PlaygroundDetailApi.as_view(),
         name="playground-detail",
+    ),
+    path(
+        "playground/<int:playground_id>/pick/",
+        training_playground_api.PlaygroundPickApi.as_view(),
+        name="playground-pick",
     ),
 ]

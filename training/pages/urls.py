@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import models, runs
+from . import models, playground, runs
 
 app_name = "training"
 
@@ -13,4 +13,9 @@ urlpatterns = [
     path("runs/<int:run_id>/cancel/", runs.run_cancel, name="run-cancel"),
     path("models/<int:model_id>/", models.model_detail, name="model"),
     path("models/<int:model_id>/compare/", models.model_compare_page, name="model-compare"),
+    path(
+        "playground/<int:playground_id>/pick/",
+        playground.playground_pick,
+        name="playground-pick",
+    ),
 ]

@@ -61,3 +61,21 @@ def run_eta(run):
     seconds = run_eta_seconds(run)
     # Nothing left but saving (the phase says so): no "about 1 s" while the model is written.
     return "" if seconds is None or seconds < 1 else f"{duration_text(seconds)} left"
+
+
+@register.inclusion_tag("training/_playground_pick.html", takes_context=True)
+def playground_pick_form(context, pick):
+    """The form that saves a playground answer pair as a preference example, for curators of
+    the model's team: the team's datasets to choose from."""
+    from datasets_app.selectors import dataset_list_for_user
+
+    user = context["request"].user
+    team_id = pick.model.run.version.dataset.team_id
+    can_curate = role_allows(role_in_team(user, team_id), Action.CURATE)
+    datasets = dataset_list_for_user(user, team_id=team_id)[:200] if can_curate else []
+    return {
+        "pick": pick,
+        "datasets": datasets,
+        "can_curate": can_curate,
+        "request": context["request"],
+    }
