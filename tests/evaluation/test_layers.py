@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PURE = [
     ROOT / "evaluation" / "stats.py",
     ROOT / "evaluation" / "comparison.py",
+    ROOT / "evaluation" / "pairwise.py",
     *sorted((ROOT / "evaluation" / "evaluators").rglob("*.py")),
 ]
 NOT_IN_PURE = ("django", "rest_framework", "celery", "finetunedb", "training", "torch")
@@ -26,10 +27,16 @@ def test_it_keeps_the_evaluators_and_statistics_free_of_django():
     for path in PURE:
         for _, module in imported_modules(path):
             assert not module.startswith("evaluation.") or module.startswith(
-                ("evaluation.evaluators", "evaluation.stats", "evaluation.comparison")
+                (
+                    "evaluation.evaluators",
+                    "evaluation.stats",
+                    "evaluation.comparison",
+                    "evaluation.pairwise",
+                )
             ), f"{path.name} imports {module}"
     probe = (
-        "import sys, evaluation.evaluators, evaluation.stats, evaluation.comparison;"
+        "import sys, evaluation.evaluators, evaluation.stats, evaluation.comparison,"
+        " evaluation.pairwise;"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'torch'));"
         "print(bad); sys.exit(1 if bad else 0)"
     )
