@@ -130,3 +130,12 @@ def nearest_training_examples(*, result: EvalResult, method: str = "ngram", k=10
         "query": query[:PREVIEW],
         "results": neighbours,
     }
+
+
+def nearest_index_warm(*, run_id: int, model_id: int) -> None:
+    """The after-training callback (worker): index the new model's training split now, so the
+    first "nearest training examples" question does not wait for it (~15 s at 50,000)."""
+    from training.models import ModelArtifact
+
+    version = ModelArtifact.objects.select_related("run__version").get(pk=model_id).run.version
+    version_index(version, training_splits(version)["train"])

@@ -151,3 +151,12 @@ def test_it_links_the_evals_of_every_model_trained_on_a_version(client, owner, f
     assert f"/evals/runs/{failed.run_id}/" in listing and f"model {model.pk}" in listing
     model_page = client.get(f"/models/{model.pk}/").content.decode()
     assert f"/models/{model.pk}/evals/" in model_page
+
+
+def test_it_indexes_a_new_models_training_split_when_training_succeeds(model, settings, tmp_path):
+    from training.hooks import run_succeeded_notify
+
+    settings.DATA_DIR = tmp_path
+    run_succeeded_notify(run_id=model.run_id, model_id=model.pk)
+    [saved] = (tmp_path / "eval-index").glob("*.npz")
+    assert f"version-{model.run.version_id}-" in saved.name and "-train-" in saved.name
