@@ -16,6 +16,12 @@ def can_start_review(user, run) -> bool:
 
 
 @register.simple_tag
+def can_judge_review(user, run) -> bool:
+    """Whether ``user`` may judge a blind review of ``run`` (annotators and up)."""
+    return role_allows(role_in_team(user, run.suite.team_id), Action.ANNOTATE)
+
+
+@register.simple_tag
 def reviews_between(run, against) -> list:
     """The blind reviews of these two runs (either way round), for links to their queue."""
     from ..pairwise_selectors import pairwise_reviews_for_run

@@ -10,6 +10,7 @@ import pytest
 from datasets_app.models import Example
 from evaluation.pairwise_models import PairwiseReview
 from tests.evaluation.test_pairwise_service import finished_run
+from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,9 @@ def start(client, runs):
     return client.post(f"/evals/runs/{runs[0].pk}/pairwise/", {"against": runs[1].pk})
 
 
-def test_it_offers_a_blind_review_from_the_compare_page(client, owner, teammate, runs):
+def test_it_offers_a_blind_review_from_the_compare_page(
+    client, owner, teammate, runs, make_user, team
+):
     client.force_login(owner)
     page = client.get(f"/evals/runs/{runs[0].pk}/compare/?against={runs[1].pk}").content.decode()
     assert "Review blind" in page
@@ -35,6 +38,12 @@ def test_it_offers_a_blind_review_from_the_compare_page(client, owner, teammate,
     client.force_login(teammate)  # an annotator judges but does not start reviews
     page = client.get(f"/evals/runs/{runs[0].pk}/compare/?against={runs[1].pk}").content.decode()
     assert "Review blind" not in page and f"/evals/reviews/{review.pk}/" in page
+    viewer = make_user("vera")
+    MembershipFactory(team=team, user=viewer, role="viewer")
+    client.force_login(viewer)  # a viewer reads the results, is offered no queue
+    page = client.get(f"/evals/runs/{runs[0].pk}/compare/?against={runs[1].pk}").content.decode()
+    assert f'href="/evals/reviews/{review.pk}/"' not in page
+    assert f"/evals/reviews/{review.pk}/results/" in page
 
 
 def test_it_says_why_a_review_cannot_start(client, owner, suite, runs):
