@@ -56,7 +56,7 @@ class ReviewOutputSerializer(serializers.Serializer):
     run = serializers.IntegerField(source="run_id")
     against = serializers.IntegerField(source="against_id")
     suite = serializers.IntegerField(source="run.suite_id")
-    seed = serializers.IntegerField()
+    # No seed: with it and an item's position anyone could work out which run is shown as A.
     item_count = serializers.IntegerField()
     created_by = serializers.CharField(source="created_by.username", allow_null=True)
     created_at = serializers.DateTimeField()

@@ -40,6 +40,9 @@ def test_it_creates_a_review_once(api_for, owner, runs, review):
     assert again.status_code == 200 and again.json()["id"] == review["id"]
     listed = api_for(owner).get(base(runs[1].pk)).json()
     assert [r["id"] for r in listed] == [review["id"]]
+    # the seed would tell which run each item shows as A: never in a payload
+    assert "seed" not in review and "seed" not in listed[0]
+    assert "seed" not in api_for(owner).get(f"{base(runs[0].pk)}{review['id']}/").json()
 
 
 def test_it_names_the_field_when_runs_cannot_be_reviewed(api_for, owner, suite, runs):
