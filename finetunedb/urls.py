@@ -44,6 +44,7 @@ urlpatterns += [
     path("", include("training.pages.urls")),
     path("", include("evaluation.pages.urls")),
     path("", include("capture.pages.urls")),
+    path("", include("serving.pages.urls")),
     path("", include("annotation.pages.urls")),
     path("", include("finetunedb.actions.pages.urls")),
 ]

@@ -66,7 +66,7 @@ def served_model_for_artifact(artifact: ModelArtifact) -> ServedModel:
     return _finetuned(artifact)
 
 
-def _artifacts_for(caller):
+def served_artifacts_for(caller):
     """The models of ``caller``'s teams: a user's teams (``scope_to_user``), or for a team
     ingest key (``caller.team_id``) that one team, through the model's ``team_path`` too."""
     artifacts = ModelArtifact.objects.all()
@@ -79,7 +79,7 @@ def _artifacts_for(caller):
 
 def served_model_list_for_caller(caller) -> list[ServedModel]:
     """Base models, then the ready fine-tuned models of the caller's teams (user or ingest key)."""
-    return _base_models() + [_finetuned(a) for a in _artifacts_for(caller).order_by("id")]
+    return _base_models() + [_finetuned(a) for a in served_artifacts_for(caller).order_by("id")]
 
 
 def served_model_get_for_caller(caller, name: str) -> ServedModel:
@@ -87,7 +87,7 @@ def served_model_get_for_caller(caller, name: str) -> ServedModel:
     match = FINETUNED.match(name)
     if match:
         pk = parse_id(match.group(1))
-        artifact = _artifacts_for(caller).filter(pk=pk).first() if pk else None
+        artifact = served_artifacts_for(caller).filter(pk=pk).first() if pk else None
         if artifact is not None:
             return _finetuned(artifact)
     else:

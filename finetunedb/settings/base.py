@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "evaluation",
     "capture",
     "annotation",
+    "serving",
 ]
 
 MIDDLEWARE = [

@@ -187,6 +187,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "evaluation:suites": {"get": ANY, "post": ANY},
     "capture:logs": {"get": ANY, "post": ANY},
     "capture:log": {"get": A.READ, "post": A.ANNOTATE},  # POST saves feedback
+    "served:traffic": {"get": A.READ},
     # the dataset in the body decides the team (and the role); the matrix sends none: 404
     "capture:add-to-dataset": {"post": ANY},
     "evaluation:suite": {"get": A.READ, "post": A.TRAIN},  # POST starts a run
