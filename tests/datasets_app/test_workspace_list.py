@@ -169,3 +169,32 @@ def test_it_offers_bulk_archiving_only_to_those_who_may_archive(
     assert 'value="set_status:archived"' not in annotator_html
     client.force_login(owner)
     assert 'value="set_status:archived"' in client.get(f"/datasets/{dataset.pk}/").content.decode()
+
+
+@pytest.mark.postgres
+def test_it_filters_by_tag_in_pages_of_its_own_dataset_only(
+    logged_in, dataset, other_dataset, owner, outsider, make_example, monkeypatch
+):
+    from datasets_app.models import Tag
+    from datasets_app.pages import examples as list_page
+
+    gold = Tag.objects.create(dataset=dataset, name="gold")
+    theirs = Tag.objects.create(dataset=other_dataset, name="gold")
+    tagged = []
+    for i in range(7):
+        ex = make_example(dataset, owner, chat(f"question {i}"), status="draft")
+        if i % 2 == 0:
+            ex.tags.add(gold)
+            tagged.append(ex.pk)
+    make_example(other_dataset, outsider, chat("their gold")).tags.add(theirs)
+    archived = make_example(dataset, owner, chat("old gold"), status="archived")
+    archived.tags.add(gold)
+    monkeypatch.setattr(list_page, "PAGE_SIZE", 2)
+    first = shown_ids(logged_in.get(f"/datasets/{dataset.pk}/", {"tag": "gold"}).content.decode())
+    rest = logged_in.get(f"/datasets/{dataset.pk}/", {"tag": "gold", "after": first[-1]})
+    rest = rest.content.decode()
+    assert first + shown_ids(rest) == tagged
+    count = logged_in.get(f"/datasets/{dataset.pk}/", {"tag": "gold", "count": "1"})
+    assert "4 examples</strong> match" in count.content.decode()
+    none = logged_in.get(f"/datasets/{dataset.pk}/", {"tag": "silver"}).content.decode()
+    assert shown_ids(none) == []
