@@ -169,11 +169,17 @@ class AssignmentAdjudicateApi(APIView):
         pick = serializers.IntegerField(
             min_value=1, max_value=MAX_ID, required=False, help_text="Take this annotator's."
         )
-        status = serializers.CharField(required=False)
-        rating = serializers.IntegerField(required=False, allow_null=True)
-        tags = serializers.ListField(child=serializers.CharField(), required=False, max_length=50)
+        status = serializers.CharField(required=False, max_length=32)
+        rating = serializers.IntegerField(
+            required=False, allow_null=True, min_value=-(2**31), max_value=2**31
+        )
+        tags = serializers.ListField(
+            child=serializers.CharField(max_length=64), required=False, max_length=50
+        )
         answer = serializers.CharField(required=False, max_length=100_000)
-        expected_revision = serializers.IntegerField(required=False, min_value=1)
+        expected_revision = serializers.IntegerField(
+            required=False, min_value=1, max_value=2**31 - 1
+        )
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()

@@ -65,7 +65,9 @@ class QueueItemApi(APIView):
 class QueueItemSubmitApi(APIView):
     class InputSerializer(serializers.Serializer):
         verdict = serializers.CharField(required=False, allow_blank=True, max_length=16)
-        rating = serializers.IntegerField(required=False, allow_null=True)
+        rating = serializers.IntegerField(
+            required=False, allow_null=True, min_value=-(2**31), max_value=2**31
+        )
         tags = serializers.ListField(
             child=serializers.CharField(max_length=64), required=False, max_length=MAX_TAGS
         )
