@@ -54,7 +54,7 @@ EXIT_CODES = """exit codes:
   1  the API refused or failed the request
   2  usage: bad arguments or a missing file
   3  a job waited for (--wait) failed or was cancelled
-  4  not logged in, a bad or revoked token, or a role too low
+  4  not logged in, a wrong password, a bad or revoked token, or a role too low
   5  the server could not be reached
   6  --timeout passed while waiting (the job goes on)
 """
@@ -221,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         return UNREACHABLE
     except FinetuneDBError as exc:
         print(f"finetunedb: {exc}", file=sys.stderr)
+        if exc.code == "authentication_failed":  # a wrong username or password: 400, not 401
+            return AUTH
         if args.json and exc.body is not None:
             json.dump({"status": exc.status, "error": exc.body}, sys.stdout, indent=2, default=str)
             sys.stdout.write("\n")

@@ -8,9 +8,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import requests
+
+from .errors import ConnectionFailed
 from .exports import Export, stream_to_file
 from .jobs import ActionJob, progress_bar
 from .models import Restore, Version
+from .transport import backoff_delay
 
 EXTENSIONS = {"parquet": ".parquet"}
 
@@ -120,14 +124,31 @@ class VersionsApi:
             fd, name = tempfile.mkstemp(prefix="finetunedb-export-", suffix=suffix)
             os.close(fd)
             path = name
-        response = self.transport.request("GET", route, params=params, stream=True)
-        length = response.headers.get("Content-Length")
-        bar = progress_bar(
-            total=int(length) if length else 0, desc="export", enabled=progress, unit="B"
-        )
-        try:
-            size = stream_to_file(response, path, progress=bar)
-        finally:
-            if bar is not None:
-                bar.close()
+        size = self._download(route, params, path, progress=progress)
         return Export(Path(path), format=format, size=size, temporary=temporary)
+
+    def _download(self, route: str, params: dict, path, *, progress: bool) -> int:
+        """Stream ``route`` to ``path``. A connection lost mid-body starts the download again
+        (an export is the same bytes every time; the file is only renamed into place whole)."""
+        transport = self.transport
+        for attempt in range(transport.max_retries + 1):
+            response = transport.request("GET", route, params=params, stream=True)
+            length = response.headers.get("Content-Length")
+            bar = progress_bar(
+                total=int(length) if length else 0, desc="export", enabled=progress, unit="B"
+            )
+            try:
+                return stream_to_file(response, path, progress=bar)
+            except requests.RequestException as exc:
+                if attempt >= transport.max_retries:
+                    raise ConnectionFailed(
+                        f"The export from {transport.url} broke off: {exc}", url=response.url
+                    ) from exc
+                transport.retries += 1
+                transport.sleep(
+                    backoff_delay(attempt, base=transport.backoff, cap=transport.max_backoff)
+                )
+            finally:
+                if bar is not None:
+                    bar.close()
+        raise AssertionError("unreachable")

@@ -60,7 +60,7 @@ def xdg(tmp_path, monkeypatch):
 
 class Scripted(BaseHTTPRequestHandler):
     """Answers each request with the next of ``server.script``: ``(status, headers, body)``,
-    or ``"drop"`` to close the connection without an answer."""
+    ``"drop"`` to close the connection without an answer, or ``("partial", body)``."""
 
     def log_message(self, *args):
         pass
@@ -73,6 +73,16 @@ class Scripted(BaseHTTPRequestHandler):
             server.seen.append((self.command, self.path, dict(self.headers), body))
             step = server.script.pop(0) if server.script else (200, {}, b'{"ok": true}')
         if step == "drop":
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        if step[0] == "partial":  # ("partial", body): promises all of body, sends half, hangs up
+            payload = step[1]
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload[: len(payload) // 2])
+            self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(2)
             return

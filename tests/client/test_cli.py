@@ -90,7 +90,7 @@ def test_it_exits_with_codes_that_say_what_went_wrong(
         capsys, "login", "--url", live, "-u", "alice", "--password-stdin",
         stdin="wrong\n", monkeypatch=monkeypatch,
     )  # fmt: skip
-    assert code == 1 and "Unable to log in" in err
+    assert code == 4 and "Unable to log in" in err
     assert not config_path().exists()
 
     login(capsys, monkeypatch, live)

@@ -116,3 +116,12 @@ def test_it_keeps_each_backoff_in_the_upper_half_of_its_capped_window(attempt, b
     delay = backoff_delay(attempt, base=base, cap=cap, rng=random.Random(seed))
     window = min(cap, base * 2**attempt)
     assert window / 2 <= delay <= window + 1e-9
+
+
+def test_it_downloads_an_export_again_when_the_body_breaks_off(stub, tmp_path):
+    body = b"".join(b'{"messages": [%d]}\n' % i for i in range(500))
+    stub.script = [("partial", body), (200, {"Content-Type": "application/x-ndjson"}, body)]
+    export = Client(stub.url, "t", backoff=0.01).export(3, path=tmp_path / "v3.jsonl")
+    assert (tmp_path / "v3.jsonl").read_bytes() == body and export.size == len(body)
+    assert [seen[1] for seen in stub.seen] == ["/api/v1/versions/3/export/?format=openai"] * 2
+    assert list(tmp_path.iterdir()) == [tmp_path / "v3.jsonl"]  # no partial file left
