@@ -3,6 +3,7 @@ server (through a fault-injecting loopback proxy for the retries)."""
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -204,3 +205,82 @@ def test_it_logs_openai_calls_streamed_and_not(live, ingest_key, team, upstream)
     assert (streamed.prompt_tokens, streamed.total_tokens) == (3, 5)
     assert plain.latency_ms is not None and streamed.latency_ms is not None
     assert plain.model == "stub-model" and plain.messages == question
+
+
+CALL = {
+    "id": "call_1",
+    "type": "function",
+    "function": {"name": "lookup", "arguments": '{"q": "x"}'},
+}
+TOOLS = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]
+
+
+class ToolStub(BaseHTTPRequestHandler):
+    """An upstream that answers with a tool call, whole or streamed in pieces."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if request.get("stream"):
+            pieces = [
+                {
+                    "index": 0,
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "lookup", "arguments": ""},
+                },
+                {"index": 0, "function": {"arguments": '{"q": '}},
+                {"index": 0, "function": {"arguments": '"x"}'}},
+            ]
+            chunks = [
+                {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "tool-model",
+                 "choices": [{"index": 0, "delta": {"tool_calls": [piece]}, "finish_reason": None}]}
+                for piece in pieces
+            ]  # fmt: skip
+            body = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            self.wfile.write(body + b"data: [DONE]\n\n")
+            return
+        message = {"role": "assistant", "content": None, "tool_calls": [CALL]}
+        completion = {
+            "id": "c", "object": "chat.completion", "created": 1, "model": "tool-model",
+            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}],
+        }  # fmt: skip
+        payload = json.dumps(completion).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+def test_it_logs_tool_calls_whole_and_streamed(live, ingest_key, team):
+    from openai import OpenAI
+
+    from capture.models import Log
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ToolStub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with Logger(live, ingest_key, flush_interval=0.05) as logger:
+            base = f"http://127.0.0.1:{server.server_port}/v1"
+            client = wrap_openai(OpenAI(base_url=base, api_key="sk", max_retries=0), logger)
+            question = [{"role": "user", "content": "Find x."}]
+            client.chat.completions.create(model="tool-model", messages=question, tools=TOOLS)
+            with client.chat.completions.create(
+                model="tool-model", messages=question, tools=TOOLS, stream=True
+            ) as stream:
+                assert len(list(stream)) == 3
+            assert logger.flush(timeout=30)
+        assert logger.stats()["rejected"] == 0, logger.stats()
+    finally:
+        server.shutdown()
+        server.server_close()
+    whole, streamed = Log.objects.filter(team=team).order_by("id")
+    for log in (whole, streamed):
+        assert log.response["tool_calls"] == [CALL]
+        assert log.tools == TOOLS
