@@ -199,11 +199,13 @@ def adjudications(*, assignment) -> dict[int, Adjudication]:
     return latest
 
 
-def dataset_annotations_export(*, dataset):
+def dataset_annotations_export(*, dataset, user):
     """One dict per annotated example of the dataset: its current content and consensus, and
-    every annotator's submitted annotation (the annotations JSONL export)."""
+    every annotator's submitted annotation (the annotations JSONL export). Examples the caller
+    still has open are left out (blind)."""
     annotations = (
         Annotation.objects.filter(example__dataset=dataset, submitted_at__isnull=False)
+        .exclude(example_id__in=list(open_example_ids(user=user)))
         .select_related("annotator", "example", "example__current_revision")
         .prefetch_related("example__tags")
         .order_by("example_id", "annotator__username")
@@ -231,12 +233,25 @@ def dataset_annotations_export(*, dataset):
         yield current
 
 
-def assignment_agreement(*, assignment) -> dict:
+def open_example_ids(*, user) -> set[int]:
+    """Examples the caller still has to annotate: their labels stay hidden from them."""
+    return set(
+        AssignmentItem.objects.filter(annotator_id=user.pk, status=ItemStatus.OPEN).values_list(
+            "example_id", flat=True
+        )
+    )
+
+
+def assignment_agreement(*, assignment, user) -> dict:
     """The agreement report (``annotation.report.agreement_report``) with each item's current
-    consensus and latest adjudication id."""
+    consensus and latest adjudication id. Items the caller still has open (a curator who also
+    annotates) are left out of the item list, counted in ``hidden_items``: blind for them too."""
     from .report import agreement_report
 
     report = agreement_report(assignment_annotations(assignment=assignment))
+    mine = open_example_ids(user=user)
+    report["hidden_items"] = sum(1 for i in report["items"] if i["example"] in mine)
+    report["items"] = [i for i in report["items"] if i["example"] not in mine]
     consensus = example_consensus(example_ids=[i["example"] for i in report["items"]])
     decided = adjudications(assignment=assignment)
     for item in report["items"]:

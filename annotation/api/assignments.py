@@ -160,7 +160,7 @@ class AssignmentAgreementApi(APIView):
         assignment = selectors.assignment_get_for_user(
             request.user, assignment_id, action=Action.CURATE
         )
-        return Response(selectors.assignment_agreement(assignment=assignment))
+        return Response(selectors.assignment_agreement(assignment=assignment, user=request.user))
 
 
 class AssignmentAdjudicateApi(APIView):
@@ -241,7 +241,7 @@ class DatasetAnnotationsExportApi(APIView):
     )
     def get(self, request, dataset_id):
         dataset = dataset_get_for_user(request.user, dataset_id, action=Action.EXPORT)
-        records = selectors.dataset_annotations_export(dataset=dataset)
+        records = selectors.dataset_annotations_export(dataset=dataset, user=request.user)
         response = StreamingHttpResponse(_jsonl(records), content_type="application/x-ndjson")
         response["Content-Disposition"] = (
             f'attachment; filename="dataset-{dataset.pk}-annotations.jsonl"'

@@ -129,7 +129,7 @@ def assignment_detail(request, assignment_id):
     }
     if can_curate:
         # Every annotator's labels: for the roles that adjudicate only (blind annotation).
-        report = selectors.assignment_agreement(assignment=assignment)
+        report = selectors.assignment_agreement(assignment=assignment, user=request.user)
         context.update(
             report=report, items=report["items"][:PAGE_ITEMS], items_total=len(report["items"])
         )

@@ -313,3 +313,22 @@ def test_it_hides_another_teams_assignments(
     assert them.get(f"/api/v1/me/queue/{item['id']}/").status_code == 404
     assert them.get(f"/api/v1/me/queue/?assignment={assignment['id']}").status_code == 404
     assert them.get("/api/v1/me/queue/").json()["item"] is None
+
+
+def test_it_keeps_a_curator_who_annotates_blind_on_the_agreement_and_export(
+    api_for, owner, teammate, dora, dataset, examples
+):
+    assignment = create(
+        api_for(owner), dataset, [owner, teammate, dora], overlap=3, ids=[examples[0].pk]
+    ).json()
+    work_queue(api_for(teammate), lambda e: {"verdict": "approved", "note": "bob-was-here"})
+    path = f"/api/v1/assignments/{assignment['id']}/agreement/"
+    report = api_for(owner).get(path).json()
+    assert report["items"] == [] and report["hidden_items"] == 1
+    assert "bob-was-here" not in json.dumps(report)
+    export = f"/api/v1/datasets/{dataset.pk}/annotations/export/"
+    assert b"bob-was-here" not in b"".join(api_for(owner).get(export).streaming_content)
+    work_queue(api_for(owner), lambda e: {"verdict": "rejected"})
+    report = api_for(owner).get(path).json()
+    assert [i["example"] for i in report["items"]] == [examples[0].pk]
+    assert b"bob-was-here" in b"".join(api_for(owner).get(export).streaming_content)
