@@ -107,6 +107,14 @@ def queue_progress(*, user, assignment_id=None) -> dict:
     return {"total": row["total"], "submitted": row["submitted"]}
 
 
+def queue_recent(*, user, limit: int = 5) -> list[AssignmentItem]:
+    """The caller's latest submitted items, newest first (links to see the others' labels)."""
+    items = scope_to_user(
+        AssignmentItem.objects.filter(annotator_id=user.pk, status=ItemStatus.SUBMITTED), user
+    )
+    return list(items.order_by("-submitted_at", "-id")[:limit])
+
+
 def queue_item_get_for_user(user, item_id) -> AssignmentItem:
     """One of the caller's own items; anyone else's (teammates' too) is a 404."""
     item = get_for_user(

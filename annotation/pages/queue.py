@@ -66,6 +66,7 @@ def queue(request):
         "shortcuts": SHORTCUTS,
         "buttons": BUTTONS,
         "ratings": range(1, 6),
+        "recent": selectors.queue_recent(user=request.user),
     }
     if item is not None:
         context.update(

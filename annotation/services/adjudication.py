@@ -26,6 +26,10 @@ NOT_IN_ASSIGNMENT = "example: {pk} is not an example of this assignment."
 NOTHING_SUBMITTED = "example: nobody has submitted an annotation of example {pk} yet."
 BAD_PICK = "pick: user {pk} has not submitted an annotation of this example."
 BAD_STATUS = "status: one of " + ", ".join(STATUSES) + " (or pick an annotation)."
+OWN_OPEN = (
+    "example: you still have example {pk} open in your own queue; submit your annotation "
+    "before you adjudicate it."
+)
 NO_ASSISTANT = "answer: the example has no assistant message to replace."
 
 
@@ -61,6 +65,10 @@ def example_adjudicate(
     ).values_list("annotator_id", flat=True)
     if not AssignmentItem.objects.filter(assignment=assignment, example_id=example_id).exists():
         raise ApplicationError(NOT_IN_ASSIGNMENT.format(pk=example_id), code="example")
+    if AssignmentItem.objects.filter(
+        example_id=example_id, annotator_id=user.pk, status=ItemStatus.OPEN
+    ).exists():
+        raise ApplicationError(OWN_OPEN.format(pk=example_id), code="example")
     annotations = {
         a.annotator_id: a
         for a in Annotation.objects.filter(example_id=example_id, annotator_id__in=list(submitted))

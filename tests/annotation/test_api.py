@@ -332,3 +332,19 @@ def test_it_keeps_a_curator_who_annotates_blind_on_the_agreement_and_export(
     report = api_for(owner).get(path).json()
     assert [i["example"] for i in report["items"]] == [examples[0].pk]
     assert b"bob-was-here" in b"".join(api_for(owner).get(export).streaming_content)
+
+
+def test_it_refuses_to_let_a_curator_adjudicate_an_example_still_open_in_their_queue(
+    api_for, owner, teammate, dora, dataset, examples
+):
+    assignment = create(
+        api_for(owner), dataset, [owner, teammate, dora], overlap=3, ids=[examples[0].pk]
+    ).json()
+    work_queue(api_for(teammate), lambda e: {"verdict": "approved"})
+    response = api_for(owner).post(
+        f"/api/v1/assignments/{assignment['id']}/adjudicate/",
+        {"example": examples[0].pk, "pick": teammate.pk},
+        format="json",
+    )
+    assert response.status_code == 400 and "still have example" in response.json()["detail"]
+    assert Example.objects.get(pk=examples[0].pk).status == "draft"
