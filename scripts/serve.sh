@@ -25,8 +25,10 @@ $PY manage.py ensure_admin --url "http://$HOST:$PORT/"
 # The bundled base model is converted once (about 25 s), so the first training does not wait.
 $PY manage.py ensure_base_model
 
+# -B: the periodic tasks (CELERY_BEAT_SCHEDULE: log retention, hourly) run in this one worker
+# only; a second beat would run each of them twice.
 .venv/bin/celery -A finetunedb worker -Q default --concurrency 1 --loglevel INFO -n default@%h \
-  >"$DATA_DIR/logs/worker.log" 2>&1 &
+  -B -s "$DATA_DIR/celerybeat-schedule" >"$DATA_DIR/logs/worker.log" 2>&1 &
 WORKER=$!
 .venv/bin/celery -A finetunedb worker -Q training --concurrency 1 --loglevel INFO -n training@%h \
   >"$DATA_DIR/logs/training-worker.log" 2>&1 &

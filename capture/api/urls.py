@@ -5,7 +5,7 @@ Included by ``finetunedb/api_urls.py`` into the ``api`` namespace (``api:log-lis
 
 from django.urls import path
 
-from . import from_logs, ingest_keys, logs, rules
+from . import from_logs, ingest_keys, logs, rules, settings
 
 urlpatterns = [
     path(
@@ -17,6 +17,11 @@ urlpatterns = [
         "teams/<int:team_id>/capture-rules/",
         rules.TeamCaptureRulesApi.as_view(),
         name="team-capture-rules",
+    ),
+    path(
+        "teams/<int:team_id>/capture-settings/",
+        settings.TeamCaptureSettingsApi.as_view(),
+        name="team-capture-settings",
     ),
     path("logs/", logs.LogListApi.as_view(), name="log-list"),
     path("logs/<int:log_id>/", logs.LogDetailApi.as_view(), name="log-detail"),

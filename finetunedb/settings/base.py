@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "capture",
     "annotation",
     "serving",
+    "semantic",
 ]
 
 MIDDLEWARE = [
@@ -283,6 +284,12 @@ FINETUNEDB_TASK_TIME_LIMIT_GRACE_S = int(
 CELERY_TASK_SOFT_TIME_LIMIT = FINETUNEDB_TASK_TIME_LIMITS_S["import"]
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + FINETUNEDB_TASK_TIME_LIMIT_GRACE_S
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic work, for the one beat of a deployment: `make run` starts it inside its default
+# worker (scripts/serve.sh, -B); elsewhere run one `celery beat`, or cron the commands named.
+CELERY_BEAT_SCHEDULE = {
+    # capture retention (Team.log_retention_days); or `manage.py delete_old_logs` from cron
+    "capture-logs-retention": {"task": "capture.logs_retention_apply", "schedule": 3600.0},
+}
 
 # "json": one JSON object per line (docs/deployment.md, "Logs"); "text": one escaped line per
 # record for reading in a terminal. Either way user text cannot forge a line. gunicorn
