@@ -28,6 +28,10 @@ ROLE_ALIASES = {
 }
 TEXT_PART_TYPES = frozenset(("text", "input_text", "output_text"))
 MSG_NOT_A_LIST = "{} must be a list"
+MSG_BROKEN_EMBEDDED_JSON = "{} holds JSON text that is not valid JSON ({})"
+MSG_NOT_EMBEDDED_JSON = (
+    "{} must be a list or an object (or a string holding one as JSON), not the text {!r}"
+)
 MSG_NOT_TEXT = "{} must be a string"
 MSG_BAD_TOOL = "a tool must be an object with a function name"
 MSG_BAD_CALL = "a tool call must be an object with a name and arguments"
@@ -73,6 +77,18 @@ def parse_embedded_json(value, what: str, fmt: str):
         return value
     parsed = parse_json(value, 0, EMBEDDED_MAX_DEPTH)
     if type(parsed) is E.RowError:
+        if parsed.code == E.INVALID_JSON:
+            # The line itself is valid JSON: what is wrong is this field's type. Say so, rather
+            # than "this line is not valid JSON".
+            shown = value if len(value) <= 40 else value[:40] + "…"
+            if value.lstrip()[:1] in ("[", "{"):
+                try:
+                    orjson.loads(value)
+                    reason = "it does not parse"
+                except orjson.JSONDecodeError as exc:
+                    reason = str(exc)
+                raise wrong(fmt, MSG_BROKEN_EMBEDDED_JSON.format(what, reason), what)
+            raise wrong(fmt, MSG_NOT_EMBEDDED_JSON.format(what, shown), what)
         raise MapError(parsed.code, f"{what}: {parsed.message}", what)
     return parsed
 

@@ -303,3 +303,27 @@ def test_it_refuses_integers_beyond_64_bits_instead_of_rounding_them(number):
     items = list(iter_rows(io.BytesIO(data), format="question_answer"))
     assert isinstance(items[0], RowError) and items[0].code == "integer_out_of_range"
     assert isinstance(items[1], ParsedRow) and items[1].content["metadata"]["id"] == "9" * 30
+
+
+@pytest.mark.parametrize(
+    ("line", "path", "said"),
+    [
+        (b'{"messages": "bad"}', "messages", "messages must be a list or an object"),
+        (b'{"conversations": "nope"}', "conversations", "conversations must be a list"),
+        (
+            b'{"messages": [{"role": "user", "content": "hi"}], "tools": "[{oops"}',
+            "tools",
+            "tools holds JSON text that is not valid JSON",
+        ),
+    ],
+)
+def test_it_names_the_field_not_the_line_when_a_field_is_a_string_that_is_not_json(
+    line, path, said
+):
+    # The line is valid JSON; saying "This line is not valid JSON" sent users looking in the
+    # wrong place (found driving the client's import against a live server).
+    (row,) = list(iter_rows(io.BytesIO(line + b"\n")))
+    assert row.code == "wrong_format"
+    assert row.path == path
+    assert said in row.message
+    assert "This line is not valid JSON" not in row.message
