@@ -54,7 +54,6 @@ INSTALLED_APPS = [
     "capture",
     "annotation",
     "serving",
-    "semantic",
 ]
 
 MIDDLEWARE = [
