@@ -118,3 +118,17 @@ def test_it_reads_both_spellings_of_a_metadata_filter():
         "metadata": [("customer", "c1")]
     }
     assert filters_parse({"meta_key": "customer"}) == {"metadata": [("customer", None)]}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [{"tag": "a"}, {"tag": "b", "model": "m1"}, {"metadata.customer": "c1"}, {"meta_key": "n"}],
+)
+def test_it_finds_the_same_logs_whether_a_filter_is_dense_or_selective(stored, raw, monkeypatch):
+    from capture import selectors
+
+    clean = filters_parse(raw)
+    selective = list(log_filter(Log.objects.all(), clean).values_list("pk", flat=True))
+    monkeypatch.setattr(selectors, "DENSE_ROWS", 1)  # every filter takes the EXISTS way
+    dense = list(log_filter(Log.objects.all(), clean).values_list("pk", flat=True))
+    assert dense == selective and selective
