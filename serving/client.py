@@ -7,7 +7,7 @@ import http.client
 import json
 from urllib.parse import urlsplit
 
-from .conf import engine_timeout_s, engine_url
+from .conf import engine_kind, engine_timeout_s, engine_url
 
 ENGINE_DOWN = "The model server is not running or not answering; retry in a moment."
 
@@ -65,3 +65,13 @@ class EngineStream:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def engine_stream(payload: dict):
+    """The configured engine's stream for one completion: the embedded engine's
+    :class:`EngineStream`, or vLLM's OpenAI server (:class:`serving.vllm_client.VllmStream`)."""
+    if engine_kind() == "vllm":
+        from .vllm_client import VllmStream
+
+        return VllmStream(payload)
+    return EngineStream(payload)

@@ -15,8 +15,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
-from .client import EngineRefused, EngineStream, EngineUnavailable
-from .conf import RETRY_AFTER_S, engine_configured_url
+from .client import EngineRefused, EngineUnavailable, engine_stream
+from .conf import RETRY_AFTER_S, engine_configured_url, engine_kind
 
 HEALTH_TIMEOUT_S = 2.0
 # How long a job waits for room in a full engine before the job fails.
@@ -29,7 +29,12 @@ class EngineFailed(RuntimeError):
 
 
 def engine_ready() -> bool:
-    """Whether jobs generate through the engine: configured, and answering ``/health``."""
+    """Whether jobs generate through the engine: configured, and answering ``/health`` (or,
+    for vLLM, ``/v1/models``)."""
+    if engine_kind() == "vllm":
+        from .vllm_client import vllm_ready
+
+        return vllm_ready()
     url = engine_configured_url()
     if not url:
         return False
@@ -51,7 +56,7 @@ def engine_complete(payload: dict) -> str:
     deadline = time.monotonic() + BUSY_WAIT_S
     while True:
         try:
-            stream = EngineStream(payload)
+            stream = engine_stream(payload)
             break
         except EngineRefused as exc:
             if exc.status not in (429, 503) or time.monotonic() > deadline:

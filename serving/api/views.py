@@ -18,7 +18,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from capture.authentication import IngestKeyAuthentication
 from finetunedb.teams.rate_limits import caller_key, rate_limit_hit
 from serving.authentication import BearerTokenAuthentication
-from serving.client import EngineRefused, EngineStream, EngineUnavailable
+from serving.client import EngineRefused, EngineStream, EngineUnavailable, engine_stream
 from serving.conf import RETRY_AFTER_S, max_body_bytes
 from serving.openai_format import (
     InvalidRequest,
@@ -138,7 +138,7 @@ def chat_completions(request):
     }
     started = time.perf_counter()
     try:
-        stream = EngineStream(payload)
+        stream = engine_stream(payload)
     except EngineUnavailable as exc:
         return _error(503, str(exc), type="server_error", code="engine_unavailable", retry=True)
     except EngineRefused as exc:
