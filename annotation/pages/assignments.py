@@ -24,9 +24,14 @@ from .. import selectors
 from ..models import Verdict
 from ..report import statistics_csv
 from ..services.adjudication import STATUSES, example_adjudicate
-from ..services.assignments import assignment_annotator_remove, assignment_create
+from ..services.assignments import (
+    assignment_annotator_remove,
+    assignment_create,
+    assignment_update,
+)
 
 CREATED = "Assignment created: {examples:,} examples, {items:,} items for {people} annotators."
+UPDATED = "Saved; the guidelines are now version {version}."
 REMOVED = "{name} was taken off the assignment; {moved} open item(s) went to the others."
 DECIDED = "Example {pk}: consensus saved ({status})."
 BAD_DUE = "Due date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM."
@@ -125,6 +130,7 @@ def assignment_detail(request, assignment_id):
         "progress": selectors.assignment_progress(assignment=assignment),
         "can_curate": can_curate,
         "statuses": STATUSES,
+        "guideline_versions": selectors.assignment_guidelines(assignment=assignment),
         "verdicts": Verdict.choices,
     }
     if can_curate:
@@ -170,6 +176,28 @@ def assignment_adjudicate(request, assignment_id):
         request, DECIDED.format(pk=example_id, status=changes.get("status", "as picked"))
     )
     return redirect(back + f"#example-{example_id}")
+
+
+@login_required
+@require_POST
+def assignment_edit(request, assignment_id):
+    """New guidelines (the next version; the old ones are kept), a new due date or name."""
+    assignment = selectors.assignment_get_for_user(
+        request.user, assignment_id, action=Action.CURATE
+    )
+    try:
+        assignment = assignment_update(
+            user=request.user,
+            assignment=assignment,
+            name=request.POST["name"][:200] if "name" in request.POST else None,
+            guidelines=request.POST.get("guidelines"),
+            due_at=_due(request.POST["due_at"]) if "due_at" in request.POST else ...,
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, UPDATED.format(version=assignment.guidelines_version))
+    return redirect("annotation:assignment", assignment.pk)
 
 
 @login_required

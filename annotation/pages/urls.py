@@ -18,6 +18,7 @@ urlpatterns = [
         name="assignment-new",
     ),
     path("assignments/<int:assignment_id>/", assignments.assignment_detail, name="assignment"),
+    path("assignments/<int:assignment_id>/edit/", assignments.assignment_edit, name="edit"),
     path(
         "assignments/<int:assignment_id>/adjudicate/",
         assignments.assignment_adjudicate,

@@ -124,3 +124,31 @@ def test_it_shows_agreement_to_curators_only_and_adjudicates(
     assert Example.objects.get(pk=examples[0].pk).status == "rejected"
     stats = client.get(f"/assignments/{assignment['id']}/statistics/?format=csv").content
     assert b"dora,all,1" in stats
+
+
+def test_it_saves_new_guidelines_as_the_next_version(
+    client, api_for, owner, teammate, dora, dataset, examples
+):
+    assignment = (
+        api_for(owner)
+        .post(
+            f"/api/v1/datasets/{dataset.pk}/assignments/",
+            {"annotators": [teammate.pk, dora.pk], "overlap": 2, "guidelines": "first"},
+            format="json",
+        )
+        .json()
+    )
+    client.force_login(owner)
+    client.post(
+        f"/assignments/{assignment['id']}/edit/", {"guidelines": "second", "due_at": "2027-03-01"}
+    )
+    stored = Assignment.objects.get()
+    assert (stored.guidelines, stored.guidelines_version) == ("second", 2)
+    assert stored.due_at.date().isoformat() == "2027-03-01"
+    page = client.get(f"/assignments/{assignment['id']}/").content
+    assert b"Earlier versions" in page and b"first" in page
+    client.force_login(teammate)
+    assert (
+        client.post(f"/assignments/{assignment['id']}/edit/", {"guidelines": "x"}).status_code
+        == 403
+    )
