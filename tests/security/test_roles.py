@@ -111,6 +111,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:log-feedback": {"post": A.ANNOTATE},
     "api:dataset-from-logs": {"post": A.CURATE},
     "api:team-capture-rules": {"get": A.READ, "post": A.CURATE, "delete": A.CURATE},
+    "api:team-capture-settings": {"get": A.READ, "patch": A.MANAGE_MEMBERS},
     # Annotation (issue 21). Agreement and statistics show every annotator's labels, so they
     # are for the roles that adjudicate (CURATE), which keeps annotation blind.
     "api:dataset-assignments": {"get": A.READ, "post": A.CURATE},
