@@ -188,6 +188,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "evaluation:suites": {"get": ANY, "post": ANY},
     "capture:logs": {"get": ANY, "post": ANY},
     "capture:log": {"get": A.READ, "post": A.ANNOTATE},  # POST saves feedback
+    "capture:ingest-keys": {"get": A.MANAGE_MEMBERS, "post": A.MANAGE_MEMBERS},
     "served:traffic": {"get": A.READ},
     # the dataset in the body decides the team (and the role); the matrix sends none: 404
     "capture:add-to-dataset": {"post": ANY},
