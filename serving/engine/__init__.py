@@ -1,4 +1,4 @@
-"""The serving engine: base models loaded once, LoRA adapters on demand, dynamic batching.
+"""The serving engine: base models loaded once, LoRA adapters on demand, continuous batching.
 
 No Django here (tests/serving/test_engine_layers.py): the engine runs in its own worker process
 (``python -m serving.engine.server``) and the web process forwards requests to it over HTTP on
