@@ -46,6 +46,15 @@ class TrainingRun(models.Model):
     method = models.CharField(max_length=8, choices=Method.choices, default=Method.LORA)
     config = models.JSONField(help_text="TrainConfig.to_dict() of the run.")
     seed = models.IntegerField(default=0)
+    # SFT → DPO: the fine-tuned model a preference run starts from (its adapter merged into the
+    # base before the run's own); the lineage names both versions through it.
+    parent_model = models.ForeignKey(
+        "training.ModelArtifact",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="child_runs",
+    )
 
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     phase = models.CharField(max_length=32, blank=True, help_text="What the worker is doing now.")
