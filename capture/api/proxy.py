@@ -42,6 +42,24 @@ def openai_error(status: int, message: str, kind: str) -> HttpResponse:
     return HttpResponse(orjson.dumps(body), status=status, content_type="application/json")
 
 
+class LoggedAfterResponse(HttpResponse):
+    """A response that runs ``after`` when the server closes it, once the body is sent."""
+
+    def __init__(self, *args, after, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._after = after
+
+    def close(self):
+        try:
+            after, self._after = self._after, None
+            if after is not None:
+                after()
+        except Exception:  # a log that cannot be written never fails the call; it is reported
+            logger.exception("proxy: the call's log could not be written")
+        finally:
+            super().close()
+
+
 class ProxyChatCompletionsApi(APIView):
     authentication_classes = PROXY_AUTHENTICATION
     permission_classes = [IsUserOrIngestKey]
@@ -121,20 +139,28 @@ class ProxyChatCompletionsApi(APIView):
             parsed = orjson.loads(body)
         except orjson.JSONDecodeError:
             parsed = None
+        latency_ms = round((time.perf_counter() - started) * 1000)
         if status == 200 and isinstance(parsed, dict):
-            proxy_log(**log, started=started, completion=parsed)
+            outcome = {"completion": parsed}
         else:
             error = parsed.get("error") if isinstance(parsed, dict) else None
             if not isinstance(error, dict) or not isinstance(error.get("message"), str):
                 error = {"message": f"upstream answered {status}", "type": "upstream_error"}
-            proxy_log(**log, started=started, error={**error, "status": status})
+            outcome = {"error": {**error, "status": status}}
             if not isinstance(parsed, dict):
+                proxy_log(**log, started=started, **outcome)
                 return openai_error(
                     502 if status == 200 else status,
                     f"The upstream answered {status} without a JSON body.",
                     "upstream_error",
                 )
-        return HttpResponse(body, status=status, content_type=content_type)
+        # logged once the answer is on its way: the caller does not wait for the log's write
+        return LoggedAfterResponse(
+            body,
+            status=status,
+            content_type=content_type,
+            after=lambda: proxy_log(**log, started=started, latency_ms=latency_ms, **outcome),
+        )
 
     def _stream(self, answer, log, started, content_type):
         def chunks():

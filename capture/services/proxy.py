@@ -63,11 +63,24 @@ def stream_summary(body: bytes) -> dict:
 
 
 def proxy_log(
-    *, team, ingest_key, request: dict, upstream: str, started: float, completion=None, error=None
+    *,
+    team,
+    ingest_key,
+    request: dict,
+    upstream: str,
+    started: float,
+    completion=None,
+    error=None,
+    latency_ms: int | None = None,
 ) -> None:
-    """Log one proxied call; a log that cannot be stored is reported, never raised."""
+    """Log one proxied call; a log that cannot be stored is reported, never raised.
+
+    ``latency_ms`` defaults to the time since ``started`` (give it when logging later than the
+    answer was complete)."""
     entry = {k: request[k] for k in REQUEST_FIELDS if request.get(k) is not None}
-    entry["latency_ms"] = int((time.perf_counter() - started) * 1000)
+    if latency_ms is None:
+        latency_ms = int((time.perf_counter() - started) * 1000)
+    entry["latency_ms"] = latency_ms
     entry["metadata"] = {"upstream": upstream}
     if completion is not None:
         entry["response"] = completion
