@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PURE = [
     ROOT / "evaluation" / "stats.py",
     ROOT / "evaluation" / "comparison.py",
+    ROOT / "evaluation" / "nearest.py",
     ROOT / "evaluation" / "pairwise.py",
     *sorted((ROOT / "evaluation" / "evaluators").rglob("*.py")),
 ]
