@@ -18,6 +18,8 @@ urlpatterns = [
     path("", include("capture.api.urls")),
     path("", include("annotation.api.urls")),
     path("", include("finetunedb.actions.api.urls")),
+    path("", include("semantic.api.urls")),
+    path("", include("webhooks.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -26,7 +26,7 @@ from finetunedb import leases
 from tests.training.conftest import make_version, version  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("finetunedb", "datasets_app", "training")
+SOURCES = ("finetunedb", "datasets_app", "training", "semantic")
 THE_LEASE_MODULE = ROOT / "finetunedb" / "leases.py"
 EXPECTED_KINDS = {
     "import job",
@@ -35,6 +35,7 @@ EXPECTED_KINDS = {
     "evaluation",
     "playground request",
     "action job",
+    "embedding job",
 }
 WRITES = {"update", "create", "update_or_create", "get_or_create", "bulk_create"}
 # Calls that name lease fields without touching a row: a kind's declaration, a message's text.
@@ -144,6 +145,7 @@ def test_it_registers_every_model_that_holds_a_lease(db):
 def make_job(owner, dataset, version):  # noqa: F811
     from datasets_app.models import DedupJob, ImportJob
     from finetunedb.actions.models import ActionJob
+    from semantic.models import EmbeddingJob
     from training.models import ModelArtifact, PlaygroundRequest, TrainingRun
 
     def run():
@@ -168,6 +170,9 @@ def make_job(owner, dataset, version):  # noqa: F811
         "evaluation": model,
         "playground request": lambda: PlaygroundRequest.objects.create(
             model=model(), messages=[{"role": "user", "content": "hi"}]
+        ),
+        "embedding job": lambda: EmbeddingJob.objects.create(
+            dataset=dataset, created_by=owner, model_name="all-MiniLM-L6-v2"
         ),
         "action job": lambda: ActionJob.objects.create(
             team=dataset.team, created_by=owner, action="split", key=uuid.uuid4().hex, title="t"

@@ -111,6 +111,12 @@ EXAMPLE_FILTERS = [
     OpenApiParameter("rating", int),
     OpenApiParameter("cluster", int, description="Only members of this duplicate cluster."),
     OpenApiParameter("search", str, description="Text contained in any message."),
+    OpenApiParameter(
+        "semantic",
+        str,
+        description="Nearest examples by meaning (cosine of embeddings), nearest first; the "
+        "dataset must have been embedded (POST …/embeddings/), else 409.",
+    ),
     OpenApiParameter("rule", str, description="Only examples with a finding of this check rule."),
     OpenApiParameter("severity", str, enum=["error", "warning", "info"]),
     OpenApiParameter("ordering", str, enum=sorted(selectors.EXAMPLE_ORDERINGS)),

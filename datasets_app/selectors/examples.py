@@ -144,6 +144,14 @@ def example_list(dataset: Dataset, *, filters: dict | None = None) -> QuerySet:
     search = (filters.get("search") or "").strip()
     if search:
         qs = example_search(qs, search, dataset_id=dataset.pk)
+    semantic = (filters.get("semantic") or "").strip()
+    if semantic:
+        # nearest by embedding (the semantic app, issue 22), nearest first unless ordered
+        from semantic.services.search import examples_semantic_filter
+
+        qs = examples_semantic_filter(qs, dataset=dataset, text=semantic)
+        if not filters.get("ordering"):
+            return qs.order_by("semantic_rank", "pk")
     ordering = EXAMPLE_ORDERINGS.get(filters.get("ordering") or "id", EXAMPLE_ORDERINGS["id"])
     return qs.order_by(*ordering)
 

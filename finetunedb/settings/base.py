@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "capture",
     "annotation",
     "serving",
+    "semantic",
 ]
 
 MIDDLEWARE = [

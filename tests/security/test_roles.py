@@ -62,6 +62,8 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:dataset-fixes-apply": {"post": A.CURATE},
     "api:dataset-dedup": {"post": A.CURATE},
     "api:dedup-job-detail": {"get": A.READ},
+    "api:dataset-embeddings": {"get": A.READ, "post": A.CURATE},
+    "api:embedding-job-detail": {"get": A.READ},
     "api:dataset-duplicate-clusters": {"get": A.READ},
     "api:dataset-duplicate-clusters-resolve": {"post": A.CURATE},
     "api:dataset-contamination": {"post": A.READ},  # a report, writes nothing

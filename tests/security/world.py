@@ -9,6 +9,7 @@ from datasets_app.models import (
     ImportJob,
 )
 from finetunedb.actions.models import ActionJob
+from semantic.models import EmbeddingJob
 
 
 def build_objects(*, team, dataset, example, owner) -> dict:
@@ -23,6 +24,7 @@ def build_objects(*, team, dataset, example, owner) -> dict:
         dataset=dataset, stored_name=uuid.uuid4().hex, has_error_report=True
     )
     dedup_job = DedupJob.objects.create(dataset=dataset, method="exact")
+    embedding_job = EmbeddingJob.objects.create(dataset=dataset, model_name="all-MiniLM-L6-v2")
     cluster = DuplicateCluster.objects.create(
         dataset=dataset,
         job=dedup_job,
@@ -59,6 +61,7 @@ def build_objects(*, team, dataset, example, owner) -> dict:
         "version_id": version.pk,
         "restore_id": restore.pk,
         "dedup_job_id": dedup_job.pk,
+        "embedding_job_id": embedding_job.pk,
         "cluster_id": cluster.pk,
         "job_id": action_job.pk,
         "suite_id": suite.pk,

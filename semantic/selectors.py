@@ -1,0 +1,17 @@
+"""Reads of the semantic layer; team scoping through finetunedb.teams.scoping only."""
+
+from __future__ import annotations
+
+from datasets_app.models import Dataset
+from finetunedb.teams.permissions import Action
+from finetunedb.teams.scoping import get_for_user
+
+from .models import EmbeddingJob
+
+
+def embedding_job_get_for_user(*, user, job_id, action: Action = Action.READ) -> EmbeddingJob:
+    return get_for_user(EmbeddingJob.objects.all(), user, pk=job_id, action=action)
+
+
+def embedding_job_latest(*, dataset: Dataset) -> EmbeddingJob | None:
+    return EmbeddingJob.objects.filter(dataset=dataset).order_by("-id").first()

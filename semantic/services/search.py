@@ -1,0 +1,104 @@
+"""Semantic search over a dataset's stored embeddings: exact cosine against every row.
+
+The model a dataset was embedded with is that of its latest successful embedding job; the query
+is embedded with the same model. Only rows of examples' *current* revisions count, so an edit
+made after the last job drops the old vector from the results rather than showing stale text.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from datasets_app.models import Dataset
+
+from ..models import EmbeddingJob, EmbeddingStatus
+from ..store import Embeddings, embeddings_read
+from ..vectors import top_k
+from .embedding_models import embedder_get, embeddings_folder
+
+MAX_QUERY_CHARS = 2000
+MAX_RESULTS = 500
+NOT_EMBEDDED = (
+    "This dataset has no embeddings yet: POST /api/v1/datasets/{id}/embeddings/ (or Embed on the "
+    "dataset page) and search again when the job has finished."
+)
+
+_cache: dict[str, Embeddings] = {}
+_cache_lock = threading.Lock()
+
+
+def dataset_embedding_model(*, dataset: Dataset) -> str | None:
+    """The model of the dataset's latest successful embedding job, None if it has none."""
+    return (
+        EmbeddingJob.objects.filter(dataset=dataset, status=EmbeddingStatus.SUCCEEDED)
+        .order_by("-id")
+        .values_list("model_name", flat=True)
+        .first()
+    )
+
+
+def _embeddings(folder) -> Embeddings | None:
+    # One read per generation and process: the float16 file is memory-mapped, its index kept.
+    current = embeddings_read(folder)
+    if current is None:
+        return None
+    with _cache_lock:
+        cached = _cache.get(str(folder))
+        if cached is not None and cached.generation == current.generation:
+            return cached
+        _cache[str(folder)] = current
+        return current
+
+
+def dataset_semantic_search(
+    *, dataset: Dataset, text: str, limit: int = MAX_RESULTS
+) -> list[tuple[int, int, float]] | None:
+    """``(revision id, example id, cosine)`` of the rows nearest ``text``, best first; None when
+    the dataset was never embedded."""
+    model = dataset_embedding_model(dataset=dataset)
+    if model is None:
+        return None
+    stored = _embeddings(embeddings_folder(dataset_id=dataset.pk, model_name=model))
+    if stored is None:
+        return None
+    query = embedder_get(model).embed([text[:MAX_QUERY_CHARS]])[0]
+    rows, scores = top_k(stored.vectors, query, min(limit, MAX_RESULTS))
+    return [
+        (int(stored.revisions[r]), int(stored.examples[r]), float(s))
+        for r, s in zip(rows, scores, strict=True)
+    ]
+
+
+def example_ids_ranked(*, dataset: Dataset, text: str) -> tuple[list[int], dict[int, float]]:
+    """Revision ids nearest ``text`` in order, and each one's cosine (for the list's filter)."""
+    found = dataset_semantic_search(dataset=dataset, text=text) or []
+    return [rev for rev, _, _ in found], {rev: s for rev, _, s in found}
+
+
+def examples_semantic_filter(qs, *, dataset: Dataset, text: str):
+    """``qs`` narrowed to the examples nearest ``text`` (at most MAX_RESULTS), annotated with
+    ``semantic_rank`` (0 is the nearest) and ``semantic_similarity``. A dataset never embedded
+    is a 409 that says how to embed it."""
+    from django.db.models import Case, FloatField, IntegerField, Value, When
+
+    from finetunedb.exceptions import ApplicationError
+
+    found = dataset_semantic_search(dataset=dataset, text=text)
+    if found is None:
+        raise ApplicationError(
+            NOT_EMBEDDED.format(id=dataset.pk), code="not_embedded", status_code=409
+        )
+    if not found:
+        return qs.none()
+    revisions = [rev for rev, _, _ in found]
+    rank = Case(
+        *[When(current_revision_id=rev, then=Value(i)) for i, rev in enumerate(revisions)],
+        output_field=IntegerField(),
+    )
+    similarity = Case(
+        *[When(current_revision_id=rev, then=Value(s)) for rev, _, s in found],
+        output_field=FloatField(),
+    )
+    return qs.filter(current_revision_id__in=revisions).annotate(
+        semantic_rank=rank, semantic_similarity=similarity
+    )
