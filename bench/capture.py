@@ -33,7 +33,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 WORK = tempfile.mkdtemp(prefix="finetunedb-bench-capture-")
 os.environ["DATA_DIR"] = WORK
-os.environ["DATABASE_URL"] = f"sqlite:///{WORK}/bench.sqlite3"
+# --database-url postgres://…: the API path on PostgreSQL (COPY); the floor stays SQLite's
+_URL = sys.argv[sys.argv.index("--database-url") + 1] if "--database-url" in sys.argv else None
+os.environ["DATABASE_URL"] = _URL or f"sqlite:///{WORK}/bench.sqlite3"
 os.environ["DJANGO_SETTINGS_MODULE"] = "finetunedb.settings.test"
 
 import django  # noqa: E402
@@ -43,6 +45,7 @@ django.setup()
 import orjson  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from capture.models import Log  # noqa: E402
@@ -149,14 +152,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--database-url", help="a fresh PostgreSQL database for the API path")
     args = parser.parse_args()
     # the app's middleware, not the test suite's response leak scanner (tests/security)
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if not m.startswith("tests.")]
     call_command("migrate", verbosity=0)
     from django.contrib.auth import get_user_model
 
-    owner = get_user_model().objects.create_user(username="owner")
+    owner = get_user_model().objects.create_user(username=f"owner-{os.getpid()}")
     team = Team.objects.create(name="bench")
+    print(
+        f"# database: {connection.vendor} {connection.Database.sqlite_version if connection.vendor == 'sqlite' else ''}"
+    )
     Membership.objects.create(team=team, user=owner, role="owner")
     _, key = ingest_key_create(user=owner, team=team, name="bench")
     batches = bodies(args.n, args.batch)
@@ -164,10 +171,10 @@ def main() -> None:
     print(f"# {args.n} logs in {len(batches)} batches, {mb:.1f} MB of JSON")
     base = floor(batches)
     value = api(batches, Client(), key)
-    stored = Log.objects.count()
+    stored = Log.objects.filter(team=team).count()
     assert stored == args.n, stored
     replay = api(batches, Client(), key, replay=True)
-    assert Log.objects.count() == args.n, "a replayed batch stored logs twice"
+    assert Log.objects.filter(team=team).count() == args.n, "a replayed batch stored logs twice"
     rate = args.n / value
     ratio = value / base
     print(f"# floor {args.n / base:,.0f} logs/s; replay of every batch {replay:.2f}s, 0 new rows")
