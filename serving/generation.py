@@ -22,6 +22,9 @@ HEALTH_TIMEOUT_S = 2.0
 # How long a job waits for room in a full engine before the job fails.
 BUSY_WAIT_S = 600
 ENGINE_ERROR = "the model server failed: {detail}"
+# A team's jobs count against a concurrency cap of their own in the engine, so an eval run's
+# batch never makes the team's production calls (/v1) answer 429.
+JOBS_CAP = "jobs:{team}"
 
 
 class EngineFailed(RuntimeError):
@@ -104,7 +107,7 @@ def engine_generate_batch(
                 "temperature": temperature,
                 "top_p": 1.0,
                 "seed": seed + i,
-                "team": team,
+                "team": JOBS_CAP.format(team=team),
             }
         )
 
@@ -127,7 +130,7 @@ def engine_playground(artifact, messages: list[dict], *, max_new_tokens: int) ->
 
     served = served_model_for_artifact(artifact)
     common = {"messages": messages, "max_tokens": max_new_tokens, "temperature": 0.0}
-    team = f"team-{served.team_id}"
+    team = JOBS_CAP.format(team=f"team-{served.team_id}")
     payloads = {
         "finetuned": {**common, "base": served.base, "adapter": served.adapter, "team": team},
         "base": {**common, "base": artifact.run.base_model, "adapter": None, "team": team},
