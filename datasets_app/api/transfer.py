@@ -171,6 +171,12 @@ class DatasetExportApi(APIView):
                 default=False,
                 description="Leave out the examples a lossy format cannot hold (else 400).",
             ),
+            OpenApiParameter(
+                "base_model",
+                str,
+                description="format=rendered: whose chat template renders the rows "
+                "(an allowed base model; default the bundled one).",
+            ),
         ],
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
     )
@@ -186,6 +192,7 @@ class DatasetExportApi(APIView):
             compress=export_services.export_flag(params.get("gzip")),
             include_metadata=export_services.export_flag(params.get("metadata")),
             skip_unrepresentable=export_services.export_flag(params.get("skip_unrepresentable")),
+            base_model=params.get("base_model") or None,
         )
         response = StreamingHttpResponse(iter(export), content_type=export.media_type)
         response["Content-Disposition"] = (

@@ -193,6 +193,12 @@ class VersionExportApi(APIView):
             OpenApiParameter("gzip", bool, default=False),
             OpenApiParameter("compress", str, enum=["gzip"], description="Same as gzip=1."),
             OpenApiParameter("skip_unrepresentable", bool),
+            OpenApiParameter(
+                "base_model",
+                str,
+                description="format=rendered: whose chat template renders the rows "
+                "(an allowed base model; default the bundled one).",
+            ),
         ],
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
     )
@@ -209,6 +215,7 @@ class VersionExportApi(APIView):
             compress=export_services.export_flag(params.get("gzip"))
             or params.get("compress", "").lower() == "gzip",
             skip_unrepresentable=export_services.export_flag(params.get("skip_unrepresentable")),
+            base_model=params.get("base_model") or None,
         )
         response = StreamingHttpResponse(iter(export), content_type=export.media_type)
         filename = export_services.export_filename(version, export, split)

@@ -14,6 +14,7 @@ from datasets_app.canonical import canonical_bytes, content_object
 
 from .messages import MapError
 from .rowformats import map_alpaca, map_openai_preference, map_prompt_completion, map_sharegpt
+from .trainer_formats import HF_MESSAGES, encode_hf_messages
 
 MSG_TOOLS = "{} cannot hold tools or tool calls"
 MSG_SHAPE = "{} holds a single user turn answered by one assistant turn"
@@ -157,6 +158,8 @@ ENCODERS = {
     "alpaca": (encode_alpaca, map_alpaca, "Alpaca"),
     "sharegpt": (encode_sharegpt, map_sharegpt, "ShareGPT"),
     "preference": (encode_preference, map_openai_preference, "preference"),
+    # content null -> "" is the point of this format, so it is not read back
+    HF_MESSAGES: (encode_hf_messages, None, "TRL/HF messages"),
 }
 
 

@@ -23,13 +23,15 @@ from typing import NamedTuple
 import orjson
 
 from .encoders import ENCODERS, Unrepresentable, encode
+from .trainer_formats import RENDERED
 
 CHUNK_BYTES = 64 * 1024
 PARQUET_ROW_GROUP = 5_000
-EXPORT_FORMATS = (*ENCODERS, "parquet")
+EXPORT_FORMATS = (*ENCODERS, "parquet", RENDERED)
 _DUMP = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 MSG_BAD_FORMAT = "Unknown export format {!r}; choose one of {}."
 MSG_BAD_POLICY = "on_unrepresentable must be 'error' or 'skip'."
+MSG_NO_RENDERER = "The rendered format needs a renderer (a base model's chat template)."
 
 
 class ExportRow(NamedTuple):
@@ -47,12 +49,16 @@ class WriteError(ValueError):
         self.reason = reason
 
 
-def unrepresentable_reason(content: dict, format: str) -> str | None:
-    """Why ``format`` cannot hold ``content`` without loss, or None when it can."""
+def unrepresentable_reason(content: dict, format: str, renderer=None) -> str | None:
+    """Why ``format`` cannot hold ``content`` without loss, or None when it can (``rendered``
+    asks ``renderer``, see :mod:`.trainer_formats`)."""
     if format == "parquet":
         return None
     try:
-        encode(format, content)
+        if format == RENDERED:
+            renderer(content)
+        else:
+            encode(format, content)
     except Unrepresentable as exc:
         return str(exc)
     return None
@@ -69,11 +75,14 @@ class Export:
         compress=False,
         on_unrepresentable="error",
         include_metadata=False,
+        renderer=None,
     ):
         if format not in EXPORT_FORMATS:
             raise ValueError(MSG_BAD_FORMAT.format(format, ", ".join(EXPORT_FORMATS)))
         if on_unrepresentable not in ("error", "skip"):
             raise ValueError(MSG_BAD_POLICY)
+        if format == RENDERED and renderer is None:
+            raise ValueError(MSG_NO_RENDERER)
         self.format = format
         self.compress = compress
         self.skipped: list[tuple] = []
@@ -81,6 +90,7 @@ class Export:
         self._rows = rows
         self._policy = on_unrepresentable
         self._include_metadata = include_metadata
+        self._renderer = renderer
 
     @property
     def extension(self) -> str:
@@ -108,6 +118,7 @@ class Export:
         fmt = self.format
         include = self._include_metadata
         fast = fmt == "openai"
+        renderer = self._renderer if fmt == RENDERED else None
         dumps = orjson.dumps
         pending = []
         size = 0
@@ -121,10 +132,12 @@ class Export:
                     obj["metadata"] = content["metadata"]
             else:
                 try:
-                    obj = encode(fmt, content, include)
+                    obj = renderer(content) if renderer else encode(fmt, content, include)
                 except Unrepresentable as exc:
                     self._refuse(row_id, str(exc))
                     continue
+                if renderer and include and content.get("metadata"):
+                    obj["metadata"] = content["metadata"]
             line = dumps(obj, option=_DUMP)
             pending.append(line)
             size += len(line)
@@ -166,13 +179,21 @@ def _gzipped(chunks):
 
 
 def write_export(
-    rows, *, format="openai", compress=False, on_unrepresentable="error", include_metadata=False
+    rows,
+    *,
+    format="openai",
+    compress=False,
+    on_unrepresentable="error",
+    include_metadata=False,
+    renderer=None,
 ) -> Export:
-    """Stream ``rows`` as ``format`` (openai, prompt_completion, alpaca, sharegpt, preference, parquet)."""
+    """Stream ``rows`` as ``format`` (openai, prompt_completion, alpaca, sharegpt, preference,
+    hf_messages, parquet, or rendered with ``renderer``)."""
     return Export(
         rows,
         format=format,
         compress=compress,
         on_unrepresentable=on_unrepresentable,
         include_metadata=include_metadata,
+        renderer=renderer,
     )

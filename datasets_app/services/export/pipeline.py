@@ -29,7 +29,7 @@ UNREPRESENTABLE = (
     "skip_unrepresentable=true."
 )
 # Formats whose writer accepts every canonical example: no pre-pass.
-LOSSLESS = ("openai", "parquet")
+LOSSLESS = ("openai", "parquet", "hf_messages")
 # How many refused examples a 400 names in ``errors`` (the message counts them all).
 FIRST_PROBLEMS = 20
 TRUE = ("1", "true", "yes", "on")
@@ -73,12 +73,12 @@ def _check_statuses(status: str | None) -> list[str] | None:
     return statuses
 
 
-def _refuse_lossy(rows: RowSource, format: str) -> None:
+def _refuse_lossy(rows: RowSource, format: str, renderer=None) -> None:
     count = 0
     first = None
     problems = []
     for row in rows:
-        reason = unrepresentable_reason(row.content, format)
+        reason = unrepresentable_reason(row.content, format, renderer)
         if reason is None:
             continue
         count += 1
@@ -101,6 +101,7 @@ class ExportOptions(TypedDict, total=False):
     compress: bool  # gzip the stream (deterministic: mtime 0, no name)
     include_metadata: bool  # write each example's metadata where the format has room
     skip_unrepresentable: bool  # leave out what a lossy format cannot hold instead of a 400
+    base_model: str | None  # whose chat template the rendered format uses; default the bundled
 
 
 def export_stream(
@@ -110,19 +111,27 @@ def export_stream(
     compress: bool = False,
     include_metadata: bool = False,
     skip_unrepresentable: bool = False,
+    base_model: str | None = None,
 ) -> Export:
     """Write ``rows`` as ``format``. Without ``skip_unrepresentable`` a lossy format is checked in
     a first pass, so the export streams every row or fails (400) before the first byte; with it
-    the rows the format cannot hold are left out and listed in ``export.skipped`` afterwards."""
+    the rows the format cannot hold are left out and listed in ``export.skipped`` afterwards.
+    ``rendered`` renders with ``base_model``'s training tokenizer (a 400 if it is not here)."""
     _check_format(format)
+    renderer = None
+    if format == "rendered":
+        from training.services.rendering import training_renderer
+
+        renderer = training_renderer(base_model=base_model)
     if format not in LOSSLESS and not skip_unrepresentable:
-        _refuse_lossy(rows, format)
+        _refuse_lossy(rows, format, renderer)
     return write_export(
         rows,
         format=format,
         compress=compress,
         on_unrepresentable="skip" if skip_unrepresentable else "error",
         include_metadata=include_metadata,
+        renderer=renderer,
     )
 
 
