@@ -51,6 +51,10 @@ def _finetuned(artifact: ModelArtifact) -> ServedModel:
     # The manifest says whether the weights are an adapter (LoRA, and DPO/ORPO trained with LoRA
     # weights); manifests written before it carried the flag were adapters exactly for LoRA.
     lora = bool(artifact.manifest.get("adapter", run.method == Method.LORA))
+    if lora and (artifact.manifest.get("lineage") or {}).get("start_from"):
+        # SFT → DPO: the adapter was trained on the parent merged into the base, not on the
+        # base; such a run always saves its merged weights (training/services/chain.py).
+        lora, weights = False, models_dir() / artifact.path / "merged"
     return ServedModel(
         id=f"ftdb-model-{artifact.pk}",
         base=run.base_model if lora else str(weights),

@@ -84,7 +84,10 @@ class VersionTrainingPreflightApi(APIView):
         version = version_get_for_user(request.user, version_id, action=Action.TRAIN)
         data = RunInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(services.training_preflight(version=version, **data.validated_data))
+        # the configuration only: launch options and the model to start from change no figure
+        values = data.validated_data
+        arguments = {k: values.get(k) for k in ("base_model", "method", "hyperparameters")}
+        return Response(services.training_preflight(version=version, **arguments))
 
 
 class VersionTrainingPreviewApi(APIView):

@@ -33,6 +33,18 @@ class RunInputSerializer(serializers.Serializer):
         help_text="Eval suite ids of the team: when the run succeeds, the new model (and the "
         "base and previous model, where they have no run there yet) is evaluated on each.",
     )
+    # SFT → DPO (issue 20): a dpo/orpo run may start from a fine-tuned model of the team.
+    start_from_model = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="dpo/orpo: a model id of the team to start from (its adapter is merged into "
+        "the base first; the lineage names both versions).",
+    )
+    start_from_run = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="dpo/orpo: start from the model of this run of the team (409 while it trains).",
+    )
 
 
 class ModelSummarySerializer(serializers.Serializer):
@@ -55,6 +67,11 @@ class RunOutputSerializer(serializers.Serializer):
     method = serializers.CharField()
     config = serializers.JSONField()
     seed = serializers.IntegerField()
+    parent_model = serializers.IntegerField(
+        source="parent_model_id",
+        allow_null=True,
+        help_text="SFT → DPO: the model this run started from (null: its base model).",
+    )
     status = serializers.CharField()
     phase = serializers.CharField()
     step = serializers.IntegerField()

@@ -30,11 +30,23 @@ def load_finetuned(
     if manifest.get("adapter", manifest["method"] == "lora"):
         from peft import PeftModel
 
-        base = load_model(resolve_base_model(manifest["base_model"], models_dir), device=device)
+        base = load_start(model_dir, models_dir=models_dir, device=device)
         model = PeftModel.from_pretrained(base, weights, is_trainable=False)
     else:
         model = load_model(str(weights), device=device)
     return model.eval(), tokenizer
+
+
+def load_start(model_dir: str | os.PathLike, *, models_dir: str | os.PathLike, device: str = "cpu"):
+    """What a saved model was trained from: its base model, or — for a run chained on a
+    fine-tuned model (lineage ``start_from``) — that model with its adapter merged in."""
+    model_dir = Path(model_dir)
+    manifest = read_manifest(model_dir)
+    parent = (manifest.get("lineage") or {}).get("start_from")
+    if not parent:
+        return load_model(resolve_base_model(manifest["base_model"], models_dir), device=device)
+    model, _ = load_finetuned(model_dir / parent, models_dir=models_dir, device=device)
+    return model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
 
 
 def _prompt_ids(tokenizer, messages: list[dict[str, Any]], tools=None) -> torch.Tensor:
@@ -88,10 +100,7 @@ def _both(
         with model.disable_adapter():
             base = generate(model, tokenizer, messages, max_new_tokens=max_new_tokens)
     else:
-        manifest = read_manifest(Path(model_dir))
-        base_model = load_model(
-            resolve_base_model(manifest["base_model"], models_dir), device=device
-        ).eval()
+        base_model = load_start(model_dir, models_dir=models_dir, device=device).eval()
         base = generate(base_model, tokenizer, messages, max_new_tokens=max_new_tokens)
     return {"base": base, "finetuned": finetuned}
 
@@ -121,10 +130,7 @@ def compare(
         with model.disable_adapter():
             base = evaluate_rows(model, rows, pad_id=tokenizer.pad_token_id, batch_size=batch_size)
     else:
-        manifest = read_manifest(Path(model_dir))
-        base_model = load_model(
-            resolve_base_model(manifest["base_model"], models_dir), device=device
-        )
+        base_model = load_start(model_dir, models_dir=models_dir, device=device)
         base = evaluate_rows(base_model, rows, pad_id=tokenizer.pad_token_id, batch_size=batch_size)
     side_by_side = []
     for record in records[:samples]:

@@ -139,9 +139,13 @@ class TrainingRecipe:
         val_rows = make_rows(val, max_seq_len=cfg.max_seq_len, packing=cfg.packing)
         return rows, val_rows, plan(encoded, cfg, world_size=self.world_size)
 
+    def _load_base(self):
+        # The weights this run starts from; a preference run may start from a fine-tuned model.
+        return load_model(self.base_path, device=self.device)
+
     def _build_model(self):
         cfg = self.config
-        model = load_model(self.base_path, device=self.device)
+        model = self._load_base()
         model.config.use_cache = False
         if self.checkpointing:
             # Non-reentrant: works with frozen inputs (LoRA) and replays dropout's RNG exactly.

@@ -21,7 +21,6 @@ from typing import Any
 import torch
 
 from .artifacts import read_manifest
-from .base_models import load_model, resolve_base_model
 from .preference import (
     collate_pairs,
     dpo_loss,
@@ -116,7 +115,7 @@ def compare_pairs(
 ) -> dict[str, Any]:
     """A trained preference model (its folder) scored on held-out pairs, with its own method
     and β from the manifest (``dpo_beta``, or ``orpo_beta`` for ORPO)."""
-    from .evaluate import load_finetuned
+    from .evaluate import load_finetuned, load_start
 
     manifest = read_manifest(Path(model_dir))
     config = manifest.get("config") or {}
@@ -124,9 +123,8 @@ def compare_pairs(
     beta = config.get("orpo_beta" if method == "orpo" else "dpo_beta", 0.1)
     model, tokenizer = load_finetuned(model_dir, models_dir=models_dir, device=device)
     reference = None
-    if not hasattr(model, "disable_adapter"):
-        path = resolve_base_model(manifest["base_model"], models_dir)
-        reference = load_model(path, device=device).eval()
+    if not hasattr(model, "disable_adapter"):  # full weights: what the run started from
+        reference = load_start(model_dir, models_dir=models_dir, device=device).eval()
     out = evaluate_pairs(
         model,
         tokenizer,

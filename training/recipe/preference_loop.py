@@ -10,12 +10,22 @@ rejected). DPO's reference log-probabilities come from one more forward without 
 through the same model with the LoRA adapter switched off (peft's ``disable_adapter()``: no
 second copy in memory), or through a frozen copy of the base for full fine-tuning. ORPO needs no
 reference. Checkpoints, cancellation, schedules and saving are the SFT recipe's own.
+
+``start_from`` (a saved model folder: an SFT model of the same base) chains SFT → DPO: its LoRA
+adapter is merged into the base and this run trains a new adapter on the merged weights. Merged,
+not continued: the reference — the same model with the new adapter disabled — is then the SFT
+model, as DPO prescribes (the policy starts equal to its reference), at the cost of one forward;
+continuing the SFT adapter would leave the raw base as the reference. The saved manifest's
+lineage names the folder (``start_from``, relative to the new model's folder), so loading the
+new model merges the same parent first (:func:`training.recipe.evaluate.load_finetuned`).
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -37,10 +47,17 @@ from .runtime import memory_mb
 ERR_DISTRIBUTED = "dpo and orpo train in one process; run them without torchrun"
 
 
-def make_recipe(config: TrainConfig, **kwargs) -> TrainingRecipe:
-    """The recipe for ``config.method``: :class:`PreferenceRecipe` for dpo/orpo, else SFT."""
-    cls = PreferenceRecipe if config.is_preference else TrainingRecipe
-    return cls(config, **kwargs)
+ERR_START_FROM_SFT = "start_from applies to dpo and orpo: an SFT run starts from its base model"
+
+
+def make_recipe(config: TrainConfig, *, start_from=None, **kwargs) -> TrainingRecipe:
+    """The recipe for ``config.method``: :class:`PreferenceRecipe` for dpo/orpo, else SFT.
+    ``start_from``: a saved model folder a preference run starts from (SFT → DPO)."""
+    if config.is_preference:
+        return PreferenceRecipe(config, start_from=start_from, **kwargs)
+    if start_from is not None:
+        raise ValueError(ERR_START_FROM_SFT)
+    return TrainingRecipe(config, **kwargs)
 
 
 def pair_plan(pairs: PairSet, config: TrainConfig) -> dict[str, Any]:
@@ -70,6 +87,28 @@ def pair_plan(pairs: PairSet, config: TrainConfig) -> dict[str, Any]:
 
 class PreferenceRecipe(TrainingRecipe):
     """DPO or ORPO over preference records; ``train`` and ``save`` are the SFT recipe's."""
+
+    def __init__(self, config: TrainConfig, *, start_from=None, **kwargs):
+        """As the SFT recipe; ``start_from`` is a saved model folder to start from, or None."""
+        super().__init__(config, **kwargs)
+        self.start_from = Path(start_from) if start_from is not None else None
+
+    def _load_base(self):
+        if self.start_from is None:
+            return super()._load_base()
+        from .evaluate import load_finetuned
+
+        parent, _ = load_finetuned(self.start_from, models_dir=self.models_dir, device=self.device)
+        if hasattr(parent, "merge_and_unload"):
+            parent = parent.merge_and_unload()
+        return parent.requires_grad_(True)  # full weights train these; LoRA freezes them again
+
+    def save(self, *, lineage: dict | None = None, **kwargs) -> dict:
+        """The SFT recipe's save; a chained run's lineage names the folder it started from."""
+        if self.start_from is not None:
+            relative = os.path.relpath(self.start_from, self.out_dir / "model")
+            lineage = {**(lineage or {}), "start_from": relative}
+        return super().save(lineage=lineage, **kwargs)
 
     def setup(self, train_records: list[dict], validation_records: list[dict] = ()) -> dict:
         """Encode the pairs, build model, reference, optimizer and schedule; resume if possible."""

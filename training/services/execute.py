@@ -157,7 +157,10 @@ def _train(run: TrainingRun, attempt: int, reporter: RunReporter) -> None:
         model = run_dir(run.pk) / "model"
         manifest = artifacts.read_manifest(model) if outcome == "completed" else None
     else:
-        manifest = _train_here(config, train, validation, run.pk, reporter, lineage)
+        start_from = models_dir() / run.parent_model.path if run.parent_model_id else None
+        manifest = _train_here(
+            config, train, validation, run.pk, reporter, lineage, start_from=start_from
+        )
     reporter.flush(force=True)
     if manifest is None:
         _finish(run.pk, attempt, RunStatus.CANCELLED)
@@ -166,8 +169,11 @@ def _train(run: TrainingRun, attempt: int, reporter: RunReporter) -> None:
         shutil.rmtree(run_dir(run.pk) / "checkpoints", ignore_errors=True)
 
 
-def _train_here(config, train, validation, run_id, reporter, lineage) -> dict | None:
-    """Train in this process; the model's manifest, or None when cancelled."""
+def _train_here(
+    config, train, validation, run_id, reporter, lineage, *, start_from=None
+) -> dict | None:
+    """Train in this process; the model's manifest, or None when cancelled. ``start_from``:
+    the parent model's folder of an SFT → DPO run."""
     # torch: imported only where training runs
     from training.recipe.preference_loop import make_recipe
 
@@ -177,6 +183,7 @@ def _train_here(config, train, validation, run_id, reporter, lineage) -> dict | 
         models_dir=base_cache_dir(),
         reporter=reporter,
         device=settings.FINETUNEDB_TRAINING_DEVICE or None,
+        **({"start_from": start_from} if start_from is not None else {}),
     )
     plan = recipe.setup(train, validation)
     reporter.resume_step = recipe.step

@@ -13,6 +13,12 @@ from typing import Literal
 
 from ..models import TrainingRun
 
+# An SFT → DPO run's parent, under the manifest's naming.
+PARENT_MANIFEST_KEYS = {
+    "parent_model": "parent_model_id",
+    "parent_training_run": "parent_training_run_id",
+    "parent_dataset_version": "parent_dataset_version_id",
+}
 # API key -> manifest key, for the fields the manifest carries.
 MANIFEST_KEYS = {
     "dataset_version": "dataset_version_id",
@@ -45,11 +51,29 @@ def model_lineage(
         "dataset_version_hash": version_hash or run.dataset_version_hash,
         "dataset": version.dataset_id,
     }
+    parent = _parent(run)
     if shape == "api":
-        return api
+        return {**api, **parent}
     manifest = {new: api[old] for old, new in MANIFEST_KEYS.items()}
     manifest["dataset_version_number"] = version.number
     manifest["dataset_version_name"] = version.name
     manifest["dataset_name"] = version.dataset.name
     manifest["name"] = f"{version.dataset.name} v{version.number} · run {run.pk}"
+    manifest.update({PARENT_MANIFEST_KEYS.get(k, k): v for k, v in parent.items()})
     return manifest
+
+
+def _parent(run: TrainingRun) -> dict:
+    """An SFT → DPO run's parent: the model it started from and that model's (SFT) version."""
+    if not run.parent_model_id:
+        return {}
+    parent = run.parent_model
+    parent_run = parent.run
+    return {
+        "parent_model": parent.pk,
+        "parent_training_run": parent_run.pk,
+        "parent_method": parent_run.method,
+        "parent_dataset_version": parent_run.version_id,
+        "parent_dataset_version_number": parent_run.version.number,
+        "parent_dataset_version_hash": parent_run.dataset_version_hash,
+    }

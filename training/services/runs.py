@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -86,21 +88,42 @@ def _invalid(path: str, message: str) -> ApplicationError:
 
 
 def training_run_create(
-    *, user, version, base_model: str | None = None, method: str | None = None, hyperparameters=None
+    *,
+    user,
+    version,
+    base_model: str | None = None,
+    method: str | None = None,
+    hyperparameters=None,
+    start_from_model=None,
+    start_from_run=None,
 ) -> TrainingRun:
-    """Validate the configuration and queue a run on the ``training`` queue (on commit).
+    """Validate the configuration and queue a run on the ``training`` queue (on commit). A
+    dpo/orpo run may start from a fine-tuned model of the team (``start_from_model`` or
+    ``start_from_run``: services/chain.py).
 
     Nothing here tokenizes (seconds for a large version, on the request's thread): when a
     pre-flight of this version and configuration finished recently, its estimate is checked
     against the worker's budget now (400 preflight_over_budget, nothing created); otherwise the
     worker checks the budget first thing when it takes the run, on its own device and limits,
     and a run over it fails at once with the same readable reason (``execute._train``)."""
+    from .chain import training_parent_check, training_parent_resolve
+
     require_role(user, version.dataset.team_id, Action.TRAIN)
     if not version.content_hash:
         raise ApplicationError(NOT_FROZEN, code="not_frozen")
+    parent = training_parent_resolve(
+        version=version, start_from_model=start_from_model, start_from_run=start_from_run
+    )
+    if parent is not None and not base_model:
+        base_model = parent.run.base_model
     config = training_config_build(
         base_model=base_model, method=method, hyperparameters=hyperparameters
     )
+    if parent is not None:
+        training_parent_check(parent=parent, config=config)
+        if config.uses_adapter and not config.merge_weights:
+            # served as merged weights: its adapter belongs on the merged parent (chain.py)
+            config = replace(config, merge_weights=True)
     if not (version.counts or {}).get(training_splits(version)["train"]):
         raise ApplicationError(NO_TRAINING_DATA, code="no_training_data")
     if config.is_preference:
@@ -132,6 +155,7 @@ def training_run_create(
             method=config.method,
             config=config.to_dict(),
             seed=config.seed,
+            parent_model=parent,
             created_by=user,
         )
         transaction.on_commit(lambda: training_run_enqueue(run.pk))
