@@ -47,4 +47,5 @@ urlpatterns += [
     path("", include("serving.pages.urls")),
     path("", include("annotation.pages.urls")),
     path("", include("finetunedb.actions.pages.urls")),
+    path("", include("semantic.pages.urls")),
 ]

@@ -135,6 +135,8 @@ EXPECTED: dict[str, dict[str, object]] = {
     "serving:chat-completions": {"post": ANY},
     # --- pages (a POST to a page that only shows something renders it again: READ) ---------
     "teams:home": {"get": ANY, "post": ANY},
+    "semantic:search": {"get": A.READ},
+    "semantic:embed": {"post": A.CURATE},
     "teams:login": {"get": PUBLIC, "post": PUBLIC},
     "teams:logout": {"post": ANY},
     "teams:signup": {"get": PUBLIC, "post": PUBLIC},
