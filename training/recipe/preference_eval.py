@@ -6,8 +6,9 @@ own reward definitions (:func:`~training.recipe.preference.dpo_loss` and ``orpo_
 figures are those the run page charts for the validation split, on pairs the run never saw:
 
 * ``rewards_chosen``, ``rewards_rejected``, ``reward_margin``, ``reward_accuracy`` — DPO's
-  implicit rewards ``β (log π − log ρ)`` against the reference the run trained against (the base:
-  the adapter disabled, or the base weights for a full model); ORPO's ``λ ×`` mean log-prob;
+  implicit rewards ``β (log π − log ρ)`` against the reference the run trained against (what it
+  started from — the base, or for SFT → DPO the merged SFT model: the adapter disabled, or those
+  weights loaded again for a full model); ORPO's ``λ ×`` mean log-prob;
 * ``logp_accuracy`` for the model and for the base — the share of pairs whose chosen side has
   the higher summed log-probability: the base's figure is where training started.
 """
