@@ -42,8 +42,9 @@ def openai_error(status: int, message: str, kind: str) -> HttpResponse:
     return HttpResponse(orjson.dumps(body), status=status, content_type="application/json")
 
 
-class LoggedAfterResponse(HttpResponse):
-    """A response that runs ``after`` when the server closes it, once the body is sent."""
+class _LogWhenClosed:
+    """Runs ``after`` when the server closes the response, once the body (or the stream's last
+    chunk) is sent: the caller never waits for the log's write."""
 
     def __init__(self, *args, after, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,6 +59,14 @@ class LoggedAfterResponse(HttpResponse):
             logger.exception("proxy: the call's log could not be written")
         finally:
             super().close()
+
+
+class LoggedAfterResponse(_LogWhenClosed, HttpResponse):
+    pass
+
+
+class LoggedAfterStreamingResponse(_LogWhenClosed, StreamingHttpResponse):
+    pass
 
 
 class ProxyChatCompletionsApi(APIView):
@@ -163,6 +172,8 @@ class ProxyChatCompletionsApi(APIView):
         )
 
     def _stream(self, answer, log, started, content_type):
+        outcome = {}  # set when the stream ends; logged when the server closes the response
+
         def chunks():
             seen = []
             try:
@@ -173,17 +184,22 @@ class ProxyChatCompletionsApi(APIView):
                     seen.append(chunk)
                     yield chunk
             except TimeoutError:
-                proxy_log(
-                    **log,
-                    started=started,
-                    error={"message": "upstream timed out mid-stream", "type": "upstream_timeout"},
-                )
+                outcome["error"] = {
+                    "message": "upstream timed out mid-stream",
+                    "type": "upstream_timeout",
+                }
                 return
             finally:
                 answer.close()
-            proxy_log(**log, started=started, completion=stream_summary(b"".join(seen)))
+            outcome["completion"] = stream_summary(b"".join(seen))
+            outcome["latency_ms"] = round((time.perf_counter() - started) * 1000)
 
-        response = StreamingHttpResponse(chunks(), content_type=content_type)
+        def after():
+            if outcome:  # not when the caller went away mid-stream
+                proxy_log(**log, started=started, **outcome)
+
+        # the last chunk reaches the caller before the log is written
+        response = LoggedAfterStreamingResponse(chunks(), content_type=content_type, after=after)
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"
         return response
