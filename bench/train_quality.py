@@ -1,12 +1,19 @@
-"""Does fine-tuning teach the format? GSM8K on the bundled SmolLM2-135M-Instruct, base vs LoRA.
+"""Does fine-tuning teach the format? GSM8K on the bundled SmolLM2-135M-Instruct, base vs LoRA,
+trained and evaluated through the product itself.
 
 Data: ../shared/data/gsm8k/train.jsonl and test.jsonl (question → worked answer ending with
-"#### <number>"). The first ``--train`` training rows become chats (user: question, assistant:
-answer); the first ``--test`` test questions are answered greedily by the base model and by the
-fine-tuned one (same weights, adapter disabled / enabled, batched with left padding).
+"#### <number>"). The first ``--train`` training rows and the first ``--test`` test rows become
+examples of a dataset (split train / test), frozen into a version; an eval suite on its test
+split scores ``format`` (regex ``####\\s*\\$?-?[0-9]``) and ``final_number`` (the answer's number
+against the reference's ``#### n``). A LoRA run on the version is launched with that suite named
+(``eval_suites``) and executed in this process the way the training worker executes it; when it
+succeeds, the after-training hook starts eval runs of the suite for the new model and for the
+base model, which run here as the eval worker runs them (batched greedy generation).
 
-Figures: the share of answers containing "#### <number>" and the exact-match accuracy of that
-number, base (the baseline, measured in the same run) against fine-tuned; and the wall time.
+Figures: the share of answers in the format and the final-number accuracy, base (the baseline,
+measured in the same run) against fine-tuned, each with its 95 % interval; and the wall time.
+The database, models and broker live in a temporary folder; the bundled base model is read
+from ``--models-dir``/base (its cache).
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/train_quality.py --train 160 --test 24 --epochs 1 --batch-size 2
 """
@@ -16,7 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
+import shutil
 import sys
 import tempfile
 import time
@@ -26,15 +33,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-import torch  # noqa: E402
-
-from training.recipe.config import TrainConfig  # noqa: E402
-from training.recipe.loop import TrainingRecipe  # noqa: E402
-from training.recipe.reporter import PrintReporter  # noqa: E402
+sys.path.insert(0, str(ROOT / "bench"))
 
 DATA = ROOT.parent / "shared" / "data" / "gsm8k"
-ANSWER = re.compile(r"####\s*\$?(-?[0-9][0-9,]*(?:\.[0-9]+)?)")
+SUITE_EVALUATORS = [
+    {"type": "regex", "params": {"name": "format", "pattern": "####\\s*\\$?-?[0-9]"}},
+    {"type": "final_number"},
+]
 
 
 def read(path: Path, n: int) -> list[dict]:
@@ -51,40 +56,20 @@ def to_chat(row: dict) -> dict:
     }
 
 
-def number(text: str) -> str | None:
-    match = ANSWER.search(text)
-    return match.group(1).replace(",", "").rstrip(".") if match else None
+def pct(metric: dict) -> str:
+    return f"{metric['mean']:.2f} [{metric['ci_low']:.2f}, {metric['ci_high']:.2f}]"
 
 
-@torch.no_grad()
-def answer_all(
-    model, tokenizer, questions: list[str], max_new_tokens: int, batch: int = 16
-) -> list[str]:
-    tokenizer.padding_side = "left"
-    out = []
-    for i in range(0, len(questions), batch):
-        texts = [
-            tokenizer.apply_chat_template(
-                [{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True
-            )
-            for q in questions[i : i + batch]
-        ]
-        enc = tokenizer(texts, add_special_tokens=False, return_tensors="pt", padding=True)
-        gen = model.generate(
-            **enc, max_new_tokens=max_new_tokens, do_sample=False,
-            pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
-        )  # fmt: skip
-        out += tokenizer.batch_decode(gen[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
-    return out
+def app_start(models_dir: Path):
+    """A fresh database and models folder in a temporary folder; the base model cache shared."""
+    data_dir = Path(tempfile.mkdtemp(prefix="train-quality-"))
+    (data_dir / "models").mkdir()
+    (data_dir / "models" / "base").symlink_to(Path(models_dir).resolve() / "base")
+    os.environ["FINETUNEDB_MODELS_DIR"] = str(data_dir / "models")
+    from _data import django_start
 
-
-def score(answers: list[str], references: list[str]) -> tuple[float, float]:
-    got = [number(a) for a in answers]
-    fmt = sum(g is not None for g in got) / len(got)
-    exact = sum(
-        g is not None and g == number(r) for g, r in zip(got, references, strict=True)
-    ) / len(got)
-    return fmt, exact
+    django_start(data_dir)
+    return data_dir
 
 
 def main() -> int:
@@ -99,60 +84,133 @@ def main() -> int:
     parser.add_argument("--max-new-tokens", type=int, default=192)
     parser.add_argument("--models-dir", default=str(ROOT / "var" / "models"))
     parser.add_argument("--answers", help="write every question and both answers to this JSON file")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database)")
     args = parser.parse_args()
     if not DATA.is_dir():
         print(f"no data at {DATA}; nothing to measure")
         return 1
     train = [to_chat(r) for r in read(DATA / "train.jsonl", args.train)]
-    test = read(DATA / "test.jsonl", args.test)
-    config = TrainConfig.from_dict({
+    test = [to_chat(r) for r in read(DATA / "test.jsonl", args.test)]
+    started = time.perf_counter()
+    data_dir = app_start(Path(args.models_dir))
+    try:
+        return measure(args, train, test, started)
+    finally:
+        if args.keep:
+            print(f"kept {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def measure(args, train: list[dict], test: list[dict], started: float) -> int:
+    """Dataset → version → suite → training run (eval_suites named) → the eval runs it starts."""
+    import torch
+    from _data import make_dataset
+
+    from datasets_app.services.examples import example_create
+    from datasets_app.services.versions import dataset_version_freeze
+    from evaluation.models import EvalResult, EvalRun
+    from evaluation.services.execute import eval_run_execute
+    from evaluation.services.suites import eval_suite_create
+    from finetunedb.exceptions import ApplicationError
+    from training.recipe.base_models import load_tokenizer, resolve_base_model
+    from training.services.base_models import base_cache_dir
+    from training.services.execute import training_run_execute
+    from training.services.launch import training_run_launch
+
+    user, dataset = make_dataset("gsm8k")
+    for split, chats in (("train", train), ("test", test)):
+        for chat in chats:
+            example_create(user=user, dataset=dataset, messages=chat["messages"], split=split)
+    try:
+        version = dataset_version_freeze(user=user, dataset=dataset, name="gsm8k")
+    except ApplicationError as exc:  # a check at error level: say so, and freeze past it
+        print(f"freeze gate: {exc.message}; freezing past it")
+        version = dataset_version_freeze(
+            user=user, dataset=dataset, name="gsm8k", force=True, reason="benchmark data as is"
+        )
+    suite = eval_suite_create(
+        user=user,
+        team=dataset.team,
+        version=version,
+        name="gsm8k test",
+        split="test",
+        evaluators=SUITE_EVALUATORS,
+    )
+    hyperparameters = {
         "epochs": args.epochs, "learning_rate": args.lr, "batch_size": args.batch_size, "max_seq_len": 512,
         "lora_r": 16, "lora_alpha": 32, "eval_interval": 0, "checkpoint_interval": 0, "log_interval": 5,
         # Batches of 2×512 fit in a few GB; recomputing activations would only cost time here.
         "gradient_checkpointing": "off",
-    })  # fmt: skip
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as out:
-        recipe = TrainingRecipe(
-            config, out_dir=out, models_dir=args.models_dir, reporter=PrintReporter()
-        )
-        plan = recipe.setup(train)
-        print(
-            f"plan: {plan['examples']} examples, {plan['training_tokens']} trained tokens, {plan['total_steps']} steps"
-        )
-        recipe.train()
-        trained_s = time.perf_counter() - started
-        model, tokenizer = recipe.model.eval(), recipe.tokenizer
-        questions, references = [r["question"] for r in test], [r["answer"] for r in test]
-        with model.disable_adapter():
-            base_answers = answer_all(model, tokenizer, questions, args.max_new_tokens)
-        tuned_answers = answer_all(model, tokenizer, questions, args.max_new_tokens)
+    }  # fmt: skip
+    run = training_run_launch(
+        user=user,
+        version=version,
+        method="lora",
+        hyperparameters=hyperparameters,
+        options={"eval_suites": [suite.pk]},
+    )
+    print(
+        f"version {version.number} ({len(train)} train, {len(test)} test), suite {suite.pk}, run {run.pk}"
+    )
+    training_run_execute(run_id=run.pk)  # as the training worker does; its hooks start the evals
+    run.refresh_from_db()
+    if run.status != "succeeded":
+        print(f"the training run {run.status}: {run.failure_reason}")
+        return 1
+    plan = run.plan or {}
+    print(
+        f"plan: {plan.get('examples')} examples, {plan.get('training_tokens')} trained tokens, {run.total_steps} steps"
+    )
+    trained_s = time.perf_counter() - started
+    evals = {
+        ("fine-tuned" if r.model_id else "base"): r for r in EvalRun.objects.filter(suite=suite)
+    }
+    assert set(evals) == {"base", "fine-tuned"}, f"the after-training hook started {sorted(evals)}"
+    for eval_run in evals.values():
+        EvalRun.objects.filter(pk=eval_run.pk).update(max_new_tokens=args.max_new_tokens)
+        eval_run_execute(run_id=eval_run.pk)  # as the eval worker does
+        eval_run.refresh_from_db()
+        if eval_run.status != "succeeded":
+            print(f"eval run {eval_run.pk} {eval_run.status}: {eval_run.failure_reason}")
+            return 1
     total_s = time.perf_counter() - started
-    base_fmt, base_exact = score(base_answers, references)
-    tuned_fmt, tuned_exact = score(tuned_answers, references)
+
+    metrics = {who: r.metrics["evaluators"] for who, r in evals.items()}
+    outputs = {
+        who: list(EvalResult.objects.filter(run=r).order_by("position")) for who, r in evals.items()
+    }
+    questions = [c["messages"][0]["content"] for c in test]
     if args.answers:
         Path(args.answers).write_text(json.dumps([
-            {"question": q, "reference": r, "base": b, "finetuned": t}
-            for q, r, b, t in zip(questions, references, base_answers, tuned_answers, strict=True)
+            {"question": r.entry.revision.messages[0]["content"], "reference": r.reference, "base": r.output, "finetuned": t.output}
+            for r, t in zip(outputs["base"], outputs["fine-tuned"], strict=True)
         ], indent=1))  # fmt: skip
-    cut = [
-        [len(tokenizer(a, add_special_tokens=False).input_ids) >= args.max_new_tokens - 1 for a in answers]
-        for answers in (base_answers, tuned_answers)
-    ]  # fmt: skip
-    print(f"answers cut at --max-new-tokens: base {sum(cut[0])}, fine-tuned {sum(cut[1])} of {len(test)}")  # fmt: skip
+    tokenizer = load_tokenizer(resolve_base_model(run.base_model, base_cache_dir()))
+    cut = {
+        who: [len(tokenizer(r.output, add_special_tokens=False).input_ids) >= args.max_new_tokens - 1 for r in results]
+        for who, results in outputs.items()
+    }  # fmt: skip
+    print(f"answers cut at --max-new-tokens: base {sum(cut['base'])}, fine-tuned {sum(cut['fine-tuned'])} of {len(questions)}")  # fmt: skip
     # A small model under greedy decoding can loop until the cap: among the answers that ended,
     # the share in the format says whether the format itself was learned.
-    for who, answers, was_cut in (("base", base_answers, cut[0]), ("fine-tuned", tuned_answers, cut[1])):  # fmt: skip
-        ended = [a for a, c in zip(answers, was_cut, strict=True) if not c]
-        share = sum(number(a) is not None for a in ended) / len(ended) if ended else float("nan")
+    for who in ("base", "fine-tuned"):
+        ended = [r for r, c in zip(outputs[who], cut[who], strict=True) if not c]
+        share = (
+            sum(r.scores["format"]["passed"] for r in ended) / len(ended) if ended else float("nan")
+        )
         print(f"format share among answers that ended ({who}): {share:.2f} of {len(ended)}")
-    print(f"sample base     : {base_answers[0][:200]!r}")
-    print(f"sample finetuned: {tuned_answers[0][:200]!r}")
+    print(f"sample base     : {outputs['base'][0].output[:200]!r}")
+    print(f"sample finetuned: {outputs['fine-tuned'][0].output[:200]!r}")
     print(
-        f"train time {trained_s:.0f}s, total {total_s:.0f}s on {recipe.device} ({torch.get_num_threads()} threads)"
+        f"train time {trained_s:.0f}s, total {total_s:.0f}s on {run.device} ({torch.get_num_threads()} threads)"
     )
-    print(f"format share: base {base_fmt:.2f}, fine-tuned {tuned_fmt:.2f}")
-    print(f"exact match : base {base_exact:.2f}, fine-tuned {tuned_exact:.2f}")
+    base_fmt, tuned_fmt = metrics["base"]["format"]["mean"], metrics["fine-tuned"]["format"]["mean"]
+    base_exact = metrics["base"]["final_number"]["mean"]
+    tuned_exact = metrics["fine-tuned"]["final_number"]["mean"]
+    print(f"format share: base {pct(metrics['base']['format'])}, fine-tuned {pct(metrics['fine-tuned']['format'])}")  # fmt: skip
+    print(f"exact match : base {pct(metrics['base']['final_number'])}, fine-tuned {pct(metrics['fine-tuned']['final_number'])}")  # fmt: skip
+    print(f"eval runs: base #{evals['base'].pk}, fine-tuned #{evals['fine-tuned'].pk} of suite {suite.pk} (n={metrics['base']['format']['n']})")  # fmt: skip
     ratio = tuned_fmt / base_fmt if base_fmt else float("inf")
     print(
         f"BENCH train_quality_format value={tuned_fmt:.2f} baseline={base_fmt:.2f} ratio={ratio:.2f} "
