@@ -5,6 +5,8 @@ Layout of ``<out>/model`` (written atomically, ``COMPLETE`` inside when whole)::
     weights/            adapter_model.safetensors + adapter_config.json (LoRA) or model.safetensors
                         + config.json (full), and the tokenizer with its chat template
     merged/             optional: base + adapter merged into plain weights (LoRA only)
+    Modelfile           for Ollama: FROM the base + ADAPTER weights (or FROM merged), the chat
+                        TEMPLATE and stop strings translated from the tokenizer (recipe.modelfile)
     manifest.json       sha256 of every file, config, metrics, library versions, seed, device, lineage
     README.md           the model card
 """
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_directory
+from .modelfile import modelfile_for
 
 WEIGHT_FILES = ("adapter_model.safetensors", "model.safetensors")
 
@@ -112,6 +115,9 @@ def save_model(
             plain = copy.deepcopy(model).merge_and_unload()
             plain.save_pretrained(tmp / "merged", safe_serialization=True)
             tokenizer.save_pretrained(tmp / "merged")
+        (tmp / "Modelfile").write_text(
+            modelfile_for(tokenizer, config, merged=(tmp / "merged").is_dir())
+        )
         weight_file = next(weights / name for name in WEIGHT_FILES if (weights / name).exists())
         files = {
             str(p.relative_to(tmp)): sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file()
