@@ -67,7 +67,12 @@ class Log(models.Model):
     feedback_score = models.FloatField(null=True, blank=True)
     feedback_comment = models.TextField(blank=True, default="")
     feedback_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # a partial index below: nothing to write for a new log
     )
     feedback_at = models.DateTimeField(null=True, blank=True)
     # what the team's PII setting replaced before the log was stored: {"EMAIL": 2, "PHONE": 1}
@@ -81,7 +86,18 @@ class Log(models.Model):
             models.Index(fields=["team", "model", "-id"], name="log_team_model"),
             models.Index(fields=["team", "created_at"], name="log_team_created"),
             models.Index(fields=["team", "trace_id"], name="log_team_trace"),
-            models.Index(fields=["team", "feedback_score"], name="log_team_feedback"),
+            # partial: a log arrives without feedback, so ingest writes neither index;
+            # "feedback_score > 0" (and <, =, IS NOT NULL) imply the condition, so they use it
+            models.Index(
+                fields=["team", "feedback_score"],
+                name="log_team_feedback_given",
+                condition=models.Q(feedback_score__isnull=False),
+            ),
+            models.Index(
+                fields=["feedback_by"],
+                name="log_feedback_by",
+                condition=models.Q(feedback_by__isnull=False),
+            ),
         ]
 
     def __str__(self):
