@@ -147,3 +147,27 @@ def test_it_offers_the_teams_suites_on_the_launch_form(client, owner, suite, gsm
     client.force_login(owner)
     page = client.get(f"/versions/{gsm_version.pk}/train/").content.decode()
     assert 'name="eval_suites"' in page and suite.name in page
+
+
+def test_it_launches_from_the_form_with_the_checked_suites(
+    client, owner, suite, gsm_version, eval_settings, tiny_model_dir, monkeypatch
+):
+    from training.recipe.config import TrainConfig
+    from training.services import runs
+
+    monkeypatch.setattr(runs, "training_run_enqueue", lambda run_id: None)
+    data = {
+        k: v
+        for k, v in {**TrainConfig.defaults(), "base_model": str(tiny_model_dir)}.items()
+        if v is not False
+    }
+    data.update(lora_target_modules="q_proj, v_proj", max_seq_len=64, batch_size=2)
+    client.force_login(owner)
+    url = f"/versions/{gsm_version.pk}/train/"
+    bad = client.post(url, {**data, "eval_suites": ["999999"], "launch": "1"})
+    assert bad.status_code == 400 and not TrainingRun.objects.exists()
+    launched = client.post(url, {**data, "eval_suites": [str(suite.pk)], "launch": "1"})
+    run = TrainingRun.objects.get()
+    assert launched.status_code == 302 and launched["Location"] == f"/runs/{run.pk}/"
+    assert [a.suite_id for a in AutoEval.objects.filter(training_run=run)] == [suite.pk]
+    assert "eval_suites" not in run.config
