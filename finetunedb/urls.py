@@ -48,4 +48,5 @@ urlpatterns += [
     path("", include("annotation.pages.urls")),
     path("", include("finetunedb.actions.pages.urls")),
     path("", include("semantic.pages.urls")),
+    path("", include("webhooks.pages.urls")),
 ]

@@ -15,6 +15,7 @@ import time
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from finetunedb.events import event_emit
 from finetunedb.leases import lease_claim, lease_finish, lease_held, lease_kept, lease_renew
 from training.services.base_models import base_cache_dir, models_dir
 
@@ -51,7 +52,8 @@ def eval_run_execute(*, run_id: int) -> None:
     run = EvalRun.objects.select_related("suite", "suite__version", "model").get(pk=run_id)
 
     def finish(status, **fields) -> None:
-        lease_finish(EVAL_RUNS, pk=run_id, attempt=attempt, status=status, **fields)
+        if lease_finish(EVAL_RUNS, pk=run_id, attempt=attempt, status=status, **fields):
+            eval_run_announce(run_id=run_id)
 
     if run.cancel_requested:
         finish(EvalRunStatus.CANCELLED)
@@ -80,6 +82,27 @@ def eval_run_execute(*, run_id: int) -> None:
         return
     status = EvalRunStatus.CANCELLED if cancelled else EvalRunStatus.SUCCEEDED
     finish(status, metrics=metrics)
+
+
+def eval_run_announce(*, run_id: int) -> None:
+    """``eval_run.finished`` (succeeded, failed or cancelled) for the suite's team, sent once
+    the caller's transaction commits (finetunedb/events.py; docs/webhooks.md)."""
+    run = EvalRun.objects.select_related("suite").get(pk=run_id)
+    event_emit(
+        team_id=run.suite.team_id,
+        type="eval_run.finished",
+        data={
+            "eval_run": {
+                "id": run.pk,
+                "status": run.status,
+                "metrics": run.metrics,
+                "failure_reason": run.failure_reason,
+                "url": f"/api/v1/eval-runs/{run.pk}/",
+            },
+            "suite": {"id": run.suite_id, "name": run.suite.name},
+            "model": {"id": run.model_id, "base_model": run.base_model},
+        },
+    )
 
 
 def _load(run: EvalRun):

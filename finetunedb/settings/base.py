@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "annotation",
     "serving",
     "semantic",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Capture (DESIGN §8). The logging proxy's upstreams, named by the administrator (JSON:
 # {"openai": {"base_url": "https://api.openai.com/v1", "api_key": "sk-..."}}); callers pick a
 # name with X-FinetuneDB-Upstream and can never give a URL.
+# Webhook endpoints on private, loopback or link-local addresses (docs/webhooks.md): off, so a
+# member cannot make the server call its own network; tests turn it on for their loopback receiver.
+FINETUNEDB_WEBHOOKS_ALLOW_PRIVATE = env_bool("FINETUNEDB_WEBHOOKS_ALLOW_PRIVATE", False)
 FINETUNEDB_UPSTREAMS = json.loads(os.environ.get("FINETUNEDB_UPSTREAMS", "") or "{}")
 FINETUNEDB_PROXY_TIMEOUT_S = float(os.environ.get("FINETUNEDB_PROXY_TIMEOUT_S", "60"))
 # Requests per minute per key (API token, ingest key, or signed-in user) on /proxy/v1/... and
@@ -289,6 +293,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # capture retention (Team.log_retention_days); or `manage.py delete_old_logs` from cron
     "capture-logs-retention": {"task": "capture.logs_retention_apply", "schedule": 3600.0},
+    # webhook tries whose task was lost (a worker that died mid-try): docs/webhooks.md
+    "webhooks-due-deliveries": {"task": "webhooks.webhook_deliveries_due_send", "schedule": 60.0},
 }
 
 # "json": one JSON object per line (docs/deployment.md, "Logs"); "text": one escaped line per

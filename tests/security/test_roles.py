@@ -127,6 +127,18 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:queue-next": {"get": ANY},
     "api:queue-item": {"get": ANY},
     "api:queue-item-submit": {"post": ANY},
+    # Webhooks (issue 23): endpoints, their deliveries and payloads are the team's
+    # configuration, for owners and admins (the body the matrix sends has no url: a 400)
+    "api:team-webhooks": {
+        "get": A.MANAGE_MEMBERS,
+        "post": A.MANAGE_MEMBERS,
+        "delete": A.MANAGE_MEMBERS,
+    },
+    "api:team-webhook-deliveries": {"get": A.MANAGE_MEMBERS},
+    "api:webhook-detail": {"patch": A.MANAGE_MEMBERS},
+    "api:webhook-ping": {"post": A.MANAGE_MEMBERS},
+    "api:webhook-delivery-detail": {"get": A.MANAGE_MEMBERS},
+    "api:webhook-delivery-redeliver": {"post": A.MANAGE_MEMBERS},
     # a member's token needs X-FinetuneDB-Team; without it a 400 for everyone
     "proxy:chat-completions": {"post": ANY},
     # OpenAI-compatible serving: the model in the body is scoped like any object (its team's
@@ -218,6 +230,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "annotation:queue": {"get": ANY},
     "annotation:queue-item": {"get": ANY},  # the caller's own item; anyone else's is a 404
     "annotation:queue-submit": {"post": ANY},
+    "webhooks:team": {"get": A.MANAGE_MEMBERS, "post": A.MANAGE_MEMBERS},
 }
 
 BODY = {

@@ -46,7 +46,10 @@ def build_objects(*, team, dataset, example, owner) -> dict:
     log = capture_objects(team)
     review = pairwise_review_object(eval_run, version)
     assignment, item = annotation_objects(dataset, example, owner)
+    endpoint, delivery = webhook_objects(team)
     return {
+        "endpoint_id": endpoint.pk,
+        "delivery_id": delivery.pk,
         "assignment_id": assignment.pk,
         "item_id": item.pk,
         "user_id": member.pk,
@@ -80,6 +83,20 @@ def annotation_objects(dataset, example, owner):
         user=owner, dataset=dataset, annotator_ids=[owner.pk], overlap=1, example_ids=[example.pk]
     )
     return assignment, assignment.items.get()
+
+
+def webhook_objects(team):
+    """A webhook endpoint of ``team`` and one delivery to it (rows only: nothing is sent)."""
+    from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+    from webhooks.signing import message_id_new, secret_generate
+
+    endpoint = WebhookEndpoint.objects.create(
+        team=team, url="http://8.8.8.8/hook", events=["version.frozen"], secret=secret_generate()
+    )
+    event = WebhookEvent.objects.create(
+        team=team, message_id=message_id_new(), type="version.frozen", payload={"type": "x"}
+    )
+    return endpoint, WebhookDelivery.objects.create(endpoint=endpoint, event=event)
 
 
 def capture_objects(team):

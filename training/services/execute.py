@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from finetunedb import faults
+from finetunedb.events import event_emit
 from finetunedb.leases import lease_claim, lease_finish, lease_held, lease_recover
 from training.recipe import artifacts
 from training.recipe.base_models import BaseModelError
@@ -76,8 +77,46 @@ def _claim(run_id: int) -> int | None:
 
 
 def _finish(run_id: int, attempt: int, status: str, **fields) -> bool:
-    return lease_finish(
+    finished = lease_finish(
         TRAINING_RUNS, pk=run_id, attempt=attempt, status=status, phase="", **fields
+    )
+    if finished and status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+        training_run_announce(run_id=run_id)
+    return finished
+
+
+EVENT_OF_STATUS = {
+    RunStatus.RUNNING: "training.started",
+    RunStatus.SUCCEEDED: "training.finished",
+    RunStatus.FAILED: "training.failed",
+}
+
+
+def training_run_announce(*, run_id: int) -> None:
+    """``training.started`` / ``.finished`` / ``.failed`` for the run's team, sent once the
+    caller's transaction commits (finetunedb/events.py; docs/webhooks.md has the payload)."""
+    run = TrainingRun.objects.select_related("version__dataset").get(pk=run_id)
+    model = ModelArtifact.objects.filter(run_id=run_id).values_list("pk", flat=True).first()
+    version, dataset = run.version, run.version.dataset
+    event_emit(
+        team_id=dataset.team_id,
+        type=EVENT_OF_STATUS[run.status],
+        data={
+            "training_run": {
+                "id": run.pk,
+                "status": run.status,
+                "base_model": run.base_model,
+                "failure_reason": run.failure_reason,
+                "url": f"/api/v1/training-runs/{run.pk}/",
+            },
+            "model": {"id": model, "url": f"/api/v1/models/{model}/"} if model else None,
+            "version": {
+                "id": version.pk,
+                "name": version.name,
+                "content_hash": run.dataset_version_hash,
+            },
+            "dataset": {"id": dataset.pk, "name": dataset.name},
+        },
     )
 
 
@@ -85,6 +124,7 @@ def training_run_execute(*, run_id: int) -> None:
     attempt = _claim(run_id)
     if attempt is None:
         return
+    training_run_announce(run_id=run_id)
     run = TrainingRun.objects.select_related("version", "version__dataset").get(pk=run_id)
     reporter = RunReporter(run, attempt)
     try:

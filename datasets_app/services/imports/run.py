@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from finetunedb import faults
+from finetunedb.events import event_emit
 from finetunedb.exceptions import TeamStorageQuotaExceeded
 from finetunedb.leases import lease_claim, lease_held, lease_renew
 
@@ -72,8 +73,31 @@ def import_job_run(*, job_id: int) -> None:
 
 
 def _fail(job_id: int, attempt: int, reason: str, **fields) -> None:
-    _mine(job_id, attempt).update(
+    if _mine(job_id, attempt).update(
         status=ImportStatus.FAILED, finished_at=timezone.now(), failure_reason=reason, **fields
+    ):
+        import_job_announce(job_id=job_id)
+
+
+def import_job_announce(*, job_id: int) -> None:
+    """``import.finished`` / ``import.failed`` for the job's team, sent once the caller's
+    transaction commits (finetunedb/events.py; docs/webhooks.md has the payload)."""
+    job = ImportJob.objects.select_related("dataset").get(pk=job_id)
+    succeeded = job.status == ImportStatus.SUCCEEDED
+    event_emit(
+        team_id=job.dataset.team_id,
+        type="import.finished" if succeeded else "import.failed",
+        data={
+            "import": {
+                "id": job.pk,
+                "status": job.status,
+                "examples_created": job.examples_created,
+                "rows_invalid": job.rows_invalid,
+                "failure_reason": job.failure_reason,
+                "url": f"/api/v1/imports/{job.pk}/",
+            },
+            "dataset": {"id": job.dataset_id, "name": job.dataset.name},
+        },
     )
 
 
@@ -92,9 +116,10 @@ def import_job_fail_killed(*, job_id: int) -> None:
     job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING).first()
     if job is None:
         return
-    ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING).update(
+    if ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING).update(
         status=ImportStatus.FAILED, finished_at=timezone.now(), failure_reason=_time_limit(job)
-    )
+    ):
+        import_job_announce(job_id=job_id)
     storage.remove_quietly(import_job_staging_path(job))
 
 
@@ -195,6 +220,7 @@ def _publish(job: ImportJob, attempt: int, staging, staged: Staged) -> None:
             status=ImportStatus.SUCCEEDED, examples_created=created, finished_at=timezone.now()
         )
         Dataset.objects.filter(pk=job.dataset_id).update(updated_at=timezone.now())
+        import_job_announce(job_id=job.pk)
         # Enqueued on commit: the new rows are checked only once they are visible.
         dataset_checks_schedule(dataset_id=job.dataset_id)
         faults.fault_point("import.before_commit")

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 
 from finetunedb import faults
+from finetunedb.events import event_emit
 from finetunedb.exceptions import ApplicationError, ConflictError
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
@@ -192,6 +193,24 @@ def dataset_version_freeze(
         version.content_hash, version.counts = _seal(version.pk, total)
         version.stats = dataset_stats(dataset, by_split=version.counts)
         version.save(update_fields=["content_hash", "counts", "stats"])
+        event_emit(  # sent once this transaction commits (finetunedb/events.py)
+            team_id=dataset.team_id,
+            type="version.frozen",
+            data={
+                "version": {
+                    "id": version.pk,
+                    "number": version.number,
+                    "name": version.name,
+                    "content_hash": version.content_hash,
+                    "counts": version.counts,
+                    "forced": version.forced,
+                    "created_by": getattr(user, "username", None),
+                    "url": f"/api/v1/versions/{version.pk}/",
+                    "export_url": f"/api/v1/versions/{version.pk}/export/",
+                },
+                "dataset": {"id": dataset.pk, "name": dataset.name},
+            },
+        )
         faults.fault_point("freeze.before_commit")
     return version
 
