@@ -77,6 +77,9 @@ class EvalRun(models.Model):
     max_new_tokens = models.PositiveIntegerField(default=128)
     temperature = models.FloatField(default=0.0)
     seed = models.IntegerField(default=0)
+    # Repetition-aware decoding (Hugging Face generate's options); 1.0 and 0 are plain decoding.
+    repetition_penalty = models.FloatField(default=1.0)
+    no_repeat_ngram_size = models.PositiveSmallIntegerField(default=0)
 
     status = models.CharField(
         max_length=16, choices=EvalRunStatus.choices, default=EvalRunStatus.QUEUED
@@ -106,6 +109,18 @@ class EvalRun(models.Model):
                 name="eval_run_one_model",
             ),
         ]
+
+    @property
+    def decoding(self) -> str:
+        """How answers were decoded, so runs with repetition options are told apart from plain
+        greedy (or sampled) ones: ``greedy``, ``sampled``, or either with the options."""
+        plain = "greedy" if not self.temperature else "sampled"
+        options = []
+        if self.repetition_penalty != 1.0:
+            options.append(f"repetition_penalty={self.repetition_penalty:g}")
+        if self.no_repeat_ngram_size:
+            options.append(f"no_repeat_ngram_size={self.no_repeat_ngram_size}")
+        return f"{plain}+{','.join(options)}" if options else plain
 
     def __str__(self):
         return f"eval run {self.pk} of suite {self.suite_id}"
