@@ -68,7 +68,10 @@ class DatasetDedupApi(APIView):
     class InputSerializer(serializers.Serializer):
         method = serializers.ChoiceField(choices=DedupMethod.choices, default=DedupMethod.NEAR)
         threshold = serializers.FloatField(
-            min_value=0.5, max_value=1.0, default=0.8, help_text="Near duplicates only."
+            min_value=0.5,
+            max_value=1.0,
+            required=False,
+            help_text="near: Jaccard, default 0.8; semantic: cosine of embeddings, default 0.9.",
         )
         fields = serializers.ChoiceField(
             choices=DedupFields.choices, default=DedupFields.CONVERSATION

@@ -7,6 +7,7 @@ from .examples import Dataset, Example
 class DedupMethod(models.TextChoices):
     EXACT = "exact", "Exact"
     NEAR = "near", "Near"
+    SEMANTIC = "semantic", "Semantic (embeddings)"
 
 
 class DedupFields(models.TextChoices):

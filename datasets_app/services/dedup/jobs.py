@@ -53,7 +53,11 @@ PROGRESS_EVERY_S = 0.5
 MAX_ATTEMPTS = 3
 MIN_THRESHOLD, MAX_THRESHOLD = 0.5, 1.0
 
-BAD_METHOD = "method must be exact or near."
+BAD_METHOD = "method must be exact, near or semantic."
+BAD_SEMANTIC_FIELDS = (
+    "semantic duplicates compare whole conversations: fields must be conversation."
+)
+SEMANTIC_THRESHOLD = 0.9  # cosine; the default of method semantic
 BAD_FIELDS = "fields must be conversation, prompt or response."
 BAD_THRESHOLD = "threshold must be a number from 0.5 to 1.0."
 GAVE_UP = "The duplicate search was interrupted {attempts} times; it was given up. Run it again."
@@ -75,11 +79,14 @@ def dedup_job_create(
     user,
     dataset: Dataset,
     method: str = DedupMethod.NEAR,
-    threshold: float = 0.8,
+    threshold: float | None = None,
     fields: str = DedupFields.CONVERSATION,
 ) -> DedupJob:
-    """Queue a duplicate search; the task starts once the caller's transaction commits."""
+    """Queue a duplicate search; the task starts once the caller's transaction commits.
+    ``threshold`` defaults to 0.8 (Jaccard) for near, 0.9 (cosine) for semantic."""
     require_role(user, dataset.team_id, Action.CURATE)
+    if threshold is None:
+        threshold = SEMANTIC_THRESHOLD if method == DedupMethod.SEMANTIC else 0.8
     errors = []
     if method not in DedupMethod.values:
         errors.append({"path": "method", "message": BAD_METHOD})
@@ -91,8 +98,12 @@ def dedup_job_create(
         or not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD
     ):
         errors.append({"path": "threshold", "message": BAD_THRESHOLD})
+    if method == DedupMethod.SEMANTIC and fields != DedupFields.CONVERSATION:
+        errors.append({"path": "fields", "message": BAD_SEMANTIC_FIELDS})
     if errors:
         raise ApplicationError("Invalid duplicate search options.", errors=errors)
+    if method == DedupMethod.SEMANTIC:
+        _require_embeddings(dataset)
     with transaction.atomic():
         job = DedupJob.objects.create(
             dataset=dataset,
@@ -103,6 +114,16 @@ def dedup_job_create(
         )
         transaction.on_commit(lambda: dedup_job_enqueue(job.pk))
     return job
+
+
+def _require_embeddings(dataset: Dataset) -> None:
+    # the semantic app (issue 22) holds the embeddings; imported here only, when asked for
+    from semantic.services.duplicates import NOT_EMBEDDED, dataset_is_embedded
+
+    if not dataset_is_embedded(dataset=dataset):
+        raise ApplicationError(
+            NOT_EMBEDDED.format(id=dataset.pk), code="not_embedded", status_code=409
+        )
 
 
 def dedup_job_enqueue(job_id: int) -> None:
@@ -151,6 +172,8 @@ def excluded_pairs_for_dataset(dataset_id: int) -> list[tuple[int, int]]:
 
 def _compare(job: DedupJob, attempt: int):
     """Exact keys or verified near pairs of the live examples; None when the lease was lost."""
+    if job.method == DedupMethod.SEMANTIC:
+        return _compare_semantic(job, attempt)
     rows = (
         Example.objects.filter(dataset_id=job.dataset_id)
         .exclude(status=ExampleStatus.ARCHIVED)
@@ -180,6 +203,23 @@ def _compare(job: DedupJob, attempt: int):
     return near_duplicate_pairs(values, threshold=job.threshold)
 
 
+def _compare_semantic(job: DedupJob, attempt: int):
+    from semantic.services.duplicates import semantic_duplicate_pairs
+
+    live = Example.objects.filter(dataset_id=job.dataset_id).exclude(status=ExampleStatus.ARCHIVED)
+    total = live.count()  # nothing to read row by row: the vectors are on disk
+    if not lease_renew(
+        DEDUP_JOBS,
+        pk=job.pk,
+        attempt=attempt,
+        examples_total=total,
+        examples_processed=total,
+        stage="comparing",
+    ):
+        return None
+    return semantic_duplicate_pairs(dataset_id=job.dataset_id, threshold=job.threshold)
+
+
 def _clusters(job: DedupJob, found, excluded):
     if job.method == DedupMethod.EXACT:
         return exact_clusters(found, excluded), {}
@@ -188,7 +228,7 @@ def _clusters(job: DedupJob, found, excluded):
     for pair in kept:
         for member in (pair.a, pair.b):
             best[member] = max(best.get(member, 0.0), pair.similarity)
-    return build_clusters(kept, method=DedupMethod.NEAR), best
+    return build_clusters(kept, method=job.method), best
 
 
 def _publish(job: DedupJob, attempt: int, found) -> None:
