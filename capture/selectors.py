@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from datasets_app.workspace.keyset import Page, keyset_page
 from finetunedb.teams.permissions import Action
-from finetunedb.teams.scoping import get_for_user, require_role, scope_to_user
+from finetunedb.teams.scoping import get_for_user, require_role, scope_to_user, team_ids_for
 
 from .models import IngestKey, Log, LogMeta, LogTag
 
@@ -25,6 +25,14 @@ def log_list_for_user(user, *, filters: dict) -> QuerySet:
     """The caller's teams' logs matching clean ``filters`` (``capture.filters.filters_parse``),
     newest first."""
     logs = scope_to_user(Log.objects.all(), user).select_related("feedback_by")
+    if "team" not in filters:
+        # One team (most callers): name it, so the query reads team_id = ? and walks the
+        # (team, -id) index in page order. "team_id IN (subquery)" alone can come out of that
+        # index in team order only, and SQLite (the app runs no ANALYZE) then sorts every log
+        # of the team to find the newest 50: 0.5 s at 1M logs. Scoping stays scope_to_user's.
+        teams = list(team_ids_for(user).values_list("team_id", flat=True)[:2])
+        if len(teams) == 1:
+            filters = {**filters, "team": teams[0]}
     return log_filter(logs, filters)
 
 
