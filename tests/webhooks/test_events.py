@@ -1,5 +1,5 @@
 """The apps' events reach a receiver: imports (finished, failed), training runs (started, failed),
-each with the ids, names, status and API urls of what happened."""
+eval runs (finished), each with the ids, names, status and API urls of what happened."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ import orjson
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from tests.evaluation.conftest import (  # noqa: F401 (fixtures)
+    eval_settings,
+    gsm_version,
+    make_suite,
+    no_enqueue,
+    suite,
+)
 from tests.training.conftest import (  # noqa: F401 (fixtures)
     make_version,
     queued_run,
@@ -96,3 +103,31 @@ def test_it_announces_a_training_run_starting_and_failing(
     assert failed["data"]["model"] is None
     assert failed["data"]["version"]["id"] == run.version_id
     assert failed["data"]["training_run"]["url"] == f"/api/v1/training-runs/{run.pk}/"
+
+
+def test_it_announces_a_finished_eval_run(
+    api_for,
+    owner,
+    suite,  # noqa: F811
+    eval_settings,  # noqa: F811
+    tiny_model_dir,  # noqa: F811
+    no_enqueue,  # noqa: F811
+    receiver,
+    listen,
+    django_capture_on_commit_callbacks,
+):
+    from evaluation.models import EvalSuite
+    from evaluation.services import execute
+
+    listen("eval_run.finished")
+    body = {"base_model": str(tiny_model_dir), "max_new_tokens": 4}
+    run_id = api_for(owner).post(f"/api/v1/eval-suites/{suite.pk}/runs/", body, format="json")
+    run_id = run_id.json()["id"]
+    EvalSuite.objects.filter(pk=suite.pk).update(version_hash="0" * 64)  # fails at once
+    with django_capture_on_commit_callbacks(execute=True):
+        execute.eval_run_execute(run_id=run_id)
+    [event] = received(receiver)
+    assert event["type"] == "eval_run.finished"
+    assert event["data"]["eval_run"]["id"] == run_id
+    assert event["data"]["eval_run"]["status"] == "failed"
+    assert event["data"]["suite"] == {"id": suite.pk, "name": suite.name}
