@@ -111,6 +111,7 @@ EXAMPLE_FILTERS = [
     OpenApiParameter("rating", int),
     OpenApiParameter("cluster", int, description="Only members of this duplicate cluster."),
     OpenApiParameter("search", str, description="Text contained in any message."),
+    OpenApiParameter("topic", int, description="Only examples of this topic cluster."),
     OpenApiParameter(
         "semantic",
         str,

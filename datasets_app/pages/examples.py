@@ -26,7 +26,7 @@ from ..workspace.keyset import DEFAULT_SORT, SORTS, keyset_page, keyset_search_p
 
 FILTER_KEYS = (
     "search", "status", "split", "tag", "source_format", "rating", "rule", "severity",
-    "cluster", "author", "sort",
+    "cluster", "author", "sort", "topic",
 )  # fmt: skip
 PAGE_SIZE = 50
 NOTHING_SELECTED = "Select some examples, or choose “all matching the filter”."

@@ -144,6 +144,11 @@ def example_list(dataset: Dataset, *, filters: dict | None = None) -> QuerySet:
     search = (filters.get("search") or "").strip()
     if search:
         qs = example_search(qs, search, dataset_id=dataset.pk)
+    if filters.get("topic"):
+        # one topic cluster of the dataset's embeddings (the semantic app, issue 22)
+        from semantic.services.topics import topic_example_ids
+
+        qs = qs.filter(pk__in=topic_example_ids(dataset=dataset, topic=filters["topic"]))
     semantic = (filters.get("semantic") or "").strip()
     if semantic:
         # nearest by embedding (the semantic app, issue 22), nearest first unless ordered

@@ -3,7 +3,8 @@ latest job's status, and /api/v1/embedding-jobs/{id}/ one job."""
 
 from django.http import Http404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +15,7 @@ from finetunedb.teams.scoping import NOT_FOUND
 
 from ..selectors import embedding_job_get_for_user, embedding_job_latest
 from ..services.jobs import embedding_job_create
+from ..services.topics import dataset_topics, topics_k_parse
 
 
 class EmbeddingJobOutputSerializer(serializers.Serializer):
@@ -70,3 +72,16 @@ class EmbeddingJobDetailApi(APIView):
     def get(self, request, embedding_job_id):
         job = embedding_job_get_for_user(user=request.user, job_id=embedding_job_id)
         return Response(EmbeddingJobOutputSerializer(job).data)
+
+
+class DatasetTopicsApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("k", int, description="Topics wanted; default: chosen")],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request, dataset_id):
+        """Topic clusters of the dataset's embeddings: label (most distinctive words), size,
+        share per split, first example ids, and a 2-D map (PCA) of a sample."""
+        dataset = selectors.dataset_get_for_user(request.user, dataset_id)
+        data = dataset_topics(dataset=dataset, k=topics_k_parse(request.query_params.get("k")))
+        return Response({key: value for key, value in data.items() if key != "members"})

@@ -15,4 +15,9 @@ urlpatterns = [
         embeddings.EmbeddingJobDetailApi.as_view(),
         name="embedding-job-detail",
     ),
+    path(
+        "datasets/<int:dataset_id>/topics/",
+        embeddings.DatasetTopicsApi.as_view(),
+        name="dataset-topics",
+    ),
 ]

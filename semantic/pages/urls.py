@@ -9,4 +9,5 @@ app_name = "semantic"
 urlpatterns = [
     path("datasets/<int:dataset_id>/semantic/", views.semantic_search, name="search"),
     path("datasets/<int:dataset_id>/semantic/embed/", views.embeddings_start, name="embed"),
+    path("datasets/<int:dataset_id>/topics/", views.topics, name="topics"),
 ]

@@ -64,6 +64,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:dedup-job-detail": {"get": A.READ},
     "api:dataset-embeddings": {"get": A.READ, "post": A.CURATE},
     "api:embedding-job-detail": {"get": A.READ},
+    "api:dataset-topics": {"get": A.READ},
     "api:dataset-duplicate-clusters": {"get": A.READ},
     "api:dataset-duplicate-clusters-resolve": {"post": A.CURATE},
     "api:dataset-contamination": {"post": A.READ},  # a report, writes nothing
@@ -149,6 +150,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "teams:home": {"get": ANY, "post": ANY},
     "semantic:search": {"get": A.READ},
     "semantic:embed": {"post": A.CURATE},
+    "semantic:topics": {"get": A.READ},
     "teams:login": {"get": PUBLIC, "post": PUBLIC},
     "teams:logout": {"post": ANY},
     "teams:signup": {"get": PUBLIC, "post": PUBLIC},
