@@ -107,6 +107,19 @@ def test_it_never_passes_engine_syntax_through(text, dataset_id):
     assert all(not t.endswith("*") for t in terms[:-1])
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.text(alphabet="ab1", min_size=1, max_size=4), min_size=1, max_size=3),
+    st.lists(st.text(alphabet='ab"x* ()', min_size=1, max_size=8), min_size=1, max_size=4),
+)
+def test_it_writes_completions_as_one_or_group_of_quoted_terms(words, completions):
+    match = fts5_match(words, dataset_id=7, completions=completions)
+    head, _, group = match.rpartition(" AND ") if len(words) > 1 else ("", "", match)
+    assert head == " AND ".join(f'"d7x{w}"' for w in words[:-1])
+    quoted = ['"' + t.replace('"', '""') + '"' for t in completions]
+    assert group == "(" + " OR ".join(quoted) + ")"
+
+
 @pytest.mark.postgres
 def test_it_follows_an_example_moved_to_another_dataset(
     dataset, other_dataset, owner, make_example
