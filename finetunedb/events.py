@@ -28,7 +28,8 @@ EVENT_TYPES: dict[str, str] = {
     "training.started": "a training run started on a worker",
     "training.finished": "a training run succeeded and recorded its model",
     "training.failed": "a training run failed or was given up",
-    "eval_run.finished": "an eval run finished (succeeded or failed)",
+    "eval_run.finished": "an eval run finished (succeeded, failed or cancelled)",
+    "model.served": "a fine-tuned model answered its first served call",
 }
 UNKNOWN_EVENT = "Unknown event type {type!r}; the catalogue is finetunedb/events.py EVENT_TYPES."
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from capture.models import LogSource
+from capture.models import Log, LogSource
 from capture.services.logs import log_batch_create
+from finetunedb.events import event_emit
 from finetunedb.teams.models import Membership, Team
 
 from .openai_format import usage
@@ -58,5 +59,27 @@ def served_call_log(
         )
         if getattr(result, "errors", None):
             logger.warning("served call not logged: %s", result.errors)
+        elif error is None and model_id.startswith(FINETUNED_PREFIX):
+            served_first_call_announce(team=team, model_id=model_id, log_id=result.ids[0])
     except Exception:  # noqa: BLE001 - the answer was sent; a log that fails is reported, not raised
         logger.exception("served call not logged")
+
+
+FINETUNED_PREFIX = "ftdb-model-"  # serving.selectors names a team's models ftdb-model-<id>
+
+
+def served_first_call_announce(*, team, model_id: str, log_id: int) -> None:
+    """``model.served`` the first time a fine-tuned model answers a call (its first served log;
+    on the (team, model, -id) index, two rows at most). Two first calls at the same instant may
+    each see the other's log and announce nothing: the event is a heads-up, not a ledger."""
+    if Log.objects.filter(team=team, model=model_id, source=LogSource.SERVING)[:2].count() != 1:
+        return
+    artifact_id = int(model_id.removeprefix(FINETUNED_PREFIX))
+    event_emit(
+        team_id=team.pk,
+        type="model.served",
+        data={
+            "model": {"id": artifact_id, "name": model_id, "url": f"/api/v1/models/{artifact_id}/"},
+            "log": {"id": log_id, "url": f"/api/v1/logs/{log_id}/"},
+        },
+    )

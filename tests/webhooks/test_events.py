@@ -131,3 +131,30 @@ def test_it_announces_a_finished_eval_run(
     assert event["data"]["eval_run"]["id"] == run_id
     assert event["data"]["eval_run"]["status"] == "failed"
     assert event["data"]["suite"] == {"id": suite.pk, "name": suite.name}
+
+
+def test_it_announces_a_fine_tuned_models_first_served_call_once(
+    team, receiver, listen, django_capture_on_commit_callbacks
+):
+    from serving.services import served_call_log
+
+    listen("model.served")
+    call = {
+        "team": team,
+        "messages": [{"role": "user", "content": "hi"}],
+        "tools": None,
+        "text": "hello",
+        "done": {},
+        "latency_ms": 12,
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        served_call_log(model_id="ftdb-model-41", **call)
+        served_call_log(model_id="ftdb-model-41", **call)
+        served_call_log(model_id="bundled:smollm2-135m-instruct", **call)
+    [event] = received(receiver)
+    assert event["type"] == "model.served"
+    assert event["data"]["model"] == {
+        "id": 41,
+        "name": "ftdb-model-41",
+        "url": "/api/v1/models/41/",
+    }
