@@ -51,6 +51,12 @@ class EvalRunInputSerializer(serializers.Serializer):
     max_new_tokens = StrictJSONField(required=False, default=128)
     temperature = StrictJSONField(required=False, default=0.0)
     seed = StrictJSONField(required=False, default=0)
+    repetition_penalty = StrictJSONField(
+        required=False, default=1.0, help_text="1.0 (off) to 2.0; in-process generation only."
+    )
+    no_repeat_ngram_size = StrictJSONField(
+        required=False, default=0, help_text="0 (off) to 20; in-process generation only."
+    )
 
 
 def eta_seconds(run) -> float | None:
@@ -71,6 +77,9 @@ class EvalRunOutputSerializer(serializers.Serializer):
     max_new_tokens = serializers.IntegerField()
     temperature = serializers.FloatField()
     seed = serializers.IntegerField()
+    repetition_penalty = serializers.FloatField()
+    no_repeat_ngram_size = serializers.IntegerField()
+    decoding = serializers.CharField()
     status = serializers.CharField()
     processed = serializers.IntegerField()
     total = serializers.IntegerField()

@@ -97,6 +97,8 @@ class EvalSuiteRunsApi(APIView):
             max_new_tokens=values["max_new_tokens"],
             temperature=values["temperature"],
             seed=values["seed"],
+            repetition_penalty=values["repetition_penalty"],
+            no_repeat_ngram_size=values["no_repeat_ngram_size"],
         )
         run.refresh_from_db()
         return Response(EvalRunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)

@@ -125,7 +125,10 @@ def _generator(run: EvalRun, attempt: int):
 
     from serving.generation import engine_generate_batch, engine_ready
 
-    if engine_ready():
+    # The engine cannot apply repetition options (refused when the run was created): a run that
+    # has them generates in process even if an engine started since.
+    repetition = run.repetition_penalty != 1.0 or run.no_repeat_ngram_size
+    if not repetition and engine_ready():
         if run.model_id:
             from serving.selectors import served_model_for_artifact
 
@@ -142,6 +145,14 @@ def _generator(run: EvalRun, attempt: int):
         model, tokenizer = _load(run)
     if lost.is_set():
         raise _LeaseLost
+    if repetition:
+        return partial(
+            generate_batch,
+            model,
+            tokenizer,
+            repetition_penalty=run.repetition_penalty,
+            no_repeat_ngram_size=run.no_repeat_ngram_size,
+        )
     return partial(generate_batch, model, tokenizer)
 
 

@@ -22,6 +22,13 @@ MODEL_NOT_READY = "model {id} has no saved weights yet"
 BAD_TOKENS = "max_new_tokens must be an integer from 1 to {limit}"
 BAD_TEMPERATURE = "temperature must be a number from 0 to 2"
 BAD_SEED = "seed must be an integer from 0 to 2147483647"
+BAD_REPETITION_PENALTY = "repetition_penalty must be a number from 1.0 (off) to 2.0"
+BAD_NO_REPEAT = "no_repeat_ngram_size must be an integer from 0 (off) to 20"
+ENGINE_NO_REPETITION = (
+    "repetition_penalty and no_repeat_ngram_size are applied by in-process generation only; "
+    "this server's eval runs generate through the serving engine, which does not support "
+    "them: leave them at 1.0 and 0"
+)
 TOO_MANY_ACTIVE = (
     "this team has {count} eval runs queued or running (at most {limit}); wait for one to "
     "finish or cancel one"
@@ -53,6 +60,26 @@ def eval_run_settings_check(*, max_new_tokens, temperature, seed) -> tuple[int, 
     return max_new_tokens, float(temperature), seed
 
 
+def eval_run_repetition_check(*, repetition_penalty, no_repeat_ngram_size) -> tuple[float, int]:
+    """The repetition-aware decoding options, or a 400 naming the field; refused (400) when
+    this server's runs generate through the engine, which cannot apply them."""
+    if (
+        isinstance(repetition_penalty, bool)
+        or not isinstance(repetition_penalty, int | float)
+        or not 1.0 <= repetition_penalty <= 2.0
+    ):
+        raise _field_error("repetition_penalty", BAD_REPETITION_PENALTY)
+    if not _is_int(no_repeat_ngram_size) or not 0 <= no_repeat_ngram_size <= 20:
+        raise _field_error("no_repeat_ngram_size", BAD_NO_REPEAT)
+    if repetition_penalty != 1.0 or no_repeat_ngram_size:
+        from serving.generation import engine_ready
+
+        if engine_ready():
+            path = "repetition_penalty" if repetition_penalty != 1.0 else "no_repeat_ngram_size"
+            raise _field_error(path, ENGINE_NO_REPETITION)
+    return float(repetition_penalty), no_repeat_ngram_size
+
+
 def eval_run_start(
     *,
     user,
@@ -62,6 +89,8 @@ def eval_run_start(
     max_new_tokens=128,
     temperature=0.0,
     seed=0,
+    repetition_penalty=1.0,
+    no_repeat_ngram_size=0,
 ) -> EvalRun:
     """Queue a run of ``suite`` with a fine-tuned ``model`` (reached through the scoped
     selector) or an allowed ``base_model`` (the bundled default when neither is given)."""
@@ -79,6 +108,9 @@ def eval_run_start(
     tokens, temperature, seed = eval_run_settings_check(
         max_new_tokens=max_new_tokens, temperature=temperature, seed=seed
     )
+    penalty, no_repeat = eval_run_repetition_check(
+        repetition_penalty=repetition_penalty, no_repeat_ngram_size=no_repeat_ngram_size
+    )
     with transaction.atomic():
         active = (
             EvalRun.objects.select_for_update()
@@ -95,6 +127,8 @@ def eval_run_start(
             max_new_tokens=tokens,
             temperature=temperature,
             seed=seed,
+            repetition_penalty=penalty,
+            no_repeat_ngram_size=no_repeat,
             total=suite.item_count,
             created_by=user,
         )

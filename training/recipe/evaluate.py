@@ -173,6 +173,8 @@ def generate_batch(
     seed: int = 0,
     batch_size: int = 8,
     on_batch=None,
+    repetition_penalty: float = 1.0,
+    no_repeat_ngram_size: int = 0,
 ) -> list[str]:
     """Answers to many conversations, ``batch_size`` at a time, in their order.
 
@@ -181,6 +183,9 @@ def generate_batch(
     generator seeded per batch from ``seed`` (the same inputs give the same answers).
     ``on_batch(indices, answers)`` is called after each batch with the conversations' indices
     and their answers, and may return True to stop; answers not generated then are None.
+    ``repetition_penalty`` (> 1 discourages tokens already in the prompt or answer) and
+    ``no_repeat_ngram_size`` (n > 0 forbids repeating any n-gram) are passed to
+    ``model.generate``; 1.0 and 0 leave decoding plain.
 
     >>> generate_batch(model, tokenizer, [[{"role": "user", "content": "2+2?"}]])  # doctest: +SKIP
     ['4']
@@ -208,6 +213,8 @@ def generate_batch(
             max_new_tokens=max_new_tokens,
             do_sample=sampling,
             **({"temperature": temperature, "top_k": 0} if sampling else {}),
+            **({"repetition_penalty": repetition_penalty} if repetition_penalty != 1.0 else {}),
+            **({"no_repeat_ngram_size": no_repeat_ngram_size} if no_repeat_ngram_size else {}),
             pad_token_id=pad,
             eos_token_id=tokenizer.eos_token_id,
         )
