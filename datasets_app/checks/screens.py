@@ -43,14 +43,19 @@ def may_contain_phone_classes(classes: bytes) -> bool:
     """At least 7 digits and a phone-like digit shape (digits read as "0") somewhere."""
     if classes.count(b"0") < MIN_PHONE_DIGITS:
         return False
-    # Every PHONE alternative contains "+<digit>", ")" before three digits, or 000-000-0000 with
-    # "-" or "." separators; the single-byte tests skip the longer scans for most texts.
-    if b"+" in classes and (
-        classes.startswith(b"+0") or b" +0" in classes or b"(+0" in classes or b"\n+0" in classes
-    ):
+    # Every PHONE alternative contains "+<digit>" (after any character but a word character or
+    # "+", so the screen takes every "+<digit>": a quote, a colon or a tab before it counts too),
+    # ")" before three digits, or 000-000-0000 with "-" or "." separators, mixed or not; the
+    # single-byte tests skip the longer scans for most texts.
+    if b"+0" in classes:
         return True
     if b")" in classes and (
         b")000" in classes or b") 000" in classes or b")-000" in classes or b").000" in classes
     ):
         return True
-    return b"000-000-0000" in classes or b"000.000.0000" in classes
+    if b"000-000" in classes or b"000.000" in classes:
+        return any(
+            shape in classes
+            for shape in (b"000-000-0000", b"000.000.0000", b"000-000.0000", b"000.000-0000")
+        )
+    return False

@@ -40,6 +40,9 @@ def test_it_finds_nothing_in_plain_good_text():
         ("Write to jane.doe@example.com today.", "contains_email"),
         ("Call me on (415) 555-0134 tonight.", "contains_phone"),
         ("Call +44 20 7946 0958 now.", "contains_phone"),
+        ('The number is "+44 20 7946 0958".', "contains_phone"),  # after a quote
+        ("Phone:+1 415 555 0132", "contains_phone"),
+        ("Fax 415-555.0132 please.", "contains_phone"),  # mixed separators
         ("42", "short_answer"),
     ],
 )
