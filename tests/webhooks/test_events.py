@@ -1,5 +1,6 @@
-"""The apps' events reach a receiver: imports (finished, failed), training runs (started, failed),
-eval runs (finished), each with the ids, names, status and API urls of what happened."""
+"""The apps' events reach a receiver: imports (finished, failed), dedup jobs, training runs
+(started, failed), eval runs, first served calls; each with the ids, names, status and API
+urls of what happened."""
 
 from __future__ import annotations
 
@@ -158,3 +159,26 @@ def test_it_announces_a_fine_tuned_models_first_served_call_once(
         "name": "ftdb-model-41",
         "url": "/api/v1/models/41/",
     }
+
+
+def test_it_announces_a_finished_dedup_job(
+    owner, dataset, make_example, receiver, listen, django_capture_on_commit_callbacks
+):
+    from datasets_app.services.dedup.jobs import dedup_job_create
+
+    listen("dedup.finished")
+    for _ in range(2):
+        make_example(dataset, owner)  # the same conversation twice: one exact cluster
+    with django_capture_on_commit_callbacks(execute=True):
+        job = dedup_job_create(user=owner, dataset=dataset, method="exact")
+    [event] = received(receiver)
+    assert event["type"] == "dedup.finished"
+    assert event["data"]["dedup_job"] == {
+        "id": job.pk,
+        "status": "succeeded",
+        "method": "exact",
+        "clusters_found": 1,
+        "duplicates_found": 1,
+        "url": f"/api/v1/dedup-jobs/{job.pk}/",
+    }
+    assert event["data"]["dataset"] == {"id": dataset.pk, "name": dataset.name}

@@ -18,6 +18,7 @@ from itertools import combinations
 from django.db import transaction
 from django.utils import timezone
 
+from finetunedb.events import event_emit
 from finetunedb.exceptions import ApplicationError
 from finetunedb.leases import (
     JobKind,
@@ -266,15 +267,32 @@ def _publish(job: DedupJob, attempt: int, found) -> None:
             ],
             batch_size=2000,
         )
-        lease_finish(
+        duplicates = sum(len(c.members) - 1 for c in clusters)
+        if lease_finish(
             DEDUP_JOBS,
             pk=job.pk,
             attempt=attempt,
             status=DedupStatus.SUCCEEDED,
             stage="",
             clusters_found=len(clusters),
-            duplicates_found=sum(len(c.members) - 1 for c in clusters),
-        )
+            duplicates_found=duplicates,
+        ):
+            dataset = job.dataset
+            event_emit(  # sent once this transaction commits (finetunedb/events.py)
+                team_id=dataset.team_id,
+                type="dedup.finished",
+                data={
+                    "dedup_job": {
+                        "id": job.pk,
+                        "status": DedupStatus.SUCCEEDED.value,
+                        "method": job.method,
+                        "clusters_found": len(clusters),
+                        "duplicates_found": duplicates,
+                        "url": f"/api/v1/dedup-jobs/{job.pk}/",
+                    },
+                    "dataset": {"id": dataset.pk, "name": dataset.name},
+                },
+            )
 
 
 def member_pairs(members: list[int]) -> list[tuple[int, int]]:
