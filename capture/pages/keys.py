@@ -1,5 +1,7 @@
-"""A team's ingest keys in the browser: create (the value shown once), list with last use, revoke.
-The API (``/api/v1/teams/{id}/ingest-keys/``) does the same through the same services."""
+"""A team's capture page in the browser: ingest keys (create, the value shown once; list with last
+use; revoke) and the capture settings (PII redaction at capture, log retention). The API
+(``/api/v1/teams/{id}/ingest-keys/``, ``…/capture-settings/``) does the same through the same
+services."""
 
 from __future__ import annotations
 
@@ -14,8 +16,23 @@ from finetunedb.teams.selectors import team_get_for_user
 
 from .. import selectors
 from ..services.ingest_keys import ingest_key_create, ingest_key_revoke
+from ..services.retention import BAD_RETENTION, team_capture_settings_set
 
 REVOKED = "Key revoked: services sending it now get 401."
+SAVED = "Capture settings saved."
+
+
+def _settings_from(post) -> dict:
+    """The settings form's fields as the service takes them; a bad number raises its message."""
+    raw = post.get("retention_days", "").strip()
+    if raw == "":
+        days = None
+    else:
+        try:
+            days = int(raw)
+        except ValueError:
+            raise ApplicationError(BAD_RETENTION, code="retention_days") from None
+    return {"redact_pii": post.get("redact_pii") == "on", "retention_days": days}
 
 
 @login_required
@@ -27,6 +44,12 @@ def ingest_keys(request, team_id):
     error = None
     if request.method == "POST":
         try:
+            if "save_settings" in request.POST:
+                team_capture_settings_set(
+                    user=request.user, team=team, **_settings_from(request.POST)
+                )
+                messages.success(request, SAVED)
+                return redirect("capture:ingest-keys", team_id=team.pk)
             if "revoke" in request.POST:
                 ingest_key_revoke(user=request.user, team=team, key_id=request.POST["revoke"])
                 messages.success(request, REVOKED)
@@ -46,7 +69,8 @@ def ingest_keys(request, team_id):
             "keys": keys,
             "new_key": new_key,
             "new_key_name": new_key_name,
-            "error": error,
+            "error": error if "save_settings" not in request.POST else None,
+            "settings_error": error if "save_settings" in request.POST else None,
             "name": request.POST.get("name", "") if error else "",
         },
     )

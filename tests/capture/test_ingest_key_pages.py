@@ -61,3 +61,33 @@ def test_the_members_page_links_the_keys_for_those_who_manage(client, owner, tea
     client.force_login(teammate)
     page = client.get(f"/teams/{team.pk}/members/").content.decode()
     assert "ingest-keys" not in page
+
+
+def test_it_saves_the_capture_settings_and_refuses_a_bad_number(client, owner, team):
+    client.force_login(owner)
+    url = f"/teams/{team.pk}/ingest-keys/"
+    done = client.post(url, {"save_settings": "1", "redact_pii": "on", "retention_days": "30"})
+    assert done.status_code == 302
+    team.refresh_from_db()
+    assert team.log_redact_pii is True and team.log_retention_days == 30
+    page = client.get(url).content.decode()
+    assert 'name="redact_pii" checked' in page and 'value="30"' in page
+
+    bad = client.post(url, {"save_settings": "1", "retention_days": "forever"}).content.decode()
+    assert "retention_days is a whole number of days" in bad
+    bad = client.post(url, {"save_settings": "1", "retention_days": "0"}).content.decode()
+    assert "retention_days is a whole number of days" in bad
+    team.refresh_from_db()
+    assert team.log_redact_pii is True and team.log_retention_days == 30  # nothing changed
+
+    client.post(url, {"save_settings": "1", "retention_days": ""})
+    team.refresh_from_db()
+    assert team.log_redact_pii is False and team.log_retention_days is None
+
+
+def test_an_annotator_cannot_change_the_settings(client, teammate, team):
+    client.force_login(teammate)
+    url = f"/teams/{team.pk}/ingest-keys/"
+    assert client.post(url, {"save_settings": "1", "redact_pii": "on"}).status_code == 403
+    team.refresh_from_db()
+    assert team.log_redact_pii is False
