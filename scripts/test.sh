@@ -27,7 +27,7 @@ if [ "${1:-all}" = all ]; then
   echo "== SBOM (CycloneDX) of the hash-pinned runtime lock -> test-artifacts/sbom.cdx.json"
   scripts/sbom.sh test-artifacts/sbom.cdx.json >/dev/null || status=1
   echo "== bandit (high severity)"
-  .venv/bin/bandit -q -r finetunedb datasets_app training evaluation annotation capture serving -lll || status=1
+  .venv/bin/bandit -q -r finetunedb datasets_app training evaluation annotation capture serving semantic webhooks client/finetunedb_client -lll || status=1
   echo "== schemathesis against /api/v1/schema/"
   $PY -m tests.security.fuzz_api --max-examples 20 || status=1
 fi
