@@ -341,6 +341,8 @@ CACHES = {
 FINETUNEDB_MODELS_DIR = Path(os.environ.get("FINETUNEDB_MODELS_DIR", DATA_DIR / "models")).resolve()
 # Local Hugging Face folders an admin offers as base models, besides the bundled default.
 FINETUNEDB_BASE_MODELS = env_list("FINETUNEDB_BASE_MODELS", "")
+# Local sentence-embedding folders an admin offers besides the bundled all-MiniLM-L6-v2 (issue 22).
+FINETUNEDB_EMBEDDING_MODELS = env_list("FINETUNEDB_EMBEDDING_MODELS", "")
 # The worker's device: "" picks CUDA when present, else CPU.
 FINETUNEDB_TRAINING_DEVICE = os.environ.get("FINETUNEDB_TRAINING_DEVICE", "")
 # The training worker leaves room for the curator's work (imports, checks, pages) on the same
