@@ -18,6 +18,7 @@ from finetunedb.teams.scoping import require_role
 
 from ...formats import EXPORT_FORMATS, Export, unrepresentable_reason, write_export
 from ...models import Dataset, DatasetVersion, ExampleStatus, Split
+from .renderers import renderer_for
 from .sources import RowSource, version_rows, working_copy_rows
 
 UNKNOWN_FORMAT = "Unknown format {value!r}; use one of: {choices}."
@@ -120,9 +121,7 @@ def export_stream(
     _check_format(format)
     renderer = None
     if format == "rendered":
-        from training.services.rendering import training_renderer
-
-        renderer = training_renderer(base_model=base_model)
+        renderer = renderer_for(base_model=base_model)
     if format not in LOSSLESS and not skip_unrepresentable:
         _refuse_lossy(rows, format, renderer)
     return write_export(
