@@ -25,7 +25,8 @@ class EvalResultNearestTrainingExamplesApi(APIView):
     @extend_schema(
         description="The training examples of the version the result's model was trained on, "
         "nearest to the item's prompt first, with their similarity and editor links. 409 for a "
-        "result of a base-model run (it was trained on nothing).",
+        "result of a base-model run (it was trained on nothing), and for method=embedding when "
+        "the version's dataset has not been embedded yet.",
         parameters=[
             OpenApiParameter("method", str, required=False, enum=list(METHODS)),
             OpenApiParameter("k", int, required=False, description="1-50, default 10"),

@@ -4,8 +4,12 @@ model was trained on, nearest to the item's prompt first (DESIGN §8).
 The similarity is :mod:`evaluation.nearest` (word n-grams). Its index of a version's training
 split is built once, on the first question about that version, and saved under the data folder
 (``DATA_DIR/eval-index/``) keyed by the version's id and hash and the index format, so later
-questions read it back in milliseconds. ``method`` is the seam for embedding similarity (issue
-22): a method is a name here and an index builder/query pair; only ``ngram`` exists so far.
+questions read it back in milliseconds.
+
+``method=embedding`` (issue 22) ranks the same training rows by the exact cosine of their stored
+sentence embeddings (semantic/, one matrix per dataset, one row per revision) to the item's
+prompt, embedded in this process with the model the dataset was embedded with, as semantic
+search does. A version whose revisions were never embedded is a 409 that says to embed first.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from django.urls import reverse
 from datasets_app.models import VersionEntry
 from datasets_app.services.export import version_rows
 from finetunedb.exceptions import ApplicationError, ConflictError
+from semantic.services.search import revisions_nearest
 from training.services.records import training_splits
 
 from .. import nearest
@@ -28,7 +33,17 @@ from .items import prompt_text, split_prompt
 
 logger = logging.getLogger(__name__)
 
-METHODS = (nearest.METHOD,)
+EMBEDDING = "embedding"
+METHODS = (nearest.METHOD, EMBEDDING)
+EMBEDDING_DESCRIPTION = (
+    "cosine similarity of sentence embeddings ({model}; mean pooled, unit length) of each "
+    "training example's whole text and the item's prompt"
+)
+NOT_EMBEDDED = (
+    "The training examples of version {number} are not embedded: embed dataset {dataset} "
+    "(POST /api/v1/datasets/{dataset}/embeddings/, or Embed on its Semantic page) and ask "
+    "again when the job has finished; or use method=ngram."
+)
 MAX_K = 50
 BASE_MODEL_RUN = (
     "this result comes from a run of the base model {name!r}, which was trained on no dataset "
@@ -95,7 +110,14 @@ def nearest_training_examples(*, result: EvalResult, method: str = "ngram", k=10
     split = training_splits(version)["train"]
     prompt, _ = split_prompt(result.entry.revision.messages)
     query = prompt_text(prompt)
-    hits = nearest.index_query(version_index(version, split), query, k=k)
+    extra = {}
+    if method == EMBEDDING:
+        hits, model, missing = _embedding_hits(version, split, query, k)
+        description = EMBEDDING_DESCRIPTION.format(model=model)
+        extra = {"embedding_model": model, "not_embedded": missing}
+    else:
+        hits = nearest.index_query(version_index(version, split), query, k=k)
+        description = nearest.DESCRIPTION
     entries = {
         e.example_id: e
         for e in VersionEntry.objects.filter(
@@ -126,10 +148,26 @@ def nearest_training_examples(*, result: EvalResult, method: str = "ngram", k=10
         "dataset": version.dataset_id,
         "split": split,
         "method": method,
-        "similarity": nearest.DESCRIPTION,
+        "similarity": description,
+        **extra,
         "query": query[:PREVIEW],
         "results": neighbours,
     }
+
+
+def _embedding_hits(version, split: str, query: str, k: int):
+    """``([(example id, cosine)], model, revisions without a vector)`` over the version's
+    ``split``. Revisions edited after the dataset's last embedding job have no vector (the
+    store keeps current revisions only); they are counted, not guessed."""
+    revisions = VersionEntry.objects.filter(version=version, split=split).values_list(
+        "revision_id", flat=True
+    )
+    found = revisions_nearest(dataset=version.dataset, revision_ids=revisions, text=query, k=k)
+    if found is None:
+        message = NOT_EMBEDDED.format(number=version.number, dataset=version.dataset_id)
+        raise ConflictError(message, code="not_embedded")
+    hits, missing, model = found
+    return [(example_id, max(-1.0, min(1.0, s))) for _, example_id, s in hits], model, missing
 
 
 def nearest_index_warm(*, run_id: int, model_id: int) -> None:

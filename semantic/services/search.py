@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
+
 from datasets_app.models import Dataset
 
 from ..models import EmbeddingJob, EmbeddingStatus
@@ -67,6 +69,34 @@ def dataset_semantic_search(
         (int(stored.revisions[r]), int(stored.examples[r]), float(s))
         for r, s in zip(rows, scores, strict=True)
     ]
+
+
+def revisions_nearest(
+    *, dataset: Dataset, revision_ids, text: str, k: int
+) -> tuple[list[tuple[int, int, float]], int, str] | None:
+    """Among ``revision_ids`` (a frozen version's rows, say), the ``k`` whose stored embedding
+    is nearest ``text`` by exact cosine, best first, as ``(revision id, example id, cosine)``;
+    with the number of those revisions that have no stored embedding and the model's name.
+    None when the dataset was never embedded or holds none of them."""
+    model = dataset_embedding_model(dataset=dataset)
+    if model is None:
+        return None
+    stored = _embeddings(embeddings_folder(dataset_id=dataset.pk, model_name=model))
+    if stored is None:
+        return None
+    wanted = np.unique(np.asarray(list(revision_ids), dtype=np.int64))
+    rows = np.flatnonzero(np.isin(stored.revisions, wanted))
+    if rows.size == 0:
+        return None
+    query = embedder_get(model).embed([text[:MAX_QUERY_CHARS]])[0]
+    best, scores = top_k(stored.vectors[rows], query, k)
+    picked = rows[best]
+    hits = [
+        (int(stored.revisions[r]), int(stored.examples[r]), float(s))
+        for r, s in zip(picked, scores, strict=True)
+    ]
+    missing = len(wanted) - len(np.unique(stored.revisions[rows]))
+    return hits, missing, model
 
 
 def example_ids_ranked(*, dataset: Dataset, text: str) -> tuple[list[int], dict[int, float]]:

@@ -108,7 +108,7 @@ def test_it_refuses_a_result_of_a_base_model_run(api_for, owner, suite, gsm_vers
 
 
 @pytest.mark.parametrize(
-    ("query", "path"), [("?method=embedding", "method"), ("?k=0", "k"), ("?k=x", "k")]
+    ("query", "path"), [("?method=bogus", "method"), ("?k=0", "k"), ("?k=x", "k")]
 )
 def test_it_refuses_bad_parameters_naming_them(api_for, owner, failed, query, path):
     response = api_for(owner).get(url(failed, query))
