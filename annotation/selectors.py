@@ -1,13 +1,13 @@
 """Reads of the annotation app, team-scoped through ``finetunedb.teams.scoping``.
 
 Blindness lives here: :func:`annotations_visible_to` is the one read of other annotators'
-labels for an example, and it returns them only to a caller who has no open item for that
-example and has either submitted their own or may curate (adjudicate) in its team.
+labels for an example, and it returns them only to a caller who has no open or skipped item for
+that example and has either submitted their own or may curate (adjudicate) in its team.
 """
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from datasets_app import selectors as dataset_selectors
 from finetunedb.teams.permissions import Action, role_allows
@@ -16,6 +16,8 @@ from finetunedb.teams.scoping import get_for_user, role_in_team, scope_to_user
 from .models import Adjudication, Annotation, Assignment, AssignmentItem, Guidelines, ItemStatus
 
 MAX_FILTER_EXAMPLES = 100_000
+# A skipped item may come back to its annotator, so it keeps them blind like an open one.
+STILL_TO_DO = (ItemStatus.OPEN, ItemStatus.SKIPPED)
 TOO_MANY = "The filter matches {n:,} examples; an assignment holds at most {max:,}. Narrow it."
 
 
@@ -97,14 +99,47 @@ def queue_open_items(*, user, assignment_id=None) -> QuerySet:
     return items.filter(assignment_id=assignment_id) if assignment_id else items
 
 
+def queue_pool_items(*, user, assignment_id=None) -> QuerySet:
+    """Items other annotators skipped in the assignments the caller annotates, for examples the
+    caller has no item of there: the pool they may take once their own open items are done."""
+    mine = AssignmentItem.objects.filter(annotator_id=user.pk)
+    if assignment_id:
+        mine = mine.filter(assignment_id=assignment_id)
+    items = scope_to_user(
+        AssignmentItem.objects.filter(
+            status=ItemStatus.SKIPPED, assignment_id__in=mine.values("assignment_id")
+        ).exclude(annotator_id=user.pk),
+        user,
+    )
+    return items.exclude(
+        Exists(
+            AssignmentItem.objects.filter(
+                assignment_id=OuterRef("assignment_id"),
+                example_id=OuterRef("example_id"),
+                annotator_id=user.pk,
+            )
+        )
+    )
+
+
+def queue_skipped_items(*, user, assignment_id=None) -> QuerySet:
+    """The caller's own skipped items: they come back after everything else."""
+    items = scope_to_user(
+        AssignmentItem.objects.filter(annotator_id=user.pk, status=ItemStatus.SKIPPED), user
+    )
+    return items.filter(assignment_id=assignment_id) if assignment_id else items
+
+
 def queue_progress(*, user, assignment_id=None) -> dict:
     items = scope_to_user(AssignmentItem.objects.filter(annotator_id=user.pk), user)
     if assignment_id:
         items = items.filter(assignment_id=assignment_id)
     row = items.aggregate(
-        total=Count("id"), submitted=Count("id", filter=Q(status=ItemStatus.SUBMITTED))
+        total=Count("id"),
+        submitted=Count("id", filter=Q(status=ItemStatus.SUBMITTED)),
+        skipped=Count("id", filter=Q(status=ItemStatus.SKIPPED)),
     )
-    return {"total": row["total"], "submitted": row["submitted"]}
+    return {"total": row["total"], "submitted": row["submitted"], "skipped": row["skipped"]}
 
 
 def queue_recent(*, user, limit: int = 5) -> list[AssignmentItem]:
@@ -138,7 +173,7 @@ def annotation_of(*, user, example_id) -> Annotation | None:
 def annotations_visible_to(*, user, example) -> list[Annotation]:
     """Other annotators' annotations of ``example`` that the caller may see now (blind rule)."""
     if AssignmentItem.objects.filter(
-        example=example, annotator_id=user.pk, status=ItemStatus.OPEN
+        example=example, annotator_id=user.pk, status__in=STILL_TO_DO
     ).exists():
         return []
     own = Annotation.objects.filter(example=example, annotator_id=user.pk).exists()
@@ -244,7 +279,7 @@ def dataset_annotations_export(*, dataset, user):
 def open_example_ids(*, user) -> set[int]:
     """Examples the caller still has to annotate: their labels stay hidden from them."""
     return set(
-        AssignmentItem.objects.filter(annotator_id=user.pk, status=ItemStatus.OPEN).values_list(
+        AssignmentItem.objects.filter(annotator_id=user.pk, status__in=STILL_TO_DO).values_list(
             "example_id", flat=True
         )
     )

@@ -14,10 +14,19 @@ from rest_framework.views import APIView
 from finetunedb.teams.scoping import parse_id
 
 from .. import selectors
-from ..services.queue import MAX_ANSWER, MAX_NOTE, MAX_TAGS, annotation_submit, queue_next
+from ..services.queue import (
+    MAX_ANSWER,
+    MAX_NOTE,
+    MAX_TAGS,
+    annotation_submit,
+    queue_item_skip,
+    queue_next,
+)
 from .serializers import AnnotationOutputSerializer, queue_item_data
 
 BAD_ASSIGNMENT = "assignment: an assignment id."
+LABEL_OR_SKIP = "send a label (verdict, rating, tags, note, answer) or skip: true, not both"
+LABEL_FIELDS = ("verdict", "rating", "tags", "note", "answer", "seconds")
 
 
 def _item_body(request, item):
@@ -74,12 +83,31 @@ class QueueItemSubmitApi(APIView):
         note = serializers.CharField(required=False, allow_blank=True, max_length=MAX_NOTE)
         answer = serializers.CharField(required=False, allow_blank=True, max_length=MAX_ANSWER)
         seconds = serializers.FloatField(required=False, min_value=0, max_value=86_400)
+        skip = serializers.BooleanField(
+            required=False,
+            default=False,
+            help_text="Pass on the item: it goes to the assignment's pool and comes back to "
+            "you after the rest of your queue. Send no label with it.",
+        )
 
-    @extend_schema(request=InputSerializer, responses={201: AnnotationOutputSerializer})
+        def validate(self, attrs):
+            if attrs.get("skip") and any(key in attrs for key in LABEL_FIELDS):
+                raise serializers.ValidationError({"skip": LABEL_OR_SKIP})
+            return attrs
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: AnnotationOutputSerializer, 200: OpenApiTypes.OBJECT},
+        description="Submit the caller's label (201), or `{skip: true}` to pass on the item "
+        "(200, the item with status `skipped`).",
+    )
     def post(self, request, item_id):
         item = selectors.queue_item_get_for_user(request.user, item_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if data.validated_data["skip"]:
+            item = queue_item_skip(user=request.user, item=item)
+            return Response(_item_body(request, item))
         annotation = annotation_submit(user=request.user, item=item, values=data.validated_data)
         return Response(
             _item_body(request, item) | {"mine": AnnotationOutputSerializer(annotation).data},

@@ -18,14 +18,18 @@ from finetunedb.teams.scoping import parse_id
 
 from .. import selectors
 from ..models import Verdict
-from ..services.queue import annotation_submit, queue_next
+from ..services.queue import annotation_submit, queue_item_skip, queue_next
 
 SUBMITTED = "Example {pk}: submitted."
+SKIPPED = (
+    "Example {pk}: skipped; it comes back after the rest of your queue, unless someone takes it."
+)
 SHORTCUTS = [
     ("a", "Approve and submit"),
     ("r", "Reject and submit"),
     ("1–5", "Rating"),
     ("s", "Submit with the rating and tags only"),
+    ("j", "Skip: the item comes back after the rest"),
 ]
 BUTTONS = [
     (Verdict.APPROVED, "Approve", "a", "primary"),
@@ -101,6 +105,14 @@ def queue_item(request, item_id):
 def queue_submit(request, item_id):
     item = selectors.queue_item_get_for_user(request.user, item_id)
     back = _queue_url(parse_id(request.POST.get("assignment")))
+    if request.POST.get("skip"):
+        try:
+            queue_item_skip(user=request.user, item=item)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect(back)
+        messages.info(request, SKIPPED.format(pk=item.example_id))
+        return redirect(back)
     raw_rating = (request.POST.get("rating") or "").strip()
     answer = request.POST.get("answer", "")
     values = {

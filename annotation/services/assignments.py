@@ -149,9 +149,10 @@ NOT_IN_ASSIGNMENT = "annotator {annotator} has no items in this assignment."
 
 
 def assignment_annotator_remove(*, user, assignment, annotator_id: int) -> int:
-    """Take an annotator off an assignment: their open items move to the others; returns how many.
+    """Take an annotator off an assignment: their open and skipped items move to the others (open
+    again); returns how many.
 
-    Submitted and skipped items stay theirs (their annotations count). Every example keeps
+    Submitted items stay theirs (their annotations count). Every example keeps
     ``overlap`` distinct annotators and loads stay as even as that allows
     (``distribution.redistribute_without``).
     """
@@ -167,16 +168,17 @@ def assignment_annotator_remove(*, user, assignment, annotator_id: int) -> int:
                 NOT_IN_ASSIGNMENT.format(annotator=annotator_id), code="annotator"
             )
         staying = sorted({a for _, _, a, _ in rows if a != annotator_id})
-        items = [Item(e, a, open=s == ItemStatus.OPEN) for _, e, a, s in rows]
+        to_do = (ItemStatus.OPEN, ItemStatus.SKIPPED)
+        items = [Item(e, a, open=s in to_do) for _, e, a, s in rows]
         try:
             moves = redistribute_without(
                 items, removed=annotator_id, annotators=staying, seed=assignment.seed
             )
         except ValueError as error:
             raise ApplicationError(str(error), code="annotator") from None
-        pk_of = {e: pk for pk, e, a, s in rows if a == annotator_id and s == ItemStatus.OPEN}
+        pk_of = {e: pk for pk, e, a, s in rows if a == annotator_id and s in to_do}
         for example, new_annotator in moves:
             AssignmentItem.objects.filter(pk=pk_of[example]).update(
-                annotator_id=new_annotator, leased_until=None
+                annotator_id=new_annotator, status=ItemStatus.OPEN, leased_until=None
             )
     return len(moves)

@@ -2,7 +2,10 @@
 
 A claim is one conditional UPDATE on the item (still open, still the caller's): of two tabs or
 a reassignment racing, exactly one wins. The lease is short; an item whose lease ran out goes
-back to the front of its annotator's queue. Submitting writes the caller's own
+back to the front of its annotator's queue. Skipping (:func:`queue_item_skip`) puts an item
+back in its assignment's pool: another annotator of the assignment who has no item for that
+example takes it once their own open items are done, and the skipper gets it back (if nobody took
+it) only after everything else in their queue. Submitting writes the caller's own
 :class:`Annotation` for the example and never touches the example's consensus fields (status,
 rating, tags), which only adjudication writes.
 """
@@ -11,17 +14,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from finetunedb.exceptions import ApplicationError, ConflictError
-from finetunedb.teams.permissions import Action
-from finetunedb.teams.scoping import require_role
+from finetunedb.teams.permissions import Action, role_allows
+from finetunedb.teams.scoping import require_role, role_in_team
 
 from ..models import Annotation, AssignmentItem, ItemStatus, Verdict
-from ..selectors import queue_open_items
+from ..selectors import queue_open_items, queue_pool_items, queue_skipped_items
 
 CLAIM_LEASE = timedelta(minutes=10)
 MAX_NOTE = 10_000
@@ -39,8 +42,11 @@ INVALID = "The annotation was not saved; see errors."
 
 
 def queue_next(*, user, assignment_id: int | None = None, now=None) -> AssignmentItem | None:
-    """Claim and return the caller's next open item (one they already hold first, so a reload
-    shows the same item), or None when their queue is empty."""
+    """Claim and return the caller's next item, or None when there is none left.
+
+    In order: an open item they already hold (so a reload shows the same item), their other open
+    items, items other annotators of their assignments skipped (the pool), then the items they
+    skipped themselves, the longest-skipped first."""
     now = now or timezone.now()
     items = queue_open_items(user=user, assignment_id=assignment_id)
     held = items.filter(leased_until__gt=now).order_by("assignment_id", "id")
@@ -52,10 +58,59 @@ def queue_next(*, user, assignment_id: int | None = None, now=None) -> Assignmen
             pk=candidate.pk, annotator=user, status=ItemStatus.OPEN
         ).update(leased_until=now + CLAIM_LEASE, opened_at=Coalesce("opened_at", now))
         if claimed:
-            return AssignmentItem.objects.select_related(
-                "assignment", "example", "example__current_revision"
-            ).get(pk=candidate.pk)
+            return _loaded(candidate.pk)
+    pool = queue_pool_items(user=user, assignment_id=assignment_id)
+    for candidate in pool.select_related("assignment__dataset").order_by("updated_at", "id")[:5]:
+        if not role_allows(
+            role_in_team(user, candidate.assignment.dataset.team_id), Action.ANNOTATE
+        ):
+            continue
+        try:
+            # Conditional on the item still being skipped: of two annotators racing, one wins.
+            # The unique (assignment, example, annotator) refuses a second item of one example.
+            with transaction.atomic():
+                claimed = AssignmentItem.objects.filter(
+                    pk=candidate.pk, status=ItemStatus.SKIPPED
+                ).update(
+                    annotator_id=user.pk,
+                    status=ItemStatus.OPEN,
+                    leased_until=now + CLAIM_LEASE,
+                    opened_at=now,
+                    updated_at=now,
+                )
+        except IntegrityError:
+            continue
+        if claimed:
+            return _loaded(candidate.pk)
+    mine = queue_skipped_items(user=user, assignment_id=assignment_id)
+    for candidate in mine.order_by("updated_at", "id")[:5]:
+        claimed = AssignmentItem.objects.filter(
+            pk=candidate.pk, annotator=user, status=ItemStatus.SKIPPED
+        ).update(status=ItemStatus.OPEN, leased_until=now + CLAIM_LEASE, updated_at=now)
+        if claimed:
+            return _loaded(candidate.pk)
     return None
+
+
+def _loaded(pk) -> AssignmentItem:
+    return AssignmentItem.objects.select_related(
+        "assignment", "example", "example__current_revision"
+    ).get(pk=pk)
+
+
+def queue_item_skip(*, user, item: AssignmentItem, now=None) -> AssignmentItem:
+    """Pass on ``item`` without labelling it: it goes to the assignment's pool (any annotator of
+    the assignment without this example may take it) and comes back to the caller only after the
+    rest of their queue. Nothing is stored about the example itself."""
+    require_role(user, item.assignment.dataset.team_id, Action.ANNOTATE)
+    now = now or timezone.now()
+    # updated_at is set by hand (update() skips auto_now): it orders skipped items, oldest first.
+    skipped = AssignmentItem.objects.filter(
+        pk=item.pk, annotator_id=user.pk, status=ItemStatus.OPEN
+    ).update(status=ItemStatus.SKIPPED, leased_until=None, updated_at=now)
+    if not skipped:
+        raise ConflictError(NOT_OPEN, code="not_open")
+    return _loaded(item.pk)
 
 
 def _clean(values: dict) -> tuple[dict, list[dict]]:
