@@ -151,6 +151,13 @@ class PlaygroundRequest(models.Model):
         max_length=16, choices=PlaygroundStatus.choices, default=PlaygroundStatus.QUEUED
     )
     answers = models.JSONField(default=dict, blank=True)
+    sampling = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Empty: base and fine-tuned answer greedily ({base, finetuned}). "
+        "{temperature, seeds: [a, b]}: the fine-tuned model answers twice, sampled at each "
+        "seed ({a, b}).",
+    )
     error = models.TextField(blank=True)
     # The request's lease (training.services.jobs.PLAYGROUND_REQUESTS): a worker killed while
     # answering leaves it running until the lease runs out, then recovery re-enqueues it.
