@@ -56,13 +56,11 @@ def log_filter(logs: QuerySet, filters: dict) -> QuerySet:
         if "team" in filters:
             rows = rows.filter(team_id=filters["team"])
         logs = _having(logs, rows)
-    window = {}
+    windowed = "since" in filters or "until" in filters
     if "since" in filters:
-        window["created_at__gte"] = filters["since"]
+        logs = logs.filter(created_at__gte=filters["since"])
     if "until" in filters:
-        window["created_at__lt"] = filters["until"]
-    if window:
-        logs = _within(logs, window)
+        logs = logs.filter(created_at__lt=filters["until"])
     feedback = filters.get("feedback")
     if feedback == "positive":
         logs = logs.filter(feedback_score__gt=0)
@@ -76,6 +74,15 @@ def log_filter(logs: QuerySet, filters: dict) -> QuerySet:
         logs = logs.filter(feedback_score__isnull=False)
     if "search" in filters:
         logs = logs.filter(search_text__contains=filters["search"].casefold())
+    if windowed:
+        # A time window is read in the order of its index, (team, created_at, id) — SQLite's
+        # index carries the rowid — so a page starts at the window's newest log and stops after
+        # 50, wherever the window lies. Walked by id, a window ending 45 days back either passed
+        # every newer log or collected and sorted every id of the window (0.78 s at 1M logs).
+        # Ids are not in created_at order in general (created_at is taken before the INSERT,
+        # and workers, machines and PostgreSQL's sequence interleave), so no id range stands in
+        # for the window: the page order itself is created_at, ties by id.
+        return logs.order_by("-created_at", "-pk")
     return logs.order_by("-pk")
 
 
@@ -85,6 +92,9 @@ def log_filter(logs: QuerySet, filters: dict) -> QuerySet:
 # instead of collecting (and sorting) hundreds of thousands of ids. Counting stops here too.
 DENSE_ROWS = 5000
 
+# The page order of a time window: newest creation time first, ties by id.
+TIME_SORT = {"-created_at": ("created_at", True, "Newest first")}
+
 
 def _having(logs: QuerySet, rows: QuerySet) -> QuerySet:
     """``logs`` that have one of ``rows`` (LogTag or LogMeta rows), the cheaper way round."""
@@ -93,25 +103,22 @@ def _having(logs: QuerySet, rows: QuerySet) -> QuerySet:
     return logs.filter(Exists(rows.filter(log_id=OuterRef("pk"))))
 
 
-def _within(logs: QuerySet, window: dict) -> QuerySet:
-    """``logs`` created in ``window``. A window that ends in the past is read from the
-    (team, created_at) index as a subquery of ids: as a plain condition SQLite walks the table
-    newest first (the order the page wants) through every log after the window. A window up
-    to now starts where the page starts, so there the plain condition stops after a page."""
-    if "created_at__lt" in window:
-        return logs.filter(pk__in=logs.filter(**window).values("pk"))
-    return logs.filter(**window)
-
-
 def log_page(logs: QuerySet, *, after=None, before=None, size: int = 50) -> Page:
-    """One keyset page, newest first (``datasets_app.workspace.keyset``).
+    """One keyset page, newest first (``datasets_app.workspace.keyset``): by id, or by
+    creation time where ``log_filter`` ordered a time window so.
 
-    The page's ids come first, from the indexes alone where they cover the filters (a time
-    range is read from ``log_team_created`` and sorted there), then the 50 rows themselves:
-    sorting thousands of whole logs (their JSON) to keep 50 was most of a filtered page.
+    The page's ids come first, from the indexes alone where they cover the filters, then the
+    50 rows themselves: sorting thousands of whole logs (their JSON) to keep 50 was most of a
+    filtered page.
     """
+    by_time = tuple(logs.query.order_by[:1]) == ("-created_at",)
     ids = keyset_page(
-        logs.values_list("pk", flat=True), sort="-id", after=after, before=before, size=size
+        logs.values_list("pk", flat=True),
+        sort="-created_at" if by_time else "-id",
+        sorts=TIME_SORT if by_time else None,
+        after=after,
+        before=before,
+        size=size,
     )
     by_id = {
         log.pk: log

@@ -48,13 +48,17 @@ def _beyond(column: str | None, value, anchor_id: int, forward: bool) -> Q:
     )
 
 
-def keyset_page(qs: QuerySet, *, sort: str, after=None, before=None, size: int = 50) -> Page:
+def keyset_page(
+    qs: QuerySet, *, sort: str, after=None, before=None, size: int = 50, sorts: dict | None = None
+) -> Page:
     """One page of ``qs`` in ``sort`` order after/before the row with the given id.
+
+    ``sorts`` adds a caller's own orders to :data:`SORTS` (same shape).
 
     An anchor id that is not in ``qs``'s model (deleted, foreign) falls back to its value alone
     for the id sort and to the first page otherwise; nothing is raised for bad input.
     """
-    column, descending, _ = SORTS.get(sort, SORTS[DEFAULT_SORT])
+    column, descending, _ = (sorts or {}).get(sort) or SORTS.get(sort, SORTS[DEFAULT_SORT])
     order = [f"-{column}" if descending else column] if column else []
     order.append("-pk" if descending else "pk")
     reverse = [o[1:] if o.startswith("-") else f"-{o}" for o in order]

@@ -1,5 +1,6 @@
 """POST /api/v1/logs/ and the team ingest keys (DESIGN §8)."""
 
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -216,6 +217,30 @@ def test_it_pages_by_keyset(api_for, owner, stored):
     second = api.get(first["next"]).json()
     assert [log["id"] for log in second["results"]] == [stored[1], stored[0]]
     assert second["next"] is None
+
+
+def test_it_pages_a_time_window_newest_first_even_when_ids_are_out_of_time_order(
+    api_for, owner, stored
+):
+    # created_at is taken before the INSERT, so a slow worker's log can get a higher id than
+    # a newer one; a window's pages follow creation time, each log once.
+    base = datetime(2026, 1, 10, tzinfo=UTC)
+    hours = {stored[0]: 5, stored[1]: 1, stored[2]: 9, stored[3]: 3}
+    for pk, hour in hours.items():
+        Log.objects.filter(pk=pk).update(created_at=base + timedelta(hours=hour))
+    api = api_for(owner)
+    url = "/api/v1/logs/?page_size=1&since=2026-01-10T02:00:00Z&until=2026-01-10T10:00:00Z"
+    seen, page = [], api.get(url).json()
+    while True:
+        seen += [log["id"] for log in page["results"]]
+        if page["next"] is None:
+            break
+        page = api.get(page["next"]).json()
+    assert seen == [stored[2], stored[0], stored[3]]
+    back = api.get(page["previous"]).json()
+    assert [log["id"] for log in back["results"]] == [stored[0]]
+    until = api.get("/api/v1/logs/?until=2026-01-10T04:00:00Z").json()["results"]
+    assert [log["id"] for log in until] == [stored[3], stored[1]]
 
 
 def test_it_scores_a_log_and_filters_by_feedback(api_for, owner, teammate, stored):
