@@ -7,14 +7,13 @@ class TrainingConfig(AppConfig):
 
     def ready(self):
         # Each app registers its own job kinds; finetunedb.leases.jobs_recover composes them.
-        from datasets_app.services.export.renderers import renderer_register
+        from datasets_app.services.export import renderer_register
         from finetunedb.actions.registry import action_register
         from finetunedb.leases import kind_register
         from finetunedb.teams.storage_usage import storage_part_register
 
         from .services.jobs import KINDS
         from .services.preflight_jobs import PREFLIGHT
-        from .services.rendering import training_renderer
         from .services.storage import STORAGE_PARTS
 
         for kind in KINDS:
@@ -24,4 +23,11 @@ class TrainingConfig(AppConfig):
         for part, measure in STORAGE_PARTS.items():
             storage_part_register(part, measure)
         # The export pipeline's `rendered` format renders with a base model's training tokenizer.
-        renderer_register(training_renderer)
+        renderer_register(_rendered_export_renderer)
+
+
+def _rendered_export_renderer(*, base_model):
+    # imported when the format is asked for: the web process starts without torch
+    from .services.rendering import training_renderer
+
+    return training_renderer(base_model=base_model)

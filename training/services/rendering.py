@@ -6,7 +6,7 @@ Kept in the training app because the chat template and the label spans are the r
 
 from __future__ import annotations
 
-from datasets_app.formats.encoders import Unrepresentable
+from datasets_app.services.export import RenderRefused
 from finetunedb.exceptions import ApplicationError
 
 from ..recipe.data import ERR_NO_TEMPLATE, TemplateError
@@ -33,6 +33,6 @@ def training_renderer(*, base_model: str | None = None):
         try:
             return rendered_record(content, tokenizer)
         except TemplateError as exc:
-            raise Unrepresentable(str(exc)) from exc
+            raise RenderRefused(str(exc)) from exc
 
     return render

@@ -10,27 +10,33 @@ import this package, never its modules' internals or the writers.
 
 from .pipeline import (
     FIRST_PROBLEMS,
+    NO_RENDERER,
     UNKNOWN_FORMAT,
     UNKNOWN_SPLIT,
     UNKNOWN_STATUS,
     UNREPRESENTABLE,
+    RenderRefused,
     dataset_export,
     dataset_version_export,
     export_filename,
     export_flag,
+    renderer_register,
 )
 from .sources import version_rows, working_copy_rows
 
 __all__ = [
     "FIRST_PROBLEMS",
+    "NO_RENDERER",
     "UNKNOWN_FORMAT",
     "UNKNOWN_SPLIT",
     "UNKNOWN_STATUS",
     "UNREPRESENTABLE",
+    "RenderRefused",
     "dataset_export",
     "dataset_version_export",
     "export_filename",
     "export_flag",
+    "renderer_register",
     "version_rows",
     "working_copy_rows",
 ]

@@ -17,11 +17,12 @@ from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
 
 from ...formats import EXPORT_FORMATS, Export, unrepresentable_reason, write_export
+from ...formats.encoders import Unrepresentable
 from ...models import Dataset, DatasetVersion, ExampleStatus, Split
-from .renderers import renderer_for
 from .sources import RowSource, version_rows, working_copy_rows
 
 UNKNOWN_FORMAT = "Unknown format {value!r}; use one of: {choices}."
+NO_RENDERER = "The rendered format is not available here: the training app is not installed."
 UNKNOWN_SPLIT = "Unknown split {value!r}; use one of: {choices} (or leave it out for all)."
 UNKNOWN_STATUS = "Unknown status {value!r}; use one of: {choices}."
 UNREPRESENTABLE = (
@@ -34,6 +35,37 @@ LOSSLESS = ("openai", "parquet", "hf_messages")
 # How many refused examples a 400 names in ``errors`` (the message counts them all).
 FIRST_PROBLEMS = 20
 TRUE = ("1", "true", "yes", "on")
+
+
+class RenderRefused(Exception):
+    """A renderer's "this example cannot be rendered" (its message says why)."""
+
+
+# The ``rendered`` format renders with a base model's chat template and trained spans, which
+# belong to the training recipe; datasets_app never imports training (tests/test_layers.py), so
+# the training app registers its factory when Django starts (``TrainingConfig.ready``).
+_renderer_factory = None
+
+
+def renderer_register(factory) -> None:
+    """``factory(base_model=...)`` returns ``content -> {"text", "trained_spans"}``, raising
+    :class:`RenderRefused` for an example it cannot render (or ApplicationError for the model)."""
+    global _renderer_factory
+    _renderer_factory = factory
+
+
+def _renderer_for(base_model: str | None):
+    if _renderer_factory is None:
+        raise ApplicationError(NO_RENDERER, code="format_unavailable")
+    render = _renderer_factory(base_model=base_model)
+
+    def checked(content: dict) -> dict:
+        try:
+            return render(content)
+        except RenderRefused as exc:
+            raise Unrepresentable(str(exc)) from exc
+
+    return checked
 
 
 def export_flag(value) -> bool:
@@ -121,7 +153,7 @@ def export_stream(
     _check_format(format)
     renderer = None
     if format == "rendered":
-        renderer = renderer_for(base_model=base_model)
+        renderer = _renderer_for(base_model)
     if format not in LOSSLESS and not skip_unrepresentable:
         _refuse_lossy(rows, format, renderer)
     return write_export(
