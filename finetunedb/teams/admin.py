@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ApiToken, Invitation, Membership, Team
+from .models import ApiToken, Invitation, Membership, RequestWindow, Team
 
 
 class MembershipInline(admin.TabularInline):
@@ -41,6 +41,18 @@ class ApiTokenAdmin(admin.ModelAdmin):
     # The digest is useless to a person and tokens are never created here (no raw value to show).
     exclude = ["digest"]
     readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(RequestWindow)
+class RequestWindowAdmin(admin.ModelAdmin):
+    """Rate-limit counters (finetunedb.teams.rate_limits): to look at, never to edit by hand."""
+
+    list_display = ["key", "window", "count"]
+    search_fields = ["key"]
+    readonly_fields = ["key", "window", "count"]
 
     def has_add_permission(self, request):
         return False
