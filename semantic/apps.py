@@ -7,8 +7,12 @@ class SemanticConfig(AppConfig):
 
     def ready(self):
         # Each app registers its own job kinds; finetunedb.leases.jobs_recover composes them.
+        from finetunedb.events import event_sink_register
         from finetunedb.leases import kind_register
 
+        from .services.auto import embed_after_import
         from .services.jobs import EMBEDDING_JOBS
 
         kind_register(EMBEDDING_JOBS)
+        # The dataset setting embed_after_import: an import's event queues its embedding job.
+        event_sink_register(embed_after_import)

@@ -25,6 +25,8 @@ DEFAULT_DATASET_SETTINGS = {
     "base_model_hint": "",
     "require_approval": False,
     "assistant_json_schema": None,
+    # semantic/ listens for import.finished and queues the dataset's embedding job
+    "embed_after_import": False,
 }
 
 

@@ -64,6 +64,9 @@ def _clean_settings(values: dict | None) -> dict:
     approval = values.get("require_approval")
     if approval is not None and not isinstance(approval, bool):
         errors.append({"path": "settings.require_approval", "message": "must be true or false"})
+    embed = values.get("embed_after_import")
+    if embed is not None and not isinstance(embed, bool):
+        errors.append({"path": "settings.embed_after_import", "message": "must be true or false"})
     schema = values.get("assistant_json_schema")
     if schema is not None:
         # Remote references, costly patterns and unbounded schemas are refused here, and the

@@ -32,6 +32,7 @@ from finetunedb.teams.scoping import require_role
 
 from ..models import EmbeddingJob, EmbeddingStatus
 from ..store import embeddings_read, embeddings_write
+from .auto import embedding_job_follow_up
 from .embedding_models import embedder_get, embedding_model_check, embeddings_folder
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,9 @@ def embedding_job_run(*, job_id: int) -> None:
         _mine(job_id, attempt).update(
             status=EmbeddingStatus.FAILED, finished_at=timezone.now(), failure_reason=CRASHED
         )
+        return
+    # Examples an import published while this job ran (semantic/services/auto.py)
+    embedding_job_follow_up(job_id=job_id)
 
 
 def _embed(job: EmbeddingJob, attempt: int) -> None:
