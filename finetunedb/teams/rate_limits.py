@@ -13,8 +13,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection
 
 from .models import RequestWindow
 
@@ -72,21 +71,31 @@ def rate_limit_hit(*, scope: str, key: str, now: float | None = None) -> RateDec
     window = int(now // PERIOD_S) * PERIOD_S
     retry = max(1, math.ceil(window + PERIOD_S - now))
     name = f"{scope}:{key}"[:100]
-    rows = RequestWindow.objects.filter(key=name, window=window)
-    with transaction.atomic():
-        # One conditional UPDATE: concurrent workers each add one, none past the limit.
-        if rows.filter(count__lt=limit).update(count=F("count") + 1):
-            count = rows.values_list("count", flat=True).get()
-            return RateDecision(True, limit, max(0, limit - count), retry)
-        if rows.exists():
-            return RateDecision(False, limit, 0, retry)
-        try:
-            with transaction.atomic():
-                RequestWindow.objects.create(key=name, window=window, count=1)
-        except IntegrityError:  # another worker opened the window first: count in it
-            if not rows.filter(count__lt=limit).update(count=F("count") + 1):
-                return RateDecision(False, limit, 0, retry)
-        # The caller's past windows are spent: one row per active key stays.
+    count = _count_one(name, window, limit)
+    if count is None:
+        return RateDecision(False, limit, 0, retry)
+    if count == 1:  # this request opened the window: the caller's past windows are spent
         RequestWindow.objects.filter(key=name, window__lt=window).delete()
-    count = rows.values_list("count", flat=True).first() or 1
     return RateDecision(True, limit, max(0, limit - count), retry)
+
+
+def _count_one(name: str, window: int, limit: int) -> int | None:
+    """Add one to the window's count unless it has reached ``limit``: the new count, or None.
+
+    One statement (an upsert with RETURNING; SQLite 3.35+, PostgreSQL): it opens the window or
+    counts in it atomically, so concurrent workers each add one and none goes past the limit,
+    in autocommit — no transaction held around a read and an update, which on SQLite took the
+    write lock at BEGIN and queued behind every log being written.
+    """
+    quote = connection.ops.quote_name
+    table = quote(RequestWindow._meta.db_table)
+    key, start, count = quote("key"), quote("window"), quote("count")
+    sql = (
+        f"INSERT INTO {table} ({key}, {start}, {count}) VALUES (%s, %s, 1) "  # noqa: S608 (model columns)
+        f"ON CONFLICT ({key}, {start}) DO UPDATE SET {count} = {table}.{count} + 1 "
+        f"WHERE {table}.{count} < %s RETURNING {count}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [name, window, limit])
+        row = cursor.fetchone()
+    return row[0] if row else None

@@ -1,6 +1,9 @@
 """Requests per minute per key, counted in the database (finetunedb.teams.rate_limits): the
 limit, the window's reset, refused requests not counted, one count per key, and no lost counts
-when many connections (as gunicorn's workers) hit the same key at once."""
+when many connections (as gunicorn's workers) hit the same key at once.
+
+Marked ``postgres``: the count is one upsert with RETURNING, run again on PostgreSQL by
+scripts/test.sh."""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ from django.db import connection
 
 from finetunedb.teams.models import RequestWindow
 from finetunedb.teams.rate_limits import rate_limit_hit
+
+pytestmark = pytest.mark.postgres
 
 T0 = 1_800_000_000.0  # a window's start (a multiple of 60)
 
