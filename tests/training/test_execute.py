@@ -71,6 +71,14 @@ def test_it_trains_a_model_and_records_its_lineage(queued_run, version, api_for,
     assert polled["status"] == "done", polled
     assert set(polled["answers"]) == {"base", "finetuned"}
 
+    # Two sampled answers of the fine-tuned model at two seeds (issue 20), in process.
+    body = {"messages": messages, "seeds": [1, 2], "temperature": 1.5}
+    seeded = client.post(f"/api/v1/models/{model.pk}/playground/", body, format="json").json()
+    evaluation.playground_request_run(request_id=seeded["id"])
+    seeded = client.get(f"/api/v1/playground/{seeded['id']}/").json()
+    assert seeded["status"] == "done", seeded
+    assert set(seeded["answers"]) == {"a", "b"} and seeded["sampling"]["seeds"] == [1, 2]
+
 
 def test_it_does_nothing_when_redelivered_while_the_lease_is_held(queued_run):
     run = queued_run()

@@ -120,3 +120,92 @@ def test_it_saves_a_pick_from_the_model_page(client, owner, pick, prefs):
         follow=True,
     )
     assert "same as the rejected one" in refused.content.decode()
+
+
+@pytest.fixture
+def seeded(pick):
+    return PlaygroundRequest.objects.create(
+        model=pick.model,
+        messages=PROMPT,
+        status="done",
+        sampling={"temperature": 0.8, "seeds": [7, 11]},
+        answers={"a": "Paris, of course.", "b": "Marseille."},
+    )
+
+
+def test_it_saves_a_pick_between_two_seeds_of_one_model_with_both_seeds(
+    api_for, owner, seeded, prefs
+):
+    response = api_for(owner).post(url(seeded), {"dataset": prefs.pk, "winner": "b"}, format="json")
+    assert response.status_code == 201, response.json()
+    revision = Example.objects.get(pk=response.json()["created"][0]).current_revision
+    assert revision.messages[-1] == {"role": "assistant", "content": "Marseille."}
+    metadata = revision.metadata
+    assert metadata["rejected"] == [{"role": "assistant", "content": "Paris, of course."}]
+    model = f"ftdb-model-{seeded.model_id}"
+    assert (metadata["chosen_model"], metadata["rejected_model"]) == (model, model)
+    assert (metadata["chosen_seed"], metadata["rejected_seed"]) == (11, 7)
+    assert metadata["temperature"] == 0.8
+
+
+def test_it_refuses_base_or_finetuned_as_the_winner_of_two_seeds(api_for, owner, seeded, prefs):
+    response = api_for(owner).post(
+        url(seeded), {"dataset": prefs.pk, "winner": "base"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "winner"
+    assert "a or b" in response.json()["errors"][0]["message"]
+    assert not Example.objects.filter(dataset=prefs).exists()
+
+
+def test_it_queues_two_sampled_answers_and_refuses_bad_seeds(api_for, owner, pick):
+    api = api_for(owner)
+    route = f"/api/v1/models/{pick.model_id}/playground/"
+    body = {"messages": PROMPT, "seeds": [3, 4], "temperature": 0.7}
+    queued = api.post(route, body, format="json")
+    assert queued.status_code == 202, queued.json()
+    assert queued.json()["sampling"] == {"temperature": 0.7, "seeds": [3, 4]}
+    before = PlaygroundRequest.objects.count()
+    for bad, path in (
+        ({"seeds": [3, 3], "temperature": 0.7}, "seeds"),
+        ({"seeds": [3], "temperature": 0.7}, "seeds"),
+        ({"seeds": [3, -1], "temperature": 0.7}, "seeds"),
+        ({"seeds": [3, 4]}, "temperature"),
+        ({"seeds": [3, 4], "temperature": 0}, "temperature"),
+        ({"temperature": 0.7}, "temperature"),
+    ):
+        response = api.post(route, {"messages": PROMPT, **bad}, format="json")
+        assert response.status_code == 400, bad
+        assert response.json()["errors"][0]["path"] == path, response.json()
+    assert PlaygroundRequest.objects.count() == before
+
+
+def test_it_asks_for_two_seeds_from_the_model_page(client, owner, pick):
+    client.force_login(owner)
+    page = client.get(f"/models/{pick.model_id}/").content.decode()
+    assert 'name="seed_a"' in page and 'value="seeds"' in page
+    client.post(
+        f"/models/{pick.model_id}/",
+        {
+            "prompt": "Name a city.",
+            "mode": "seeds",
+            "temperature": "0.9",
+            "seed_a": "5",
+            "seed_b": "6",
+        },
+    )
+    made = PlaygroundRequest.objects.latest("pk")
+    assert made.sampling == {"temperature": 0.9, "seeds": [5, 6]}
+    refused = client.post(
+        f"/models/{pick.model_id}/",
+        {
+            "prompt": "Name a city.",
+            "mode": "seeds",
+            "temperature": "0.9",
+            "seed_a": "5",
+            "seed_b": "5",
+        },
+        follow=True,
+    )
+    assert "seeds: two different whole numbers" in refused.content.decode()
+    assert PlaygroundRequest.objects.latest("pk") == made

@@ -76,14 +76,27 @@ class ModelDownloadApi(APIView):
 class ModelPlaygroundApi(APIView):
     class InputSerializer(serializers.Serializer):
         messages = StrictJSONField()
+        seeds = StrictJSONField(
+            required=False,
+            help_text="Two different seeds [a, b]: the fine-tuned model answers twice, sampled "
+            "at each (answers {a, b}) instead of base against fine-tuned.",
+        )
+        temperature = serializers.FloatField(
+            required=False, help_text="With seeds: above 0, at most 2."
+        )
 
     @extend_schema(request=InputSerializer, responses={202: PlaygroundOutputSerializer})
     def post(self, request, model_id):
         model = selectors.model_get_for_user(request.user, model_id, action=Action.TRAIN)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        values = data.validated_data
         job = services.playground_request_create(
-            user=request.user, model=model, messages=data.validated_data["messages"]
+            user=request.user,
+            model=model,
+            messages=values["messages"],
+            temperature=values.get("temperature"),
+            seeds=values.get("seeds"),
         )
         job.refresh_from_db()
         return Response(PlaygroundOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -2,7 +2,7 @@
 
 | route | method | does |
 |---|---|---|
-| /api/v1/playground/{id}/pick/ | POST | `{dataset, winner: base|finetuned, chosen?}` → 201 `{created, skipped_duplicates}` |
+| /api/v1/playground/{id}/pick/ | POST | `{dataset, winner: base|finetuned (a|b for two seeds), chosen?}` → 201 `{created, skipped_duplicates}` |
 """
 
 from __future__ import annotations
@@ -17,13 +17,17 @@ from finetunedb.teams.permissions import Action
 
 from .. import selectors
 from ..services.evaluation import MAX_CHARS
-from ..services.playground_picks import WINNERS, playground_pick_save
+from ..services.playground_picks import SEEDED_WINNERS, WINNERS, playground_pick_save
 
 
 class PlaygroundPickApi(APIView):
     class InputSerializer(serializers.Serializer):
         dataset = serializers.IntegerField(help_text="A dataset of the model's team (curator+).")
-        winner = serializers.ChoiceField(choices=WINNERS, help_text="The better answer.")
+        winner = serializers.ChoiceField(
+            choices=WINNERS + SEEDED_WINNERS,
+            help_text="The better answer: base or finetuned; a or b when the playground "
+            "answered twice with the fine-tuned model at two seeds.",
+        )
         chosen = serializers.CharField(
             required=False,
             max_length=MAX_CHARS,

@@ -141,6 +141,10 @@ class PlaygroundOutputSerializer(serializers.Serializer):
     messages = serializers.JSONField()
     status = serializers.CharField()
     answers = serializers.JSONField()
+    sampling = serializers.JSONField(
+        help_text="{} for base against fine-tuned; {temperature, seeds: [a, b]} for two "
+        "sampled answers of the fine-tuned model."
+    )
     error = serializers.CharField()
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)

@@ -19,6 +19,14 @@ from .runs import role_flags
 PLAYGROUND_QUEUED = "Sent to the worker; the answers appear below."
 
 
+def _number(raw, kind):
+    """The form's text as a number, or the text itself (the service refuses it by field)."""
+    try:
+        return kind((raw or "").strip())
+    except ValueError:
+        return raw
+
+
 @login_required
 def model_detail(request, model_id):
     model = selectors.model_get_for_user(request.user, model_id)
@@ -30,8 +38,16 @@ def model_detail(request, model_id):
             {"role": "user", "content": request.POST.get("prompt", "")},
         ]
         turns = [t for t in turns if t["content"].strip()]
+        sampling = {}
+        if request.POST.get("mode") == "seeds":
+            sampling = {
+                "temperature": _number(request.POST.get("temperature"), float),
+                "seeds": [_number(request.POST.get(k), int) for k in ("seed_a", "seed_b")],
+            }
         try:
-            services.playground_request_create(user=request.user, model=model, messages=turns)
+            services.playground_request_create(
+                user=request.user, model=model, messages=turns, **sampling
+            )
             messages.success(request, PLAYGROUND_QUEUED)
         except ApplicationError as exc:
             messages.error(request, exc.message)

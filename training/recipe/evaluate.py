@@ -92,6 +92,61 @@ def playground(
     return _both(model, tokenizer, messages, model_dir, models_dir, max_new_tokens, device)
 
 
+@torch.no_grad()
+def sample(
+    model,
+    tokenizer,
+    messages: list[dict[str, Any]],
+    *,
+    temperature: float,
+    seed: int,
+    max_new_tokens: int = 256,
+) -> str:
+    """One sampled answer at ``temperature``; the same seed gives the same answer on the same
+    device and libraries (the global torch generator is seeded right before ``generate``)."""
+    ids = _prompt_ids(tokenizer, messages, None).to(next(model.parameters()).device)
+    torch.manual_seed(seed)
+    out = model.generate(
+        input_ids=ids,
+        attention_mask=torch.ones_like(ids),
+        max_new_tokens=max_new_tokens,
+        do_sample=True,
+        temperature=temperature,
+        top_k=0,
+        top_p=1.0,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    return tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True).strip()
+
+
+def playground_seeds(
+    model_dir: str | os.PathLike,
+    messages: list[dict[str, Any]],
+    *,
+    models_dir: str | os.PathLike,
+    temperature: float,
+    seeds: tuple[int, int],
+    max_new_tokens: int = 256,
+    device: str = "cpu",
+) -> dict[str, str]:
+    """Two sampled answers of the fine-tuned model to one conversation, at ``seeds[0]`` and
+    ``seeds[1]``: ``{"a", "b"}``."""
+    model, tokenizer = load_finetuned(model_dir, models_dir=models_dir, device=device)
+    first, second = (
+        sample(
+            model,
+            tokenizer,
+            messages,
+            temperature=temperature,
+            seed=seed,
+            max_new_tokens=max_new_tokens,
+        )
+        for seed in seeds
+    )
+    return {"a": first, "b": second}
+
+
 def _both(
     model, tokenizer, messages, model_dir, models_dir, max_new_tokens, device
 ) -> dict[str, str]:

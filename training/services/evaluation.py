@@ -39,6 +39,10 @@ MAX_CHARS = 20_000
 ROLES = ("system", "user", "assistant")
 BAD_MESSAGES = "messages must be a list of 1–50 {role, content} objects (roles system, user, assistant) ending with a user turn"
 TOO_LONG = f"the conversation is longer than {MAX_CHARS} characters"
+MAX_SEED = 2**31 - 1
+BAD_SEEDS = f"seeds: two different whole numbers from 0 to {MAX_SEED:,}, one per answer"
+BAD_TEMPERATURE = "temperature: a number above 0 and at most 2 (sampling needs it above 0)"
+TEMPERATURE_WITHOUT_SEEDS = "temperature is for two sampled answers: send seeds [a, b] with it"
 
 
 def _device() -> str:
@@ -126,12 +130,49 @@ def playground_messages_check(messages) -> list[dict]:
     return clean
 
 
-def playground_request_create(*, user, model: ModelArtifact, messages) -> PlaygroundRequest:
-    """Queue a conversation for the model's playground; the worker answers it."""
+def playground_sampling_check(*, temperature=None, seeds=None) -> dict:
+    """``{}`` (base against fine-tuned, greedy) or ``{temperature, seeds}`` for two sampled
+    answers of the fine-tuned model; refused input names its field."""
+
+    def bad(path, message):
+        return ApplicationError(message, errors=[{"path": path, "message": message}])
+
+    if seeds is None:
+        if temperature is not None:
+            raise bad("temperature", TEMPERATURE_WITHOUT_SEEDS)
+        return {}
+    if (
+        not isinstance(seeds, list | tuple)
+        or len(seeds) != 2
+        or any(
+            isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEED for s in seeds
+        )
+        or seeds[0] == seeds[1]
+    ):
+        raise bad("seeds", BAD_SEEDS)
+    if (
+        temperature is None
+        or isinstance(temperature, bool)
+        or not isinstance(temperature, int | float)
+        or not 0 < temperature <= 2
+    ):
+        raise bad("temperature", BAD_TEMPERATURE)
+    return {"temperature": float(temperature), "seeds": [int(seeds[0]), int(seeds[1])]}
+
+
+def playground_request_create(
+    *, user, model: ModelArtifact, messages, temperature=None, seeds=None
+) -> PlaygroundRequest:
+    """Queue a conversation for the model's playground; the worker answers it. With ``seeds``
+    (two) and ``temperature`` the fine-tuned model answers twice, sampled at each seed, so a
+    curator picks between two answers of the same model."""
     require_role(user, model.run.version.dataset.team_id, Action.TRAIN)
     clean = playground_messages_check(messages)
+    sampling = playground_sampling_check(temperature=temperature, seeds=seeds)
     with transaction.atomic():
-        request = PlaygroundRequest.objects.create(model=model, messages=clean, created_by=user)
+        request = PlaygroundRequest.objects.create(
+            model=model, messages=clean, sampling=sampling, created_by=user
+        )
         transaction.on_commit(lambda: playground_request_enqueue(request.pk))
     return request
 
@@ -143,7 +184,7 @@ def playground_request_enqueue(request_id: int) -> None:
 
 
 def playground_request_run(*, request_id: int) -> None:
-    from training.recipe.evaluate import playground
+    from training.recipe.evaluate import playground, playground_seeds
 
     attempt = lease_claim(PLAYGROUND_REQUESTS, pk=request_id)
     if attempt is None:
@@ -163,7 +204,19 @@ def playground_request_run(*, request_id: int) -> None:
             faults.fault_point("playground.generate")
             # The serving engine has the base loaded once and the adapter on demand; without
             # one (tests, a worker alone) the worker loads the model for this request.
-            if engine_ready():
+            if request.sampling:
+                # Seeded sampling runs in process: the serving engine batches requests
+                # together, so a seed would not give the same answer twice.
+                answers = playground_seeds(
+                    models_dir() / request.model.path,
+                    request.messages,
+                    models_dir=base_cache_dir(),
+                    temperature=request.sampling["temperature"],
+                    seeds=tuple(request.sampling["seeds"]),
+                    max_new_tokens=max_new_tokens,
+                    device=_device(),
+                )
+            elif engine_ready():
                 answers = engine_playground(
                     request.model, request.messages, max_new_tokens=max_new_tokens
                 )

@@ -1,6 +1,6 @@
 """A playground pick saved as a preference example (issue 20's collection, next to the blind
 pairwise review): the playground answered one conversation with the base and the fine-tuned
-model; the person picks the better answer, or edits one into the answer they want, and the pair
+model, or twice with the fine-tuned model sampled at two seeds; the person picks the better answer, or edits one into the answer they want, and the pair
 goes into a dataset of the model's team through the one service that saves pairs
 (``datasets_app.services.preferences``: the importers' shape, duplicates skipped and counted).
 """
@@ -15,11 +15,16 @@ from .evaluation import MAX_CHARS
 
 SOURCE_FORMAT = "playground"
 WINNERS = ("base", "finetuned")
+SEEDED_WINNERS = ("a", "b")
 
 NOT_ANSWERED = (
     "The playground has not answered this conversation yet; pick once both answers are in."
 )
 BAD_WINNER = "winner must be base or finetuned (the answer you prefer)"
+BAD_SEEDED_WINNER = (
+    "winner must be a or b: this conversation was answered twice by the fine-tuned model, "
+    "at two seeds"
+)
 OTHER_TEAM = "must be a dataset of the model's team"
 BAD_CHOSEN = f"chosen must be a non-empty text of at most {MAX_CHARS} characters"
 IDENTICAL = (
@@ -41,11 +46,13 @@ def playground_pick_save(
     model = request.model
     if dataset.team_id != model.run.version.dataset.team_id:
         raise _invalid("dataset", OTHER_TEAM)
-    if winner not in WINNERS:
-        raise _invalid("winner", BAD_WINNER)
+    sampling = request.sampling or {}
+    sides = SEEDED_WINNERS if sampling else WINNERS
+    if winner not in sides:
+        raise _invalid("winner", BAD_SEEDED_WINNER if sampling else BAD_WINNER)
     if request.status != PlaygroundStatus.DONE:
         raise ConflictError(NOT_ANSWERED)
-    loser = WINNERS[1 - WINNERS.index(winner)]
+    loser = sides[1 - sides.index(winner)]
     answers = request.answers or {}
     edited = chosen is not None and chosen.strip() != (answers.get(winner) or "").strip()
     if chosen is not None and (
@@ -56,7 +63,16 @@ def playground_pick_save(
     rejected_text = answers.get(loser) or ""
     if chosen_text.strip() == rejected_text.strip():
         raise _invalid("chosen", IDENTICAL)
-    names = {"base": model.run.base_model, "finetuned": f"ftdb-model-{model.pk}"}
+    finetuned = f"ftdb-model-{model.pk}"
+    names = {"base": model.run.base_model, "finetuned": finetuned, "a": finetuned, "b": finetuned}
+    seeded = {}
+    if sampling:
+        seed_of = dict(zip(SEEDED_WINNERS, sampling["seeds"], strict=True))
+        seeded = {
+            "temperature": sampling["temperature"],
+            "chosen_seed": seed_of[winner],
+            "rejected_seed": seed_of[loser],
+        }
     pair = PreferencePair(
         prompt=list(request.messages),
         chosen=[{"role": "assistant", "content": chosen_text}],
@@ -69,6 +85,7 @@ def playground_pick_save(
             "chosen_model": names[winner],
             "rejected_model": names[loser],
             "chosen_edited": edited,
+            **seeded,
         },
     )
     return preference_pairs_save(

@@ -107,3 +107,20 @@ def test_it_generates_for_the_playground(trained, tmp_path):
         )
         == answers["finetuned"]
     )
+
+
+def test_it_answers_twice_at_two_seeds_for_the_playground(trained, tmp_path):
+    from training.recipe.evaluate import playground_seeds, sample
+
+    prompt = [{"role": "user", "content": "What is 2 + 1?"}]
+    answers = playground_seeds(
+        trained, prompt, models_dir=tmp_path, temperature=1.5, seeds=(1, 2), max_new_tokens=12
+    )
+    assert set(answers) == {"a", "b"} and answers["a"] != answers["b"]
+    again = playground_seeds(
+        trained, prompt, models_dir=tmp_path, temperature=1.5, seeds=(2, 1), max_new_tokens=12
+    )
+    assert again == {"a": answers["b"], "b": answers["a"]}
+    model, tokenizer = load_finetuned(trained, models_dir=tmp_path)
+    one = sample(model, tokenizer, prompt, temperature=1.5, seed=1, max_new_tokens=12)
+    assert one == answers["a"]
