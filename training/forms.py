@@ -34,7 +34,7 @@ class TrainForm(forms.Form):
     """Field types come from TrainConfig; bounds are checked once, by TrainConfig.from_dict,
     and its errors are put back on the field they name."""
 
-    def __init__(self, *args, option_fields: dict | None = None, **kwargs):
+    def __init__(self, *args, option_fields: dict | None = None, parent_models=(), **kwargs):
         super().__init__(*args, **kwargs)
         # Launch options the apps above registered (training.hooks): not hyperparameters.
         self.option_names = tuple(option_fields or ())
@@ -53,17 +53,30 @@ class TrainForm(forms.Form):
         for name, default in defaults.items():
             if name not in ("base_model", "method"):
                 self.fields[name] = _field(name, default, helps[name], choices[name])
+        self.fields["start_from_model"] = forms.ChoiceField(
+            required=False,
+            choices=[("", "— none: start from the base model")]
+            + [(str(m.pk), _parent_label(m)) for m in parent_models],
+            help_text="dpo and orpo only: train on top of a finished SFT model of the team, "
+            "trained on the same base model (lineage then names both versions).",
+        )
         self.fields.update(option_fields or {})
 
     def request_arguments(self) -> dict:
         """``training_run_create`` keyword arguments from the cleaned data."""
         data = {k: v for k, v in self.cleaned_data.items() if k not in self.option_names}
+        data.pop("start_from_model", None)
         base_model = data.pop("hub_model", "") or data.pop("base_model", "")
         data.pop("base_model", None)
         method = data.pop("method")
         for name in LIST_FIELDS:
             data[name] = [part.strip() for part in data[name].split(",") if part.strip()]
         return {"base_model": base_model, "method": method, "hyperparameters": data}
+
+    def parent_arguments(self) -> dict:
+        """``start_from_model`` for ``training_run_create`` when one was chosen (it checks it)."""
+        chosen = self.cleaned_data.get("start_from_model")
+        return {"start_from_model": int(chosen)} if chosen else {}
 
     def option_values(self) -> dict:
         """The launch options' values (``training_run_launch(options=...)``)."""
@@ -73,6 +86,14 @@ class TrainForm(forms.Form):
         for error in errors:
             field = error["path"].removeprefix("hyperparameters.").split("[")[0]
             self.add_error(field if field in self.fields else None, error["message"])
+
+
+def _parent_label(model) -> str:
+    run = model.run
+    return (
+        f"model {model.pk} — {run.method} on {run.base_model}, "
+        f"{run.version.dataset.name} v{run.version.number}"
+    )
 
 
 def launch_option_fields(*, user, version) -> dict:

@@ -54,6 +54,19 @@ def model_list_for_team(*, team_id: int, excluding: int | None = None) -> QueryS
     return qs.select_related("run__version").order_by("-created_at", "-id")
 
 
+def sft_models_for_team(*, team_id: int) -> QuerySet:
+    """The team's finished SFT models (lora or full runs that succeeded), newest first: what a
+    dpo/orpo run may start from (services/chain.py checks the rest, the base model included)."""
+    from .models import RunStatus
+
+    return (
+        model_list_for_team(team_id=team_id)
+        .filter(run__status=RunStatus.SUCCEEDED)
+        .exclude(run__method__in=("dpo", "orpo"))
+        .select_related("run__version__dataset")
+    )
+
+
 def models_for_versions(version_ids) -> dict[int, list[ModelArtifact]]:
     """Models of several versions at once (the history page), by version id."""
     out: dict[int, list[ModelArtifact]] = {}

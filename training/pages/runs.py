@@ -36,7 +36,8 @@ def role_flags(user, team_id, *actions) -> dict:
 def train_form(request, version_id):
     version = version_get_for_user(request.user, version_id, action=Action.TRAIN)
     option_fields = launch_option_fields(user=request.user, version=version)
-    form = TrainForm(request.POST or None, option_fields=option_fields)
+    parents = list(selectors.sft_models_for_team(team_id=version.dataset.team_id)[:200])
+    form = TrainForm(request.POST or None, option_fields=option_fields, parent_models=parents)
     preflight = None
     status = 200
     if request.method == "GET" and request.GET.get("preflight"):
@@ -45,7 +46,9 @@ def train_form(request, version_id):
             raise Http404(NOT_FOUND)
         if job.status != ActionStatus.SUCCEEDED:
             return redirect("actions:job", job_id=job.pk)
-        form = TrainForm(job.params.get("form") or {}, option_fields=option_fields)
+        form = TrainForm(
+            job.params.get("form") or {}, option_fields=option_fields, parent_models=parents
+        )
         preflight = job.result
         form.is_valid()  # shown as it was sent
     elif request.method == "POST" and form.is_valid():
@@ -57,6 +60,7 @@ def train_form(request, version_id):
                     version=version,
                     options=form.option_values(),
                     **arguments,
+                    **form.parent_arguments(),
                 )
                 messages.success(request, LAUNCHED.format(id=run.pk))
                 return redirect("training:run", run_id=run.pk)
