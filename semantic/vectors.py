@@ -107,3 +107,26 @@ def exact_duplicate_pairs(vectors: np.ndarray, threshold: float) -> dict[tuple[i
         for a, b, s in zip(i[keep], j[keep], block[i[keep], j[keep]], strict=True):
             found[(int(a) + start, int(b) + start)] = float(s)
     return found
+
+
+def cross_pairs(a: np.ndarray, b: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
+    """Every ``(row of a, row of b, cosine)`` at cosine ≥ ``threshold``, by exact blocked
+    products (two sets of up to 20k rows: a block of ``a`` against all of ``b`` at a time),
+    sorted by row of ``a`` then row of ``b``.
+
+    >>> u = np.asarray([[1.0, 0.0], [0.0, 1.0]], dtype=np.float16)
+    >>> cross_pairs(u, u[:1], 0.9)
+    [(0, 0, 1.0)]
+    """
+    right = np.asarray(b, dtype=np.float32)
+    found: list[tuple[int, int, float]] = []
+    if len(a) == 0 or len(right) == 0:
+        return found
+    for start in range(0, len(a), VERIFY_ROWS):
+        sims = np.asarray(a[start : start + VERIFY_ROWS], dtype=np.float32) @ right.T
+        i, j = np.nonzero(sims >= threshold)
+        found += [
+            (int(x) + start, int(y), min(1.0, float(s)))
+            for x, y, s in zip(i, j, sims[i, j], strict=True)
+        ]
+    return found

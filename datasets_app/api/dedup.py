@@ -60,7 +60,7 @@ class ClusterOutputSerializer(serializers.Serializer):
 class OverlapOutputSerializer(serializers.Serializer):
     a = serializers.IntegerField(help_text="Example of this dataset.")
     b = serializers.IntegerField(help_text="Example of the other dataset.")
-    kind = serializers.ChoiceField(choices=["exact", "near"])
+    kind = serializers.ChoiceField(choices=["exact", "near", "semantic"])
     similarity = serializers.FloatField()
 
 
@@ -153,19 +153,33 @@ class DatasetDuplicateClusterResolveApi(APIView):
 class DatasetContaminationApi(APIView):
     class InputSerializer(serializers.Serializer):
         against = serializers.IntegerField(help_text="Another dataset of the same team.")
-        threshold = serializers.FloatField(min_value=0.5, max_value=1.0, default=0.8)
+        method = serializers.ChoiceField(
+            choices=["text", "semantic"],
+            default="text",
+            help_text="text: exact and near (word shingles); semantic: cosine of the stored "
+            "embeddings (both datasets embedded with the same model).",
+        )
+        threshold = serializers.FloatField(
+            min_value=0.5,
+            max_value=1.0,
+            required=False,
+            help_text="text: Jaccard, default 0.8; semantic: cosine, default 0.9.",
+        )
         fields = serializers.ChoiceField(
             choices=DedupFields.choices, default=DedupFields.CONVERSATION
         )
 
     class OutputSerializer(serializers.Serializer):
         against = serializers.IntegerField()
+        method = serializers.CharField()
+        embedding_model = serializers.CharField(required=False)
         threshold = serializers.FloatField()
         fields = serializers.CharField()
         count = serializers.IntegerField()
         examples = serializers.IntegerField(help_text="Examples of this dataset that overlap.")
         exact = serializers.IntegerField()
         near = serializers.IntegerField()
+        semantic = serializers.IntegerField()
         truncated = serializers.BooleanField(help_text="Only the first 1000 overlaps are listed.")
         overlaps = OverlapOutputSerializer(many=True)
 
@@ -179,7 +193,8 @@ class DatasetContaminationApi(APIView):
         result = dedup_services.dataset_contamination(
             dataset=dataset,
             against=against,
-            threshold=data.validated_data["threshold"],
+            threshold=data.validated_data.get("threshold"),
             fields=data.validated_data["fields"],
+            method=data.validated_data["method"],
         )
         return Response(result)

@@ -138,14 +138,17 @@ def contamination_page(request, dataset_id):
     dataset = selectors.dataset_get_for_user(request.user, dataset_id)
     others = selectors.dataset_list_team_others(dataset=dataset)
     report, against, error = None, None, None
+    method = request.GET.get("method") or "text"
     if request.GET.get("against"):
         # reached like any dataset: another team's id is a 404
         against = selectors.dataset_get_for_user(request.user, request.GET["against"])
+        raw = request.GET.get("threshold")
         try:
             report = dedup_services.dataset_contamination(
                 dataset=dataset,
                 against=against,
-                threshold=float(request.GET.get("threshold") or 0.8),
+                threshold=float(raw) if raw else None,
+                method=method,
             )
         except ValueError:
             error = BAD_NUMBER.format(field="Threshold")
@@ -168,7 +171,8 @@ def contamination_page(request, dataset_id):
             "dataset": dataset,
             "others": others,
             "against": against,
-            "threshold": request.GET.get("threshold", "0.8"),
+            "threshold": request.GET.get("threshold", ""),
+            "method": method,
             "report": report,
             "error": error,
         },

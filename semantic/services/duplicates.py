@@ -12,13 +12,23 @@ from datasets_app.dedup.near import DuplicatePair
 from datasets_app.models import Dataset, Example, ExampleStatus
 
 from ..store import embeddings_read
-from ..vectors import duplicate_pairs
+from ..vectors import cross_pairs, duplicate_pairs
 from .embedding_models import embeddings_folder
 from .search import dataset_embedding_model
 
 NOT_EMBEDDED = (
     "Semantic duplicates compare stored embeddings, and this dataset has none yet: embed it "
     "first (POST /api/v1/datasets/{id}/embeddings/ or Embed on the search-by-meaning page)."
+)
+
+CONTAMINATION_NOT_EMBEDDED = (
+    "A semantic contamination check compares stored embeddings, and dataset {name!r} has none "
+    "yet: embed it first (POST /api/v1/datasets/{id}/embeddings/ or Embed on its Semantic "
+    "page), or use method text."
+)
+DIFFERENT_MODELS = (
+    "{a!r} was embedded with {model_a!r} and {b!r} with {model_b!r}; cosines of different "
+    "models do not compare: embed {b!r} with {model_a!r} (POST its embeddings/ with that model)."
 )
 
 
@@ -50,3 +60,49 @@ def semantic_duplicate_pairs(*, dataset_id: int, threshold: float) -> list[Dupli
         a, b = sorted((examples[i], examples[j]))
         pairs.append(DuplicatePair(a, b, min(1.0, similarity)))
     return sorted(pairs)
+
+
+def _current_rows(dataset: Dataset, model: str) -> tuple[object, list[int]] | None:
+    stored = embeddings_read(embeddings_folder(dataset_id=dataset.pk, model_name=model))
+    if stored is None:
+        return None
+    live = set(
+        Example.objects.filter(dataset=dataset)
+        .exclude(status=ExampleStatus.ARCHIVED)
+        .values_list("current_revision_id", flat=True)
+    )
+    return stored, [i for i, rev in enumerate(stored.revisions.tolist()) if rev in live]
+
+
+def semantic_contamination_pairs(
+    *, dataset: Dataset, against: Dataset, threshold: float
+) -> tuple[list[tuple[int, int, float]], str]:
+    """``(example of dataset, example of against, cosine)`` for every pair of live examples
+    whose stored embeddings are at cosine ≥ ``threshold`` (exact, all pairs), and the model.
+    Both datasets must be embedded with the same model: a 409 says which to embed, and how."""
+    from finetunedb.exceptions import ConflictError
+
+    models = {}
+    for side in (dataset, against):
+        models[side.pk] = dataset_embedding_model(dataset=side)
+        if models[side.pk] is None:
+            raise ConflictError(
+                CONTAMINATION_NOT_EMBEDDED.format(name=side.name, id=side.pk),
+                code="not_embedded",
+            )
+    model = models[dataset.pk]
+    if models[against.pk] != model:
+        raise ConflictError(
+            DIFFERENT_MODELS.format(
+                a=dataset.name, model_a=model, b=against.name, model_b=models[against.pk]
+            ),
+            code="different_embedding_models",
+        )
+    left, right = _current_rows(dataset, model), _current_rows(against, model)
+    if left is None or right is None:
+        return [], model
+    (a, rows_a), (b, rows_b) = left, right
+    found = cross_pairs(a.vectors[rows_a], b.vectors[rows_b], threshold)
+    examples_a, examples_b = a.examples[rows_a].tolist(), b.examples[rows_b].tolist()
+    pairs = [(examples_a[i], examples_b[j], s) for i, j, s in found]
+    return sorted(pairs), model
