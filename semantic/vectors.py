@@ -109,10 +109,17 @@ def exact_duplicate_pairs(vectors: np.ndarray, threshold: float) -> dict[tuple[i
     return found
 
 
-def cross_pairs(a: np.ndarray, b: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
+class TooManyPairs(ValueError):
+    """More pairs than the caller's ``limit`` are at the threshold."""
+
+
+def cross_pairs(
+    a: np.ndarray, b: np.ndarray, threshold: float, *, limit: int | None = None
+) -> list[tuple[int, int, float]]:
     """Every ``(row of a, row of b, cosine)`` at cosine ≥ ``threshold``, by exact blocked
     products (two sets of up to 20k rows: a block of ``a`` against all of ``b`` at a time),
-    sorted by row of ``a`` then row of ``b``.
+    sorted by row of ``a`` then row of ``b``. More than ``limit`` pairs raise TooManyPairs
+    (a low threshold over two sets of one topic pairs nearly everything with everything).
 
     >>> u = np.asarray([[1.0, 0.0], [0.0, 1.0]], dtype=np.float16)
     >>> cross_pairs(u, u[:1], 0.9)
@@ -125,6 +132,8 @@ def cross_pairs(a: np.ndarray, b: np.ndarray, threshold: float) -> list[tuple[in
     for start in range(0, len(a), VERIFY_ROWS):
         sims = np.asarray(a[start : start + VERIFY_ROWS], dtype=np.float32) @ right.T
         i, j = np.nonzero(sims >= threshold)
+        if limit is not None and len(found) + len(i) > limit:
+            raise TooManyPairs(limit)
         found += [
             (int(x) + start, int(y), min(1.0, float(s)))
             for x, y, s in zip(i, j, sims[i, j], strict=True)

@@ -12,7 +12,7 @@ from datasets_app.dedup.near import DuplicatePair
 from datasets_app.models import Dataset, Example, ExampleStatus
 
 from ..store import embeddings_read
-from ..vectors import cross_pairs, duplicate_pairs
+from ..vectors import TooManyPairs, cross_pairs, duplicate_pairs
 from .embedding_models import embeddings_folder
 from .search import dataset_embedding_model
 
@@ -25,6 +25,12 @@ CONTAMINATION_NOT_EMBEDDED = (
     "A semantic contamination check compares stored embeddings, and dataset {name!r} has none "
     "yet: embed it first (POST /api/v1/datasets/{id}/embeddings/ or Embed on its Semantic "
     "page), or use method text."
+)
+MAX_CONTAMINATION_PAIRS = 200_000
+TOO_MANY_PAIRS = (
+    "More than {limit} pairs are at cosine >= {threshold}: the two datasets are about the same "
+    "things, so a threshold this low pairs nearly everything. Raise the threshold (0.9 finds "
+    "paraphrases)."
 )
 DIFFERENT_MODELS = (
     "{a!r} was embedded with {model_a!r} and {b!r} with {model_b!r}; cosines of different "
@@ -80,7 +86,7 @@ def semantic_contamination_pairs(
     """``(example of dataset, example of against, cosine)`` for every pair of live examples
     whose stored embeddings are at cosine ≥ ``threshold`` (exact, all pairs), and the model.
     Both datasets must be embedded with the same model: a 409 says which to embed, and how."""
-    from finetunedb.exceptions import ConflictError
+    from finetunedb.exceptions import ApplicationError, ConflictError
 
     models = {}
     for side in (dataset, against):
@@ -102,7 +108,15 @@ def semantic_contamination_pairs(
     if left is None or right is None:
         return [], model
     (a, rows_a), (b, rows_b) = left, right
-    found = cross_pairs(a.vectors[rows_a], b.vectors[rows_b], threshold)
+    try:
+        found = cross_pairs(
+            a.vectors[rows_a], b.vectors[rows_b], threshold, limit=MAX_CONTAMINATION_PAIRS
+        )
+    except TooManyPairs:
+        message = TOO_MANY_PAIRS.format(limit=MAX_CONTAMINATION_PAIRS, threshold=threshold)
+        raise ApplicationError(
+            message, errors=[{"path": "threshold", "message": message}]
+        ) from None
     examples_a, examples_b = a.examples[rows_a].tolist(), b.examples[rows_b].tolist()
     pairs = [(examples_a[i], examples_b[j], s) for i, j, s in found]
     return sorted(pairs), model

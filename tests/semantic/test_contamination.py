@@ -141,3 +141,18 @@ def test_it_lists_every_pair_at_the_threshold_across_blocks():
     sims = a.astype(np.float16).astype(np.float32) @ b.astype(np.float16).astype(np.float32).T
     assert {(i, j) for i, j, _ in found} == set(zip(*np.nonzero(sims >= 0.9), strict=True))
     assert (5, 0) in {(i, j) for i, j, _ in found} and (2050, 1) in {(i, j) for i, j, _ in found}
+
+
+def test_it_refuses_a_threshold_that_pairs_too_much(
+    embedding_settings, api_for, owner, dataset, evals, both, tiny_bert_dir, monkeypatch,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    from semantic.services import duplicates
+
+    for side in (dataset, evals):
+        embed(owner, side, tiny_bert_dir, django_capture_on_commit_callbacks)
+    monkeypatch.setattr(duplicates, "MAX_CONTAMINATION_PAIRS", 0)
+    response = check(api_for(owner), dataset, against=evals.pk, method="semantic", threshold=0.5)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "threshold"
+    assert "Raise the threshold" in response.json()["errors"][0]["message"]
