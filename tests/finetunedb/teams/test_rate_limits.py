@@ -12,12 +12,21 @@ import threading
 import pytest
 from django.db import connection
 
+from finetunedb.teams import rate_limits
 from finetunedb.teams.models import RequestWindow
 from finetunedb.teams.rate_limits import rate_limit_hit
 
 pytestmark = pytest.mark.postgres
 
 T0 = 1_800_000_000.0  # a window's start (a multiple of 60)
+
+
+@pytest.fixture(autouse=True)
+def fresh_process():
+    """Each test starts as a new web process, holding no requests drawn before."""
+    rate_limits._drawn.clear()
+    yield
+    rate_limits._drawn.clear()
 
 
 def hits(n, *, key="apitoken:1", now=T0 + 5):
@@ -74,3 +83,18 @@ def test_it_loses_no_count_when_many_connections_hit_one_key_at_once(settings):
     assert len(allowed) == 36
     assert allowed.count(True) == 20
     assert RequestWindow.objects.get().count == 20
+
+
+@pytest.mark.django_db
+def test_it_draws_a_high_limit_in_blocks_and_never_passes_it(settings):
+    settings.FINETUNEDB_SERVING_RATE_LIMIT_PER_MINUTE = 600
+    first = hits(1)[0]
+    assert first.allowed and first.remaining == 599
+    assert RequestWindow.objects.get().count == 10  # one write for the next ten requests
+    assert [d.remaining for d in hits(10)] == list(range(598, 588, -1))
+    assert RequestWindow.objects.get().count == 20
+    rate_limits._drawn.clear()  # a second process: it counts what the first one holds as spent
+    second = hits(600)
+    assert second[0].remaining == 579
+    assert sum(d.allowed for d in second) == 580
+    assert RequestWindow.objects.get().count == 600
