@@ -26,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -155,6 +156,11 @@ def main() -> None:
     day = time.strftime("%Y-%m-%dT00:00:00Z", time.gmtime(time.time() - 45 * 86400))
     next_day = time.strftime("%Y-%m-%dT00:00:00Z", time.gmtime(time.time() - 44 * 86400))
     week = time.strftime("%Y-%m-%dT00:00:00Z", time.gmtime(time.time() - 7 * 86400))
+    inside = (  # a log 5,000 deep in the until window: its pages go on after it
+        Log.objects.filter(team=team, created_at__lt=datetime.fromisoformat(day))
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)[5000]
+    )
     trace = Log.objects.filter(team=team, pk=middle).values_list("trace_id", flat=True)[0]
     base = "/api/v1/logs/?page_size=50"
     cases = {
@@ -164,6 +170,9 @@ def main() -> None:
         "since_until": f"&since={day}&until={next_day}",
         "since_week": f"&since={week}",
         "until_wide": f"&until={day}",
+        "until_deep_page": f"&until={day}&after={inside}",
+        "until_and_model": f"&until={day}&model=ftdb-model-7",
+        "until_and_tag": f"&until={day}&tag=tag7",
         "feedback": "&feedback=positive",
         "feedback_none": "&feedback=none",
         "search_common": "&search=refund",
