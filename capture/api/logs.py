@@ -131,7 +131,8 @@ class LogListApi(APIView):
         responses={200: LogOutputSerializer(many=True)},
     )
     def get(self, request):
-        """Newest first, keyset-paged: ``next``/``previous`` carry ``?after=``/``?before=``."""
+        """Newest first (by id; within a ``since``/``until`` window by creation time, ties by
+        id), keyset-paged: ``next``/``previous`` carry ``?after=``/``?before=``."""
         params = request.query_params
         clean = filters_parse(params, strict=False)
         size = min(max(parse_id(params.get("page_size")) or 50, 1), MAX_PAGE_SIZE)
