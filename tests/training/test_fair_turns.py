@@ -1,6 +1,6 @@
 """Jobs on the ``training`` queue run in turns between teams, as the default queue's do
-(finetunedb.leases.job_run_next): training runs, evaluations, playground requests and eval runs
-each send a token per job, and the token runs the oldest job of the team served least recently.
+(finetunedb.leases.job_run_next): training runs, evaluations, playground requests, eval runs and
+embedding jobs each send a token per job, and the token runs the oldest job of the team served least recently.
 One team's ten queued runs do not hold up another team's one.
 
 The work itself (loading a model, training) is replaced by a claim and a finish through the
@@ -17,6 +17,8 @@ from evaluation import tasks as evaluation_tasks
 from evaluation.services import execute as eval_execute
 from finetunedb import leases
 from finetunedb.celery import app
+from semantic import tasks as semantic_tasks
+from semantic.services import jobs as semantic_jobs
 from tests.training.conftest import chat
 from training import tasks as training_tasks
 from training.models import ModelArtifact, PlaygroundRequest, TrainingRun
@@ -36,6 +38,7 @@ TASKS = {
         "playground_request_run",
     ),
     "eval run": (evaluation_tasks.eval_run_execute, eval_execute, "eval_run_execute"),
+    "embedding job": (semantic_tasks.embedding_job_run, semantic_jobs, "embedding_job_run"),
 }
 
 
@@ -89,6 +92,12 @@ def versions(dataset, owner, other_dataset, outsider, make_example):
 def _make(name: str, team: str, versions) -> int:
     """A queued job of kind ``name`` for team A or B, written as its service writes it."""
     user, version = versions[team]
+    if name == "embedding job":
+        from semantic.models import EmbeddingJob
+
+        return EmbeddingJob.objects.create(
+            dataset=version.dataset, created_by=user, model_name="tiny"
+        ).pk
     run = TrainingRun.objects.create(
         version=version,
         dataset_version_hash=version.content_hash,
