@@ -110,6 +110,9 @@ class EvalRun(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"eval run {self.pk} of suite {self.suite_id}"
+
     @property
     def decoding(self) -> str:
         """How answers were decoded, so runs with repetition options are told apart from plain
@@ -121,9 +124,6 @@ class EvalRun(models.Model):
         if self.no_repeat_ngram_size:
             options.append(f"no_repeat_ngram_size={self.no_repeat_ngram_size}")
         return f"{plain}+{','.join(options)}" if options else plain
-
-    def __str__(self):
-        return f"eval run {self.pk} of suite {self.suite_id}"
 
     @property
     def is_finished(self) -> bool:

@@ -46,7 +46,7 @@ def test_it_exports_rendered_rows_for_the_chosen_base_model(
     version,
     owner,
     api_for,
-    training_settings,
+    training_settings,  # noqa: F811
     tiny_model_dir,  # noqa: F811
 ):
     response, body = _get(
