@@ -10,14 +10,12 @@ load (:func:`verify_weights`), so a swapped or corrupted file is refused, not ru
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import importlib.util
 import os
-import shutil
-import tempfile
 import zipfile
 from pathlib import Path
+
+from training.recipe.artifacts import sha256_file as file_sha256
+from training.recipe.atomic import build_folder_once, installed_package_file
 
 BUNDLED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 PACKAGE = "all_minilm_l6_v2"
@@ -46,22 +44,10 @@ class EmbeddingModelError(RuntimeError):
 
 def bundled_zip_path() -> Path:
     """The ``model.zip`` inside the installed package, found without importing (running) it."""
-    spec = importlib.util.find_spec(PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
+    path = installed_package_file(PACKAGE, ZIP_NAME)
+    if path is None:
         raise EmbeddingModelError(ERR_NOT_INSTALLED)
-    for location in spec.submodule_search_locations:
-        candidate = Path(location) / ZIP_NAME
-        if candidate.is_file():
-            return candidate
-    raise EmbeddingModelError(ERR_NOT_INSTALLED)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return path
 
 
 def verify_weights(folder: Path, expected: str = WEIGHTS_SHA256) -> None:
@@ -92,29 +78,11 @@ def ensure_bundled_embedding_model(
 
     Safe from several processes at once: the first extracts, the others wait on the lock and then
     find the completion marker. The weights are verified before the folder is published."""
-    cache = Path(cache_dir)
-    cache.mkdir(parents=True, exist_ok=True)
-    target = cache / BUNDLED_EMBEDDING_MODEL
-    if (target / COMPLETE_MARKER).is_file():
-        return target
-    with open(cache / f".{BUNDLED_EMBEDDING_MODEL}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if (target / COMPLETE_MARKER).is_file():
-                return target
-            source = archive or bundled_zip_path()
-            tmp = Path(tempfile.mkdtemp(prefix=f".{BUNDLED_EMBEDDING_MODEL}-", dir=cache))
-            try:
-                _extract(source, tmp)
-                verify_weights(tmp)
-                (tmp / COMPLETE_MARKER).write_text(f"extracted from {source.name}\n")
-                os.chmod(tmp, 0o755)  # noqa: S103 - mkdtemp makes it private; other workers read it
-                if target.exists():  # a half-built folder left by a killed worker
-                    shutil.rmtree(target)
-                os.rename(tmp, target)
-            finally:
-                if tmp.exists():
-                    shutil.rmtree(tmp, ignore_errors=True)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    return target
+
+    def extract(tmp: Path) -> str:
+        source = archive or bundled_zip_path()
+        _extract(source, tmp)
+        verify_weights(tmp)  # before the folder is published
+        return f"extracted from {source.name}\n"
+
+    return build_folder_once(cache_dir, BUNDLED_EMBEDDING_MODEL, extract, marker=COMPLETE_MARKER)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import importlib.util
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,3 +61,52 @@ def atomic_directory(final: Path) -> Iterator[Path]:
 def is_complete(path: Path) -> bool:
     """True when ``path`` was finished by :func:`atomic_directory` (its ``COMPLETE`` marker)."""
     return (Path(path) / COMPLETE).is_file()
+
+
+def installed_package_file(package: str, filename: str) -> Path | None:
+    """The data file ``filename`` inside the installed ``package``, found without importing (so
+    without running) the package; None when it is not installed or has no such file."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / filename
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def build_folder_once(
+    cache_dir: str | os.PathLike, name: str, build: Callable[[Path], str], *, marker: str
+) -> Path:
+    """``cache_dir/name``, built on first use by ``build(tmp)`` (which fills the temp folder and
+    returns the note written into ``marker``), then fsynced and renamed into place.
+
+    Safe from several processes at once: the first builds under a file lock, the others wait on it
+    and then find the marker; a half-built folder left by a killed process is replaced."""
+    cache = Path(cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    target = cache / name
+    if (target / marker).is_file():
+        return target
+    with open(cache / f".{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if (target / marker).is_file():
+                return target
+            tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))
+            try:
+                note = build(tmp)
+                (tmp / marker).write_text(note)
+                fsync_tree(tmp)
+                os.chmod(tmp, 0o755)  # noqa: S103 - mkdtemp makes it private; other workers read it
+                if target.exists():
+                    shutil.rmtree(target)
+                os.rename(tmp, target)
+                fsync_dir(cache)
+            finally:
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return target

