@@ -52,3 +52,42 @@ class EmbeddingJob(models.Model):
         if not self.examples_to_embed:
             return 0.0
         return min(1.0, self.examples_embedded / self.examples_to_embed)
+
+
+class CoverageTarget(models.Model):
+    """One target of a dataset's coverage plan: the share of its examples (in one split, or in
+    all) that should fall in a bucket — a topic cluster, a tag, or a metadata value. The
+    arithmetic is semantic/coverage.py; percentages are stored exactly (two decimals)."""
+
+    team_path = "dataset__team"
+
+    KIND_CHOICES = [("topic", "Topic cluster"), ("tag", "Tag"), ("metadata", "Metadata value")]
+    MODE_CHOICES = [("about", "About"), ("min", "At least"), ("max", "At most")]
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="coverage_targets")
+    kind = models.CharField(max_length=16, choices=KIND_CHOICES)
+    key = models.CharField(max_length=64, blank=True, help_text="The metadata key.")
+    value = models.CharField(max_length=200, help_text="Topic number, tag, or metadata value.")
+    split = models.CharField(max_length=32, blank=True, help_text="Empty: every split.")
+    mode = models.CharField(max_length=8, choices=MODE_CHOICES)
+    share = models.DecimalField(max_digits=5, decimal_places=2, help_text="Percent.")
+    tolerance = models.DecimalField(max_digits=4, decimal_places=2, default=0)
+    label = models.CharField(
+        max_length=300, blank=True, help_text="A topic's label when the target was set."
+    )
+    created_by = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset", "kind", "key", "value", "split"], name="coverage_target_bucket"
+            )
+        ]
+
+    def __str__(self):
+        return f"Coverage target {self.pk} ({self.kind} {self.value})"
