@@ -16,3 +16,9 @@ class SemanticConfig(AppConfig):
         kind_register(EMBEDDING_JOBS)
         # The dataset setting embed_after_import: an import's event queues its embedding job.
         event_sink_register(embed_after_import)
+        # The dataset setting coverage_gate: a freeze checks the coverage plan (warn or block).
+        from datasets_app.services.versions.gates import freeze_gate_register
+
+        from .services.coverage import coverage_freeze_gate
+
+        freeze_gate_register(coverage_freeze_gate)

@@ -6,7 +6,7 @@ from datasets_app.models import Dataset
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import get_for_user
 
-from .models import EmbeddingJob
+from .models import CoverageTarget, EmbeddingJob
 
 
 def embedding_job_get_for_user(*, user, job_id, action: Action = Action.READ) -> EmbeddingJob:
@@ -15,3 +15,14 @@ def embedding_job_get_for_user(*, user, job_id, action: Action = Action.READ) ->
 
 def embedding_job_latest(*, dataset: Dataset) -> EmbeddingJob | None:
     return EmbeddingJob.objects.filter(dataset=dataset).order_by("-id").first()
+
+
+def coverage_target_get_for_user(
+    *, user, coverage_target_id, action: Action = Action.READ
+) -> CoverageTarget:
+    return get_for_user(
+        CoverageTarget.objects.select_related("dataset", "dataset__team"),
+        user,
+        pk=coverage_target_id,
+        action=action,
+    )

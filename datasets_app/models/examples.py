@@ -27,6 +27,8 @@ DEFAULT_DATASET_SETTINGS = {
     "assistant_json_schema": None,
     # semantic/ listens for import.finished and queues the dataset's embedding job
     "embed_after_import": False,
+    # semantic/: a freeze checks the coverage plan: off, warn (recorded on the version), block
+    "coverage_gate": "off",
 }
 
 

@@ -26,7 +26,7 @@ from .checks.fix_scan import example_fixes_scan, fix_ids_check
 from .checks.fixes import example_fixes_apply
 from .splits import dataset_split, parse_stratify_by
 from .versions import dataset_version_freeze, version_gate
-from .versions.freeze import BLOCKED, EMPTY, REASON_REQUIRED
+from .versions.freeze import EMPTY, REASON_REQUIRED, gate_message
 
 FREEZING = "Snapshotting, hashing and sealing the examples in one transaction"
 APPLYING = "Writing a new revision of every changed example in one transaction"
@@ -91,7 +91,7 @@ def version_freeze_start(
     blockers = version_gate(dataset)
     if blockers and not force:
         raise ConflictError(
-            BLOCKED.format(count=sum(b["count"] for b in blockers)),
+            gate_message(blockers),
             code="gate",
             extra={"blockers": blockers},
         )

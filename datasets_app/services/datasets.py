@@ -19,6 +19,7 @@ HAS_VERSIONS = (
     "Archive its examples instead, or rename it."
 )
 ENCODINGS = ("cl100k_base", "o200k_base")
+COVERAGE_GATES = ("off", "warn", "block")  # semantic/: a freeze against the coverage plan
 
 SETTINGS_NOT_AN_OBJECT = "settings must be a JSON object."
 
@@ -67,6 +68,14 @@ def _clean_settings(values: dict | None) -> dict:
     embed = values.get("embed_after_import")
     if embed is not None and not isinstance(embed, bool):
         errors.append({"path": "settings.embed_after_import", "message": "must be true or false"})
+    gate = values.get("coverage_gate")
+    if gate is not None and gate not in COVERAGE_GATES:
+        errors.append(
+            {
+                "path": "settings.coverage_gate",
+                "message": f"must be one of {', '.join(COVERAGE_GATES)}",
+            }
+        )
     schema = values.get("assistant_json_schema")
     if schema is not None:
         # Remote references, costly patterns and unbounded schemas are refused here, and the

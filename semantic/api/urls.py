@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import embeddings
+from . import coverage, embeddings
 
 urlpatterns = [
     path(
@@ -19,5 +19,25 @@ urlpatterns = [
         "datasets/<int:dataset_id>/topics/",
         embeddings.DatasetTopicsApi.as_view(),
         name="dataset-topics",
+    ),
+    path(
+        "datasets/<int:dataset_id>/coverage-targets/",
+        coverage.DatasetCoverageTargetsApi.as_view(),
+        name="dataset-coverage-targets",
+    ),
+    path(
+        "coverage-targets/<int:coverage_target_id>/",
+        coverage.CoverageTargetDetailApi.as_view(),
+        name="coverage-target-detail",
+    ),
+    path(
+        "coverage-targets/<int:coverage_target_id>/queue/",
+        coverage.CoverageTargetQueueApi.as_view(),
+        name="coverage-target-queue",
+    ),
+    path(
+        "datasets/<int:dataset_id>/coverage/",
+        coverage.DatasetCoverageApi.as_view(),
+        name="dataset-coverage",
     ),
 ]

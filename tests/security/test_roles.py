@@ -65,6 +65,10 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:dataset-embeddings": {"get": A.READ, "post": A.CURATE},
     "api:embedding-job-detail": {"get": A.READ},
     "api:dataset-topics": {"get": A.READ},
+    "api:dataset-coverage-targets": {"get": A.READ, "post": A.CURATE},
+    "api:coverage-target-detail": {"get": A.READ, "patch": A.CURATE, "delete": A.CURATE},
+    "api:coverage-target-queue": {"post": A.CURATE},  # under its target: 409 with the URL
+    "api:dataset-coverage": {"get": A.READ},
     "api:dataset-duplicate-clusters": {"get": A.READ},
     "api:dataset-duplicate-clusters-resolve": {"post": A.CURATE},
     "api:dataset-contamination": {"post": A.READ},  # a report, writes nothing
@@ -151,6 +155,11 @@ EXPECTED: dict[str, dict[str, object]] = {
     "semantic:search": {"get": A.READ},
     "semantic:embed": {"post": A.CURATE},
     "semantic:topics": {"get": A.READ},
+    "semantic:coverage": {"get": A.READ, "post": A.CURATE},  # POST adds a target
+    "semantic:coverage-gate": {"post": A.MANAGE_DATASETS},  # a dataset setting
+    "semantic:coverage-target-remove": {"post": A.CURATE},
+    "semantic:coverage-queue": {"post": A.CURATE},
+    "semantic:coverage-write": {"get": A.ANNOTATE, "post": A.ANNOTATE},  # authoring queue
     "teams:login": {"get": PUBLIC, "post": PUBLIC},
     "teams:logout": {"post": ANY},
     "teams:signup": {"get": PUBLIC, "post": PUBLIC},

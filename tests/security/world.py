@@ -9,7 +9,7 @@ from datasets_app.models import (
     ImportJob,
 )
 from finetunedb.actions.models import ActionJob
-from semantic.models import EmbeddingJob
+from semantic.models import CoverageTarget, EmbeddingJob
 
 
 def build_objects(*, team, dataset, example, owner) -> dict:
@@ -25,6 +25,9 @@ def build_objects(*, team, dataset, example, owner) -> dict:
     )
     dedup_job = DedupJob.objects.create(dataset=dataset, method="exact")
     embedding_job = EmbeddingJob.objects.create(dataset=dataset, model_name="all-MiniLM-L6-v2")
+    coverage_target = CoverageTarget.objects.create(
+        dataset=dataset, kind="tag", value="refunds", mode="min", share=20
+    )
     cluster = DuplicateCluster.objects.create(
         dataset=dataset,
         job=dedup_job,
@@ -65,6 +68,7 @@ def build_objects(*, team, dataset, example, owner) -> dict:
         "restore_id": restore.pk,
         "dedup_job_id": dedup_job.pk,
         "embedding_job_id": embedding_job.pk,
+        "coverage_target_id": coverage_target.pk,
         "cluster_id": cluster.pk,
         "job_id": action_job.pk,
         "suite_id": suite.pk,

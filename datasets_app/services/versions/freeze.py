@@ -23,6 +23,7 @@ from ...models import (
     Split,
     VersionEntry,
 )
+from .gates import freeze_gate_findings
 from .stats import check_summary, dataset_stats
 
 EMPTY = "This dataset has no examples that are not archived; there is nothing to freeze."
@@ -69,10 +70,23 @@ def _all_lines_sql() -> str:
     )
 
 
-def version_gate(dataset: Dataset) -> list[dict]:
+def gate_message(blockers: list[dict]) -> str:
+    """The 409's message: how many problems, and the registered gates' own messages (the
+    coverage plan names its unmet targets), which are not about examples one can list."""
+    message = BLOCKED.format(count=sum(b["count"] for b in blockers))
+    extra = [b["message"] for b in blockers if b["rule_id"] in GATE_RULES_NAMED]
+    return " ".join([message, *extra])
+
+
+GATE_RULES_NAMED = {"coverage_plan"}
+
+
+def version_gate(dataset: Dataset, *, warnings: list | None = None) -> list[dict]:
     """What blocks a freeze of ``dataset`` now: one item per error-level rule (``rule_id``,
-    ``count``, ``message``, first ``example_ids``) and, when the dataset requires approval, one
-    ``require_approval`` item for the examples that are not approved. Empty when nothing does."""
+    ``count``, ``message``, first ``example_ids``), when the dataset requires approval one
+    ``require_approval`` item for the examples that are not approved, and the blocking findings
+    of the gates other apps registered (gates.py). Empty when nothing does. The registered
+    gates' warnings are appended to ``warnings`` when given."""
     live = ~Q(example__status=ExampleStatus.ARCHIVED) | Q(example__isnull=True)
     errors = CheckResult.objects.filter(dataset=dataset, severity=Severity.ERROR).filter(live)
     blockers = []
@@ -107,7 +121,10 @@ def version_gate(dataset: Dataset) -> list[dict]:
                     "example_ids": list(pending.values_list("id", flat=True)[:FIRST_IDS]),
                 }
             )
-    return blockers
+    blocking, warned = freeze_gate_findings(dataset)
+    if warnings is not None:
+        warnings.extend(warned)
+    return blockers + blocking
 
 
 def _seal(version_id: int, total: int) -> tuple[str, dict]:
@@ -160,10 +177,11 @@ def dataset_version_freeze(
         live = Example.objects.filter(dataset=dataset).exclude(status=ExampleStatus.ARCHIVED)
         if not live.exists():
             raise ApplicationError(EMPTY, code="empty")
-        blockers = version_gate(dataset)
+        warnings: list[dict] = []
+        blockers = version_gate(dataset, warnings=warnings)
         if blockers and not force:
             raise ConflictError(
-                BLOCKED.format(count=sum(b["count"] for b in blockers)),
+                gate_message(blockers),
                 code="gate",
                 extra={"blockers": blockers},
             )
@@ -174,6 +192,8 @@ def dataset_version_freeze(
         report = check_summary(dataset)
         if force:
             report["forced_past"] = blockers
+        if warnings:
+            report["warnings"] = warnings
         version = DatasetVersion.objects.create(
             dataset=dataset,
             number=number,
