@@ -202,3 +202,45 @@ def test_it_refuses_an_unknown_gate_setting(planned, api_for, owner):
         f"/api/v1/datasets/{planned.pk}/", {"settings": {"coverage_gate": "maybe"}}, format="json"
     )
     assert r.status_code == 400 and r.json()["errors"][0]["path"] == "settings.coverage_gate"
+
+
+@pytest.fixture
+def topical(embedding_settings, dataset, owner, make_example):
+    """18 embedded examples in 3 topics of 6 (tests/semantic/test_topics.py's planted blobs)."""
+    from tests.semantic.test_duplicates import plant
+    from tests.semantic.test_topics import blobs
+
+    vectors, texts, _ = blobs(6)
+    rows = [
+        make_example(
+            dataset,
+            owner,
+            messages=[{"role": "user", "content": t}, {"role": "assistant", "content": "ok"}],
+        )
+        for t in texts
+    ]
+    plant(dataset, rows, vectors)
+    return dataset
+
+
+def test_it_plans_topic_clusters_with_their_labels(topical, api_for, owner):
+    api = api_for(owner)
+    topics = api.get(f"/api/v1/datasets/{topical.pk}/topics/").json()["topics"]
+    first = topics[0]
+    body = add(api, topical, kind="topic", value=str(first["topic"]), mode="min", share="50").json()
+    assert body["label"] == first["label"] == body["current_label"]
+    # 6 of 18: (6 + x) / (18 + x) >= 1/2 -> x = 6
+    assert (body["count"], body["add"], body["state"]) == (6, 6, "under")
+    second = add(api, topical, kind="topic", value=str(topics[1]["topic"]), mode="min", share="51")
+    assert second.status_code == 400 and "101%" in second.json()["errors"][0]["message"]
+
+
+def test_it_says_topic_targets_wait_for_embeddings(planned, api_for, owner):
+    api = api_for(owner)
+    body = add(api, planned, kind="topic", value="0", mode="min", share="10").json()
+    assert body["state"] == "unavailable" and "embed" in body["note"].lower()
+    api.patch(
+        f"/api/v1/datasets/{planned.pk}/", {"settings": {"coverage_gate": "block"}}, format="json"
+    )
+    r = freeze(api, planned)
+    assert r.status_code == 409 and "topics not available" in r.json()["detail"]
