@@ -126,3 +126,22 @@ def test_it_removes_a_target(planned, owner, client):
     client.force_login(owner)
     assert client.post(f"/coverage-targets/{t.pk}/remove/").status_code == 302
     assert not CoverageTarget.objects.exists()
+
+
+def test_it_refuses_a_freeze_from_the_versions_page_naming_the_gap(planned, owner, client):
+    target(planned, owner, kind="tag", value="refunds", mode="about", share="20")
+    planned.settings = {"coverage_gate": "block"}
+    planned.save()
+    client.force_login(owner)
+    r = client.post(f"/datasets/{planned.pk}/versions/", {"name": "v1"})
+    assert r.status_code == 409
+    assert (
+        "Coverage plan not met: tag &#x27;refunds&#x27;: 20% (has 10%; add 2)" in r.content.decode()
+    )
+
+
+def test_it_escapes_bucket_values(planned, owner, client):
+    target(planned, owner, kind="tag", value="<script>alert(1)</script>", mode="min", share="1")
+    client.force_login(owner)
+    page = client.get(f"/datasets/{planned.pk}/coverage/").content.decode()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
