@@ -5,14 +5,19 @@ Rows come and go between steps (continuous batching): :meth:`KVBatch.add` prefil
 as a batch of their own and joins their cache to the running one, left-padding the narrower
 side; :meth:`KVBatch.keep` drops finished rows and the left columns no remaining row uses. A
 padded column is masked out and each row's positions count its own tokens only, so a row's
-logits are the ones it would get decoding alone.
+logits are the ones it would get decoding alone. On a peft model each row also names its LoRA
+adapter (``"__base__"``: none), passed to every forward as peft's ``adapter_names``, so rows of
+different adapters of one base decode in the same forward.
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F  # noqa: N812 - torch's own convention
+from peft import PeftModel
 from transformers.cache_utils import DynamicCache, DynamicLayer
+
+from .models import BASE_ROW
 
 
 class KVBatch:
@@ -22,6 +27,7 @@ class KVBatch:
         self.pad_id = pad_id
         self.cache: DynamicCache | None = None
         self.mask: torch.Tensor | None = None  # [rows, columns], 1 where a row has a token
+        self.adapters: list[str] = []  # each row's peft adapter name, "__base__" for none
 
     @property
     def size(self) -> int:
@@ -33,9 +39,15 @@ class KVBatch:
         padded and concatenated (a sliding-window layer keeps a rolling buffer)."""
         return self.cache is None or all(type(layer) is DynamicLayer for layer in self.cache.layers)
 
-    def add(self, prompts: list[list[int]]) -> torch.Tensor:
-        """Prefill ``prompts`` (appended as the last rows) and return each one's next-token
-        logits, ``[len(prompts), vocab]`` on the CPU."""
+    def _lora(self, names: list[str]) -> dict:
+        # A peft model without adapter_names would run its "active" adapter on every row.
+        return {"adapter_names": names} if isinstance(self.model, PeftModel) else {}
+
+    def add(self, prompts: list[list[int]], adapters: list[str] | None = None) -> torch.Tensor:
+        """Prefill ``prompts`` (appended as the last rows, with peft adapter names ``adapters``,
+        default the bare base) and return each one's next-token logits, ``[len(prompts),
+        vocab]`` on the CPU."""
+        names = list(adapters) if adapters is not None else [BASE_ROW] * len(prompts)
         width = max(len(p) for p in prompts)
         ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(prompts), width), dtype=torch.long)
@@ -52,8 +64,10 @@ class KVBatch:
             # Only the last position's logits: projecting every prompt token onto the
             # vocabulary would be most of a small model's prefill time.
             logits_to_keep=1,
+            **self._lora(names),
         )
         self._join(out.past_key_values, mask)
+        self.adapters += names
         return out.logits[:, -1, :].float().cpu()
 
     def step(self, tokens: list[int]) -> torch.Tensor:
@@ -67,6 +81,7 @@ class KVBatch:
             past_key_values=self.cache,
             use_cache=True,
             logits_to_keep=1,
+            **self._lora(self.adapters),
         )
         self.cache = out.past_key_values
         return out.logits[:, -1, :].float().cpu()
@@ -75,9 +90,11 @@ class KVBatch:
         """Keep only ``rows`` (in that order); trim the columns left padding only."""
         if not rows:
             self.cache = self.mask = None
+            self.adapters = []
             return
         if rows == list(range(self.size)):
             return
+        self.adapters = [self.adapters[i] for i in rows]
         index = torch.tensor(rows, dtype=torch.long, device=self.device)
         self.cache.batch_select_indices(index)
         self.mask = self.mask[index]

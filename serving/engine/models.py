@@ -1,8 +1,11 @@
 """Loaded models: each base once, its LoRA adapters on demand with peft's multi-adapter API, and
-at most ``max_adapters`` adapters per base (the least recently used is unloaded first)."""
+at most ``max_adapters`` adapters per base (the least recently used one that no running row
+uses is unloaded first). Rows of one batch name their own adapter (peft's mixed-batch
+``adapter_names``), so the adapters stay loaded side by side and none is ever "active"."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -15,6 +18,14 @@ from training.recipe.config import BUNDLED_BASE_MODEL
 ERR_BASE_NOT_ALLOWED = "base model {name!r} is not served by this engine"
 ERR_ADAPTER_OUTSIDE = "adapter folder {path} is not under the engine's models folder"
 ERR_ADAPTER_MISSING = "adapter folder {path} has no adapter_config.json"
+ERR_ADAPTER_DORA = (
+    "adapter folder {path} is a DoRA adapter; the engine batches adapters together, which peft "
+    "does not support for DoRA: serve it merged as a full model"
+)
+ERR_TOO_MANY = "a batch asked for {n} adapters at once; at most {max} are loaded per base"
+ERR_MAX_ADAPTERS = "max_adapters must be at least 1 (the adapters loaded per base at once)"
+# peft's name for "no adapter" in a mixed batch (``adapter_names``).
+BASE_ROW = "__base__"
 
 
 class ModelRefused(ValueError):
@@ -37,6 +48,8 @@ class ModelStore:
     def __init__(self, *, models_dir, allowed_bases, max_adapters: int = 4, device: str = "cpu"):
         self.models_dir = Path(models_dir).resolve()
         self.allowed = {BUNDLED_BASE_MODEL} | {str(Path(p).resolve()) for p in allowed_bases}
+        if max_adapters < 1:
+            raise ValueError(ERR_MAX_ADAPTERS)
         self.max_adapters = max_adapters
         self.device = device
         self.bases: dict[str, LoadedBase] = {}
@@ -56,8 +69,11 @@ class ModelStore:
             folder = Path(adapter).resolve()
             if not folder.is_relative_to(self.models_dir):
                 raise ModelRefused(ERR_ADAPTER_OUTSIDE.format(path=folder))
-            if not (folder / "adapter_config.json").is_file():
+            config = folder / "adapter_config.json"
+            if not config.is_file():
                 raise ModelRefused(ERR_ADAPTER_MISSING.format(path=folder))
+            if _uses_dora(config):
+                raise ModelRefused(ERR_ADAPTER_DORA.format(path=folder))
             adapter = str(folder)
         return base, adapter
 
@@ -72,37 +88,52 @@ class ModelStore:
                 loaded = self.bases[name] = LoadedBase(name, model, tokenizer, context)
             return loaded
 
-    def activate(self, loaded: LoadedBase, adapter: str | None):
-        """The module to run for ``adapter`` on ``loaded`` (None: the plain base), loading the
-        adapter if needed; the caller runs it under :meth:`plain` when ``adapter`` is None."""
-        if adapter is None:
-            return loaded.model
-        key = _adapter_name(adapter)
-        if key in loaded.adapters:
-            loaded.adapters.move_to_end(key)
-        else:
+    def adapter_names(self, loaded: LoadedBase, folders: list, *, keep: set) -> list[str]:
+        """peft's name for each of ``folders`` (``"__base__"`` for None, the bare base), loading
+        the adapters not loaded yet; the adapters named in ``keep`` (the running rows') and
+        ``folders`` are the most recently used, and the least recently used others are unloaded
+        past ``max_adapters``. The scheduler's admission never asks for more than that bound at
+        once (:func:`.admission.admit`); asking is a bug, refused before anything loads."""
+        names = [BASE_ROW if f is None else _adapter_name(f) for f in folders]
+        needed = ({n for n in names if n != BASE_ROW}) | (keep - {BASE_ROW})
+        if len(needed) > self.max_adapters:
+            raise RuntimeError(ERR_TOO_MANY.format(n=len(needed), max=self.max_adapters))
+        for folder, name in zip(folders, names, strict=True):
+            if folder is None or name in loaded.adapters:
+                continue
             started = time.perf_counter()
             if not loaded.peft:
                 from peft import PeftModel
 
                 loaded.model = PeftModel.from_pretrained(
-                    loaded.model, adapter, adapter_name=key, is_trainable=False
+                    loaded.model, folder, adapter_name=name, is_trainable=False
                 ).eval()
                 loaded.peft = True
             else:
-                loaded.model.load_adapter(adapter, adapter_name=key, is_trainable=False)
-            loaded.adapters[key] = adapter
+                loaded.model.load_adapter(folder, adapter_name=name, is_trainable=False)
+            loaded.adapters[name] = folder
             self.adapter_loads += 1
             self.last_adapter_load_s = time.perf_counter() - started
-        loaded.model.set_adapter(key)
+        for name in [*sorted(keep - {BASE_ROW}), *names]:  # the new rows' the most recent
+            if name != BASE_ROW:
+                loaded.adapters.move_to_end(name)
+        # Loaded before the eviction (peft keeps at least one adapter on a PeftModel): one
+        # adapter over the bound for the length of a load, never in a batch.
         while len(loaded.adapters) > self.max_adapters:
             oldest, _ = loaded.adapters.popitem(last=False)
             loaded.model.delete_adapter(oldest)
             self.adapter_evictions += 1
-        return loaded.model
+        return names
 
     def loaded_summary(self) -> dict:
         return {name: list(b.adapters.values()) for name, b in self.bases.items()}
+
+
+def _uses_dora(config: Path) -> bool:
+    try:
+        return bool(json.loads(config.read_text()).get("use_dora"))
+    except (OSError, ValueError, AttributeError):
+        return False  # peft's own load reports a broken config, with its reason
 
 
 def _adapter_name(folder: str) -> str:

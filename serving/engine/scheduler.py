@@ -1,15 +1,15 @@
-"""Continuous batching: requests decode in one batch per (base, adapter), a request that
-arrives while the batch decodes joins it at the next step and a finished one leaves it at once
-(iteration-level scheduling, :mod:`.admission` decides who starts, :mod:`.kvbatch` keeps the
-cache). Each request has its own max_tokens, stop strings, temperature, top_p and seed; tokens
-stream out per request through its event queue. A bounded queue refuses work it cannot start
+"""Continuous batching: requests decode in one batch per base, whichever LoRA adapters of that
+base they use (each row names its own; at most the base's loaded-adapter bound at once), a
+request that arrives while the batch decodes joins it at the next step and a finished one
+leaves it at once (iteration-level scheduling, :mod:`.admission` decides who starts,
+:mod:`.kvbatch` keeps the cache). Each request has its own max_tokens, stop strings,
+temperature, top_p and seed; tokens stream out per request through its event queue. A bounded queue refuses work it cannot start
 soon (:class:`Busy`), a per-team cap keeps one team from filling it, and a cancelled request
 leaves its batch at the next step and frees its slot.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import queue
 import threading
@@ -22,9 +22,12 @@ import torch
 from training.recipe.data import template_messages
 
 from .admission import admit
+from .backend import TorchBackend
 from .decoding import StopCutter, next_token
-from .kvbatch import KVBatch
 from .models import ModelStore
+
+# The bare base counted as an adapter: with one slot, admission drains per adapter.
+_BASE_KEY = ""
 
 ERR_BUSY = "the serving queue is full; retry shortly"
 ERR_TEAM_BUSY = "your team already has {n} requests running; retry when one finishes"
@@ -93,26 +96,6 @@ class _Row:
         return self.request.prompt
 
 
-class TorchBackend:
-    """Opens a batch on a loaded model: the base with the pair's adapter active (or, for the
-    plain base, the adapters disabled) for as long as the batch runs."""
-
-    def __init__(self, store: ModelStore):
-        self.store = store
-
-    @contextlib.contextmanager
-    def open(self, base: str, adapter: str | None):
-        loaded = self.store.base(base)
-        model = self.store.activate(loaded, adapter)
-        plain = (
-            model.disable_adapter() if adapter is None and loaded.peft else contextlib.nullcontext()
-        )
-        tokenizer = loaded.tokenizer
-        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        with plain, torch.no_grad():
-            yield KVBatch(model, pad_id=pad), tokenizer, _eos_ids(model, tokenizer)
-
-
 class Scheduler:
     def __init__(
         self,
@@ -123,12 +106,17 @@ class Scheduler:
         team_concurrency: int = 8,
         window_s: float = 0.02,
         default_max_tokens: int = 256,
+        mix_adapters: bool = True,
         backend=None,
     ):
         self.store = store
-        # ``backend.open(base, adapter)`` gives (batch, tokenizer, eos ids); tests pass their own
-        # to check the scheduling without a model.
+        # ``backend.open(base)`` gives (batch, tokenizer, eos ids) and ``backend.adapter_slots``
+        # the adapters a batch may use at once; tests pass their own to check the scheduling
+        # without a model.
         self.backend = backend or TorchBackend(store)
+        # False: the older policy, one adapter (or the bare base) per batch, drained before the
+        # next; kept to measure against (bench/serving.py) and as a fallback.
+        self.mix_adapters = mix_adapters
         self.rows: list[_Row] = []  # the running batch; the decode thread's own
         self.max_batch = max_batch
         self.max_queue = max_queue
@@ -225,14 +213,22 @@ class Scheduler:
         if delay > 0:
             time.sleep(delay)
 
-    def _admit(self, pair, free: int, *, joining: bool) -> list[Request]:
+    def _admission_key(self, request: Request):
+        if self.mix_adapters or request.adapter is not None:
+            return request.adapter
+        return _BASE_KEY
+
+    def _admit(self, base, free: int, *, joining: bool) -> list[Request]:
         """Take the waiting requests that start now (:func:`.admission.admit`); requests
         cancelled while they waited are answered here and never start."""
+        in_use = {self._admission_key(row.request) for row in self.rows} - {None}
+        slots = self.backend.adapter_slots if self.mix_adapters else 1
         with self.cond:
             gone = [r for r in self.pending if r.cancelled.is_set()]
             self.pending = [r for r in self.pending if not r.cancelled.is_set()]
-            keys = [(r.base, r.adapter) for r in self.pending]
-            chosen = [self.pending[i] for i in admit(keys, pair=pair, free=free, joining=joining)]
+            keys = [(r.base, self._admission_key(r)) for r in self.pending]
+            picked = admit(keys, base=base, in_use=in_use, slots=slots, free=free, joining=joining)
+            chosen = [self.pending[i] for i in picked]
             self.pending = [r for r in self.pending if r not in chosen]
         for r in gone:
             self.stats["cancelled"] += 1
@@ -243,12 +239,12 @@ class Scheduler:
         while True:
             self._wait_for_work()
             with self.cond:
-                key = (self.pending[0].base, self.pending[0].adapter) if self.pending else None
-            if key is None:
+                base = self.pending[0].base if self.pending else None
+            if base is None:
                 continue
             try:
-                with self.backend.open(*key) as (batch, tokenizer, eos):
-                    self._decode(key, batch, tokenizer, eos)
+                with self.backend.open(base) as (batch, tokenizer, eos):
+                    self._decode(base, batch, tokenizer, eos)
             except Exception as exc:  # noqa: BLE001 - every request gets the error, the loop goes on
                 self.stats["failed_batches"] += 1
                 for row in self.rows:
@@ -260,13 +256,14 @@ class Scheduler:
                     self._release(row.request)
                 self.rows = []
 
-    def _decode(self, key, batch, tokenizer, eos: set[int]) -> None:
-        """Continuous batching: every step, waiting requests of this pair join (prefilled
-        together, then one row each) and finished rows leave, until none is left to run."""
+    def _decode(self, base, batch, tokenizer, eos: set[int]) -> None:
+        """Continuous batching: every step, finished rows leave and waiting requests of this
+        base join (prefilled together, then one row each), until none is left to run."""
         self.stats["batches"] += 1
         started = False
         while True:
-            joining = self._admit(key, self.max_batch - len(self.rows), joining=started)
+            self._leave(batch)  # before admission: a finished row's adapter slot is free
+            joining = self._admit(base, self.max_batch - len(self.rows), joining=started)
             started = True
             if joining and self.rows and not batch.joinable:
                 with self.cond:  # this model's cache cannot take rows mid-batch: wait for it
@@ -277,22 +274,36 @@ class Scheduler:
                     self.stats["joined"] += len(joining)
                 self.stats["batched_requests"] += len(joining)
                 new = [_Row(r) for r in joining]
+                try:
+                    logits = batch.add([r.prompt for r in joining], [r.adapter for r in joining])
+                except Exception as exc:  # noqa: BLE001 - e.g. an adapter that fails to load
+                    # The batch is as it was (the cache joins after the prefill): only the
+                    # joining requests fail, the running rows go on.
+                    self.stats["failed_joins"] += 1
+                    for r in joining:
+                        self._release(r)
+                        r.events.put(("error", f"{type(exc).__name__}: {exc}"))
+                    continue
                 self.rows += new
-                logits = batch.add([r.prompt for r in joining])
                 for row, row_logits in zip(new, logits, strict=True):
                     self._advance(row, row_logits, tokenizer, eos)
             elif not self.rows:
                 return
-            live = [i for i, row in enumerate(self.rows) if not row.finished]
-            if len(live) < len(self.rows):
-                batch.keep(live)
-                self.rows = [self.rows[i] for i in live]
+            self._leave(batch)
             if not self.rows:
                 continue
             self.stats["steps"] += 1
+            if len({row.request.adapter for row in self.rows}) > 1:
+                self.stats["mixed_steps"] += 1
             logits = batch.step([row.last for row in self.rows])
             for row, row_logits in zip(self.rows, logits, strict=True):
                 self._advance(row, row_logits, tokenizer, eos)
+
+    def _leave(self, batch) -> None:
+        live = [i for i, row in enumerate(self.rows) if not row.finished]
+        if len(live) < len(self.rows):
+            batch.keep(live)
+            self.rows = [self.rows[i] for i in live]
 
     def _advance(self, row: _Row, logits, tokenizer, eos: set[int]) -> None:
         """Choose ``row``'s next token from ``logits``, stream what became visible, and finish
@@ -337,14 +348,3 @@ class Scheduler:
             "prompt_tokens": len(request.prompt),
             "completion_tokens": len(produced),
         }
-
-
-def _eos_ids(model, tokenizer) -> set[int]:
-    ids = set()
-    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
-    for value in (configured, tokenizer.eos_token_id):
-        if isinstance(value, int):
-            ids.add(value)
-        elif value:
-            ids.update(value)
-    return ids

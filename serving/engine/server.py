@@ -122,6 +122,11 @@ def main(argv=None) -> int:
     parser.add_argument("--max-queue", type=int, default=32)
     parser.add_argument("--team-concurrency", type=int, default=8)
     parser.add_argument("--max-adapters", type=int, default=4, help="per base, LRU beyond")
+    parser.add_argument(
+        "--one-adapter-per-batch",
+        action="store_true",
+        help="drain a batch before switching adapters (default: adapters of a base share one)",
+    )
     parser.add_argument("--window-ms", type=float, default=20.0)
     parser.add_argument("--device", default=os.environ.get("FINETUNEDB_TRAINING_DEVICE") or "cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's)")
@@ -131,6 +136,8 @@ def main(argv=None) -> int:
         parser.error("--models-dir (or FINETUNEDB_MODELS_DIR) is required")
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         parser.error("the engine listens on the loopback interface only")
+    if args.max_adapters < 1:
+        parser.error("--max-adapters must be at least 1")
     if args.threads:
         import torch
 
@@ -152,6 +159,7 @@ def main(argv=None) -> int:
         max_queue=args.max_queue,
         team_concurrency=args.team_concurrency,
         window_s=args.window_ms / 1000,
+        mix_adapters=not args.one_adapter_per_batch,
     )
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True

@@ -1,6 +1,7 @@
 """Continuous batching: the admission rule (pure), the scheduling on a model-free backend (a
-request arriving mid-batch joins at the next step, finished and cancelled rows leave, another
-adapter waits for the batch to drain, a failing step answers everyone), and on the tiny model:
+request arriving mid-batch joins at the next step, adapters of one base share the batch up to
+the loaded-adapter bound, another base waits for the batch to drain, finished and cancelled
+rows leave, a failing step answers everyone), and on the tiny model:
 requests that join a running batch get exactly the greedy answers ``generate`` gives alone."""
 
 from __future__ import annotations
@@ -8,36 +9,58 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
 from serving.engine.admission import admit
+from serving.engine.backend import TorchBackend
 from serving.engine.models import ModelStore
-from serving.engine.scheduler import Params, Request, Scheduler, TorchBackend
+from serving.engine.scheduler import Params, Request, Scheduler
 
 VOCAB = 50
 
 
+KEYS = st.tuples(st.sampled_from("bc"), st.sampled_from([None, "x", "y", "z"]))
+
+
 @given(
-    st.lists(st.sampled_from("abc"), max_size=20),
-    st.sampled_from("abc"),
+    st.lists(KEYS, max_size=20),
+    st.sets(st.sampled_from("xyz"), max_size=3),
+    st.integers(1, 3),
     st.integers(-1, 10),
     st.booleans(),
 )
-def test_it_admits_only_the_batchs_pair_oldest_first_within_the_free_rows(
-    keys, pair, free, joining
+def test_it_admits_the_batchs_base_oldest_first_within_the_rows_and_adapter_slots(
+    keys, in_use, slots, free, joining
 ):
-    chosen = admit(keys, pair=pair, free=free, joining=joining)
+    in_use = set(sorted(in_use)[:slots])  # a running batch never holds more than the slots
+    chosen = admit(keys, base="b", in_use=in_use, slots=slots, free=free, joining=joining)
     assert len(chosen) <= max(free, 0)
     assert chosen == sorted(chosen)
-    assert all(keys[i] == pair for i in chosen)
+    assert all(keys[i][0] == "b" for i in chosen)
+    needed = in_use | {keys[i][1] for i in chosen} - {None}
+    assert len(needed) <= slots
     if joining:
-        # Never past a request of another pair: the batch drains and that one goes next.
-        assert all(keys[i] == pair for i in range(max(chosen, default=-1) + 1))
-    waiting = [i for i, k in enumerate(keys) if k == pair]
-    if not joining:
-        assert chosen == waiting[: max(free, 0)]
+        # Never past a request that cannot join (another base, no adapter slot): it goes next.
+        assert chosen == list(range(len(chosen)))
+    # Maximal: a request passed over while rows were free could not have started.
+    for i, (base, adapter) in enumerate(keys):
+        before = [j for j in chosen if j < i]
+        if i in chosen or len(before) >= free:
+            continue
+        if joining and i > len(chosen):
+            break  # behind the first that could not join: they wait their turn
+        used = in_use | {keys[j][1] for j in before} - {None}
+        assert not (base == "b" and (adapter is None or adapter in used or len(used) < slots))
+
+
+def test_it_drains_per_adapter_with_one_slot_and_the_base_counted_as_an_adapter():
+    keys = [("b", "x"), ("b", ""), ("b", "x"), ("b", "y")]
+    assert admit(keys, base="b", in_use=set(), slots=1, free=8, joining=False) == [0, 2]
+    assert admit(keys, base="b", in_use={"x"}, slots=1, free=8, joining=True) == [0]
+    assert admit(keys[1:], base="b", in_use={"x"}, slots=1, free=8, joining=True) == []
 
 
 class FakeTokenizer:
@@ -50,8 +73,12 @@ class FakeBatch:
 
     def __init__(self, backend):
         self.backend = backend
-        self.size = 0
+        self.adapters = []  # each row's adapter
         self.joinable = True
+
+    @property
+    def size(self) -> int:
+        return len(self.adapters)
 
     def _logits(self, last: list[int]) -> torch.Tensor:
         out = torch.zeros((len(last), VOCAB))
@@ -59,46 +86,55 @@ class FakeBatch:
             out[row, (token + 1) % VOCAB] = 1.0
         return out
 
-    def add(self, prompts):
-        self.size += len(prompts)
+    def add(self, prompts, adapters):
+        if "broken" in adapters:
+            raise OSError("adapter_model.safetensors is truncated")
+        self.adapters += adapters
+        assert len(set(self.adapters) - {None}) <= self.backend.adapter_slots
         self.backend.added.append(len(prompts))
         return self._logits([p[-1] for p in prompts])
 
     def step(self, tokens):
         assert len(tokens) == self.size
         self.backend.sizes.append(self.size)
+        self.backend.mixes.append(tuple(self.adapters))
         self.backend.hook(len(self.backend.sizes))
         return self._logits(tokens)
 
     def keep(self, rows):
-        self.size = len(rows)
+        self.adapters = [self.adapters[i] for i in rows]
 
 
 class FakeBackend:
-    def __init__(self):
-        self.sizes, self.added, self.opened = [], [], []
+    def __init__(self, adapter_slots=4):
+        self.sizes, self.added, self.opened, self.mixes = [], [], [], []
+        self.adapter_slots = adapter_slots
         self.hook = lambda step: None
 
     @contextlib.contextmanager
-    def open(self, base, adapter):
-        self.opened.append(adapter)
+    def open(self, base):
+        self.opened.append(base)
         yield FakeBatch(self), FakeTokenizer(), {VOCAB - 1}
 
 
-def fake_scheduler(**kwargs):
-    backend = FakeBackend()
+def fake_scheduler(adapter_slots=4, **kwargs):
+    backend = FakeBackend(adapter_slots)
     options = {"max_batch": 4, "max_queue": 8, "team_concurrency": 8, "window_s": 0, **kwargs}
     return Scheduler(None, backend=backend, **options), backend
 
 
-def request(start: int, max_tokens: int, adapter=None, team="t") -> Request:
+def request(start: int, max_tokens: int, adapter=None, team="t", base="b") -> Request:
     return Request(
-        base="b",
+        base=base,
         adapter=adapter,
         prompt=[start],
         params=Params(max_tokens=max_tokens, temperature=0),
         team=team,
     )
+
+
+def letters(start: int, n: int) -> str:
+    return "".join(chr(ord("a") + (start + i) % 26) for i in range(1, n + 1))
 
 
 def answer(r: Request) -> tuple[str, dict]:
@@ -133,20 +169,84 @@ def answer_usage(r: Request, n: int) -> dict:
     return {"prompt_tokens": len(r.prompt), "completion_tokens": n}
 
 
-def test_it_drains_the_batch_before_another_adapter_and_keeps_arrival_order():
+def test_it_decodes_requests_of_different_adapters_and_the_base_in_one_batch():
+    scheduler, backend = fake_scheduler(window_s=0.5)
+    late = request(30, 3, adapter="z")
+    backend.hook = lambda step: step == 2 and scheduler.submit(late)
+    together = [request(0, 6, "x"), request(10, 6, "y"), request(20, 6)]
+    for r in together:
+        scheduler.submit(r)
+    assert [answer(r)[0] for r in [*together, late]] == [
+        letters(0, 6), letters(10, 6), letters(20, 6), letters(30, 3)
+    ]  # fmt: skip
+    assert backend.opened == ["b"] and scheduler.stats["joined"] == 1
+    assert backend.mixes[0] == ("x", "y", None)
+    assert backend.mixes[2] == ("x", "y", None, "z")
+
+
+def test_it_queues_an_adapter_past_the_loaded_bound_until_a_slot_frees():
+    scheduler, backend = fake_scheduler(adapter_slots=2, window_s=0.5)
+    third, again = request(0, 3, adapter="z"), request(5, 3, adapter="x")
+
+    def hook(step):
+        if step == 1:
+            scheduler.submit(third)  # x and y hold both slots: waits for one to free
+            scheduler.submit(again)  # behind it; x is loaded, but it does not overtake
+
+    backend.hook = hook
+    first, second = scheduler.submit(request(0, 3, "x")), scheduler.submit(request(0, 10, "y"))
+    assert [answer(r)[0] for r in (first, second, third, again)] == [
+        letters(0, 3), letters(0, 10), letters(0, 3), letters(5, 3)
+    ]  # fmt: skip
+    x, y, z = ("x", "y"), ("y", "z"), ("y", "x")
+    assert backend.mixes == [x, x, y, y, z, z, ("y",), ("y",), ("y",)]
+    assert backend.opened == ["b"]
+
+
+def test_it_drains_the_batch_before_another_base_and_keeps_arrival_order():
     scheduler, backend = fake_scheduler()
-    other, same = request(0, 3, adapter="y"), request(0, 3, adapter="x")
+    other, same = request(0, 3, base="c"), request(0, 3, adapter="y")
 
     def hook(step):
         if step == 2:
             scheduler.submit(other)
-            scheduler.submit(same)  # arrives after the other adapter's request: waits behind it
+            scheduler.submit(same)  # arrives after the other base's request: waits behind it
 
     backend.hook = hook
     answer(scheduler.submit(request(0, 10, adapter="x")))
     answer(other), answer(same)
-    assert backend.opened == ["x", "y", "x"]
+    assert backend.opened == ["b", "c", "b"]
     assert max(backend.sizes) == 1
+
+
+def test_it_runs_one_adapter_at_a_time_under_the_drain_policy():
+    scheduler, backend = fake_scheduler(mix_adapters=False)
+    other, base, same = request(0, 3, adapter="y"), request(0, 3), request(0, 3, adapter="x")
+
+    def hook(step):
+        if step == 2:
+            for r in (other, base, same):
+                scheduler.submit(r)
+
+    backend.hook = hook
+    answer(scheduler.submit(request(0, 10, adapter="x")))
+    for r in (other, base, same):
+        answer(r)
+    runs = [mix[0] for i, mix in enumerate(backend.mixes) if i == 0 or mix != backend.mixes[i - 1]]
+    assert all(len(set(mix)) == 1 for mix in backend.mixes)
+    assert runs == ["x", "y", None, "x"]
+
+
+def test_it_fails_only_the_joining_requests_when_their_adapter_does_not_load():
+    scheduler, backend = fake_scheduler(team_concurrency=2)
+    broken, after = request(0, 3, adapter="broken"), request(0, 3, adapter="y")
+    backend.hook = lambda step: step == 2 and scheduler.submit(broken)
+    running = scheduler.submit(request(0, 8, adapter="x"))
+    with pytest.raises(AssertionError, match="OSError: adapter_model.safetensors is truncated"):
+        answer(broken)
+    assert answer(running)[0] == letters(0, 8)
+    assert answer(scheduler.submit(after))[0] == letters(0, 3)  # the team's slot was freed
+    assert backend.opened == ["b", "b"] and scheduler.stats["failed_joins"] == 1
 
 
 def test_it_frees_a_cancelled_rows_slot_at_the_next_step():
@@ -198,8 +298,8 @@ class HookedBackend(TorchBackend):
         self.widths = []
 
     @contextlib.contextmanager
-    def open(self, base, adapter):
-        with super().open(base, adapter) as (batch, tokenizer, eos):
+    def open(self, base):
+        with super().open(base) as (batch, tokenizer, eos):
             steps = [0]
             step, keep = batch.step, batch.keep
 
