@@ -79,15 +79,22 @@ class Export:
                 if line.strip():
                     yield json.loads(line)
 
+    def _columns(self) -> dict[str, list]:
+        # every key any row has, not just the first row's (what pyarrow's and datasets'
+        # from_pylist/from_list use): a JSONL export writes "tools" only on rows that have tools
+        rows = list(self.records())
+        names = dict.fromkeys(key for row in rows for key in row)
+        return {name: [row.get(name) for row in rows] for name in names}
+
     def to_arrow(self):
-        """A ``pyarrow.Table`` (pyarrow required)."""
+        """A ``pyarrow.Table`` (pyarrow required); a column for every key any row has."""
         import pyarrow as pa
 
         if self.format == "parquet":
             import pyarrow.parquet as pq
 
             return pq.read_table(self.path)
-        return pa.Table.from_pylist(list(self.records()))
+        return pa.table(self._columns())
 
     def to_pandas(self):
         """A ``pandas.DataFrame``, one row per example (pandas required)."""
@@ -107,7 +114,7 @@ class Export:
             raise ImportError(DATASETS_MISSING) from exc
         if self.format == "parquet":
             return datasets.Dataset(self.to_arrow())
-        return datasets.Dataset.from_list(list(self.records()))
+        return datasets.Dataset.from_dict(self._columns())
 
     def close(self) -> None:
         """Remove the file when the client made it (an export asked for without ``path``)."""

@@ -75,6 +75,55 @@ def test_it_exports_to_pandas_and_datasets(client, tmp_path):
     assert isinstance(client.export(version.id).to_dataset(), hf.Dataset)
 
 
+TOOLS = [{"type": "function", "function": {"name": "add", "parameters": {"type": "object"}}}]
+TOOL_CHAT = {
+    "messages": [
+        {"role": "user", "content": "Add 2 and 2."},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_0",
+                    "type": "function",
+                    "function": {"name": "add", "arguments": '{"a": 2, "b": 2}'},
+                }
+            ],
+        },
+        {"role": "tool", "content": "4", "tool_call_id": "call_0"},
+        {"role": "assistant", "content": "4."},
+    ],
+    "tools": TOOLS,
+}
+
+
+def test_it_keeps_columns_only_later_rows_have(client, tmp_path):
+    # the JSONL export writes "tools" only on rows with tools; a reader that takes its
+    # columns from the first row (pyarrow's and datasets' from_list) silently drops them
+    pytest.importorskip("datasets")
+    dataset = client.create_dataset(team=_team_id(client), name="tool-rows")
+    source = tmp_path / "train.jsonl"
+    source.write_bytes(chat_lines([*CHATS[:9], TOOL_CHAT]))
+    client.import_file(dataset.id, source, wait=True)
+    version = client.freeze(dataset.id)
+    export = client.export(version.id)
+    assert list(export.records())[0].keys() == {"messages"}, "the case this test is about"
+
+    for rows in (export.to_dataset().to_list(), export.to_arrow().to_pylist()):
+        (with_tools,) = [row for row in rows if row["tools"]]
+        assert with_tools["tools"] == TOOLS
+        assert with_tools["messages"][1]["tool_calls"][0]["function"]["name"] == "add"
+        assert sum(row["tools"] is None for row in rows) == 9
+    frame = export.to_pandas()
+    assert frame["tools"].notna().sum() == 1
+
+    parquet = client.export(version.id, format="parquet", path=tmp_path / "v.parquet")
+    from_parquet = parquet.to_dataset()
+    assert len(from_parquet) == 10 and len(parquet.to_pandas()) == 10
+    (row,) = [r for r in from_parquet if r["tools"]]
+    assert json.loads(row["tools"]) == TOOLS
+
+
 def test_it_pages_through_every_example(client, make_example, owner, team):
     from tests.factories import DatasetFactory
 
