@@ -22,3 +22,9 @@ class SemanticConfig(AppConfig):
         from .services.coverage import coverage_freeze_gate
 
         freeze_gate_register(coverage_freeze_gate)
+        # A split can keep whole topic clusters together (datasets_app's split groups).
+        from datasets_app.services.split_groups import split_group_source_register
+
+        from .services.topics import topic_groups
+
+        split_group_source_register("topics", topic_groups)

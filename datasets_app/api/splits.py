@@ -35,6 +35,12 @@ class DatasetSplitApi(APIView):
             default=True,
             help_text="Examples that already have a split keep it; only new ones are placed.",
         )
+        group_topics = serializers.BooleanField(
+            default=False,
+            help_text="Keep every topic cluster of the dataset's embeddings (the Topics tab, "
+            "automatic k) in one split, so validation and test hold topics training never saw; "
+            "409 when the dataset was never embedded.",
+        )
 
     class OutputSerializer(serializers.Serializer):
         examples = serializers.IntegerField()

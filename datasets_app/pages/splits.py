@@ -26,6 +26,7 @@ FORM_FIELDS = (
     "stratify_by",
     "group_near_duplicates",
     "keep_existing",
+    "group_topics",
 )
 PRESETS = (
     ("80/10/10", {"train": 0.8, "validation": 0.1, "test": 0.1}),
@@ -78,6 +79,7 @@ def split_page(request, dataset_id):
                 stratify_by=stratify_by or None,
                 group_near_duplicates=request.POST.get("group_near_duplicates") == "on",
                 keep_existing=request.POST.get("keep_existing") == "on",
+                group_topics=request.POST.get("group_topics") == "on",
                 form={k: request.POST.get(k) for k in FORM_FIELDS if k in request.POST},
                 back_url=request.path,
             )

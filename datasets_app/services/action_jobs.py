@@ -24,6 +24,7 @@ from ..models import Dataset, Example, ExampleStatus
 from ..splits import SplitConfigError, validate_ratios
 from .checks.fix_scan import example_fixes_scan, fix_ids_check
 from .checks.fixes import example_fixes_apply
+from .split_groups import split_group_members
 from .splits import dataset_split, parse_stratify_by
 from .versions import dataset_version_freeze, version_gate
 from .versions.freeze import EMPTY, REASON_REQUIRED, gate_message
@@ -154,14 +155,18 @@ def dataset_split_start(
     keep_existing: bool,
     form: dict,
     back_url="",
+    group_topics: bool = False,
 ):
-    """Queue a split; bad ratios or stratification are refused at once (400)."""
+    """Queue a split; bad ratios or stratification are refused at once (400), and topics
+    asked for a dataset never embedded (409)."""
     require_role(user, dataset.team_id, Action.CURATE)
     try:
         validate_ratios(ratios)
     except SplitConfigError as exc:
         raise ApplicationError(str(exc), errors=[{"path": "ratios", "message": str(exc)}]) from None
     parse_stratify_by(stratify_by)
+    if group_topics:
+        split_group_members("topics", dataset)  # computed once here, then kept beside the vectors
     return action_job_start(
         user=user,
         team_id=dataset.team_id,
@@ -175,6 +180,7 @@ def dataset_split_start(
             "stratify_by": stratify_by,
             "group_near_duplicates": group_near_duplicates,
             "keep_existing": keep_existing,
+            "group_topics": group_topics,
             "form": form,
         },
         back_url=back_url,
@@ -191,6 +197,7 @@ def dataset_split_run(*, job, progress) -> ActionOutcome:
         stratify_by=p["stratify_by"],
         group_near_duplicates=p["group_near_duplicates"],
         keep_existing=p["keep_existing"],
+        group_topics=p.get("group_topics", False),  # jobs queued before the option have none
         progress=progress,
     )
     url = reverse("datasets:split", args=[p["dataset"]])

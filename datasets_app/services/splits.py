@@ -44,6 +44,7 @@ from ..models import (
 from ..splits import SPLITS, SplitConfigError, assign_splits, group_ids, leakage_report
 from .checks.schedule import dataset_checks_schedule
 from .dedup.jobs import excluded_pairs_for_dataset
+from .split_groups import split_group_members
 
 WRITE_CHUNK = 5000
 MAX_LEAKAGE_PAIRS = 200
@@ -190,6 +191,7 @@ def dataset_split(
     group_near_duplicates: bool = True,
     keep_existing: bool = True,
     progress: Callable | None = None,
+    group_topics: bool = False,
 ) -> dict:
     """Assign every live example a split and store it; returns the counts. ``progress(stage=)``
     hears each stage (a page's job shows it).
@@ -204,10 +206,15 @@ def dataset_split(
     report(stage=READING)
     rows = _live_rows(dataset, stratify)
     report(stage=ASSIGNING.format(count=len(rows)))
-    groups = {}
+    pairs = []
     if group_near_duplicates:
         pairs = [p for _, _, members in duplicate_groups(dataset, rows) for p in _chain(members)]
-        groups = group_ids(pairs)
+    if group_topics:
+        # whole topic clusters (the semantic layer's) in one split: a test split of unseen topics
+        live = {row[0] for row in rows}
+        for members in split_group_members("topics", dataset):
+            pairs.extend(_chain([pk for pk in members if pk in live]))
+    groups = group_ids(pairs) if pairs else {}
     # SplitItem fields as plain tuples: (key, group, stratum, current, override)
     items = [
         (pk, groups.get(pk), stratum, split, split if locked and split in SPLITS else None)
@@ -218,7 +225,7 @@ def dataset_split(
             items,
             ratios=ratios,
             seed=seed,
-            group_near_duplicates=group_near_duplicates,
+            group_near_duplicates=group_near_duplicates or group_topics,
             stratify=stratify is not None,
             keep_existing=keep_existing,
         )

@@ -97,3 +97,8 @@ def topic_example_ids(*, dataset: Dataset, topic) -> list[int]:
     """Examples of one topic (automatic k) for the list's ``?topic=`` filter; unknown: none."""
     data = dataset_topics(dataset=dataset)
     return data["members"].get(str(topic).strip(), [])
+
+
+def topic_groups(dataset: Dataset) -> list[list[int]]:
+    """The examples of each topic (automatic k), a split's groups; 409 when never embedded."""
+    return [ids for ids in dataset_topics(dataset=dataset)["members"].values() if ids]

@@ -57,3 +57,72 @@ def test_it_separates_them_without_grouping(paraphrased, owner, dataset):
     straddling = sum(1 for a, b in splits_of(paraphrased) if a != b)
     assert leakage["pair_count"] == straddling > 0
     assert {p["kind"] for p in leakage["pairs"]} == {"semantic"}
+
+
+@pytest.fixture
+def topical(embedding_settings, dataset, owner, make_example):
+    """18 embedded examples in 3 topics of 6 (tests/semantic/test_topics.py's blobs)."""
+    from tests.semantic.test_topics import blobs
+
+    vectors, texts, _ = blobs(6)
+    rows = [make_example(dataset, owner, messages=chat(f"{t} {i}")) for i, t in enumerate(texts)]
+    plant(dataset, rows, vectors)
+    return rows
+
+
+def topic_splits(dataset) -> list[set[str]]:
+    from semantic.services.topics import topic_groups
+
+    split_of = dict(Example.objects.filter(dataset=dataset).values_list("pk", "split"))
+    return [{split_of[pk] for pk in members} for members in topic_groups(dataset)]
+
+
+def test_it_holds_whole_topics_out_when_asked(topical, owner, dataset, api_for):
+    ratios = {"train": 0.6, "test": 0.4}
+    for seed in range(4):
+        body = api_for(owner).post(
+            f"/api/v1/datasets/{dataset.pk}/split/",
+            {
+                "ratios": ratios,
+                "seed": seed,
+                "group_topics": True,
+                "group_near_duplicates": False,
+                "keep_existing": False,
+            },
+            format="json",
+        )
+        assert body.status_code == 200, body.json()
+        assert body.json()["grouped"] == 18
+        assert all(len(splits) == 1 for splits in topic_splits(dataset))
+    dataset_split(user=owner, dataset=dataset, ratios=ratios, seed=1, keep_existing=False,
+                  group_near_duplicates=False)  # fmt: skip
+    assert any(len(splits) > 1 for splits in topic_splits(dataset))  # not asked: mixed
+
+
+def test_it_says_topic_groups_need_embeddings(
+    embedding_settings, owner, dataset, example, api_for, client
+):
+    body = api_for(owner).post(
+        f"/api/v1/datasets/{dataset.pk}/split/",
+        {"ratios": {"train": 1.0}, "group_topics": True},
+        format="json",
+    )
+    assert body.status_code == 409 and "embed" in body.json()["detail"].lower()
+    client.force_login(owner)
+    page = client.post(
+        f"/datasets/{dataset.pk}/split/", {"preset": "80/20", "seed": "0", "group_topics": "on"}
+    )
+    assert page.status_code == 400 and "embed" in page.content.decode().lower()
+
+
+def test_it_splits_whole_topics_from_the_page(
+    topical, owner, dataset, client, django_capture_on_commit_callbacks
+):
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(
+            f"/datasets/{dataset.pk}/split/",
+            {"preset": "80/20", "seed": "3", "group_topics": "on", "group_near_duplicates": "on"},
+        )
+    assert r.status_code == 302
+    assert all(len(splits) == 1 for splits in topic_splits(dataset))
