@@ -15,6 +15,7 @@ from finetunedb.exceptions import ApplicationError
 from finetunedb.teams.scoping import parse_id
 
 from .entries import conversation_text, metadata_value
+from .search import text_matches
 
 FIELDS = (
     "team",
@@ -170,7 +171,7 @@ def filters_match(clean: dict, row: dict) -> bool:
         found = metadata_value((row.get("metadata") or {}).get(key, _MISSING))
         if found is None or (value is not None and found != value):
             return False
-    return not ("search" in clean and clean["search"].casefold() not in _text(row))
+    return not ("search" in clean and not text_matches(clean["search"], _text(row)))
 
 
 _MISSING = object()  # metadata_value of it is None: "no such key" reads as "not filterable"

@@ -9,6 +9,7 @@ from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import get_for_user, require_role, scope_to_user, team_ids_for
 
 from .models import IngestKey, Log, LogMeta, LogTag
+from .search_index import log_search, log_search_page, search_windowed
 
 
 def ingest_key_list(*, user, team) -> list[IngestKey]:
@@ -24,19 +25,44 @@ def log_get_for_user(user, log_id, *, action: Action = Action.READ) -> Log:
 def log_list_for_user(user, *, filters: dict) -> QuerySet:
     """The caller's teams' logs matching clean ``filters`` (``capture.filters.filters_parse``),
     newest first."""
+    filters, teams = _scoped(user, filters)
     logs = scope_to_user(Log.objects.all(), user).select_related("feedback_by")
-    if "team" not in filters:
+    return log_filter(logs, filters, team_ids=teams)
+
+
+def _scoped(user, filters: dict) -> tuple[dict, list[int]]:
+    """``filters`` with the team named where the caller has one, and the teams a search may
+    read the index terms of: the caller's, or the named one if it is the caller's."""
+    mine = list(team_ids_for(user).values_list("team_id", flat=True))
+    if "team" not in filters and len(mine) == 1:
         # One team (most callers): name it, so the query reads team_id = ? and walks the
         # (team, -id) index in page order. "team_id IN (subquery)" alone can come out of that
         # index in team order only, and SQLite (the app runs no ANALYZE) then sorts every log
         # of the team to find the newest 50: 0.5 s at 1M logs. Scoping stays scope_to_user's.
-        teams = list(team_ids_for(user).values_list("team_id", flat=True)[:2])
-        if len(teams) == 1:
-            filters = {**filters, "team": teams[0]}
-    return log_filter(logs, filters)
+        filters = {**filters, "team": mine[0]}
+    if "team" in filters:
+        return filters, [filters["team"]] if filters["team"] in mine else []
+    return filters, mine
 
 
-def log_filter(logs: QuerySet, filters: dict) -> QuerySet:
+def log_page_for_user(user, *, filters: dict, after=None, before=None, size: int = 50) -> Page:
+    """The list's page: :func:`log_page` of :func:`log_list_for_user`, with a text search read
+    from the index in page order (``search_index.log_search_page``) where it can walk."""
+    if "search" not in filters or not search_windowed() or "since" in filters or "until" in filters:
+        logs = log_list_for_user(user, filters=filters)
+        return log_page(logs, after=after, before=before, size=size)
+    filters, teams = _scoped(user, filters)
+    rest = {k: v for k, v in filters.items() if k != "search"}
+    logs = log_filter(scope_to_user(Log.objects.all(), user), rest, team_ids=teams)
+    ids = log_search_page(
+        logs, filters["search"], team_ids=teams, after=after, before=before, size=size
+    )
+    return _rows(ids)
+
+
+def log_filter(logs: QuerySet, filters: dict, *, team_ids: list[int] | None = None) -> QuerySet:
+    """``logs`` matching clean ``filters``; a search reads the index terms of ``filters["team"]``
+    or else of ``team_ids`` (the teams ``logs`` is scoped to)."""
     if "team" in filters:
         logs = logs.filter(team_id=filters["team"])
     if "model" in filters:
@@ -73,7 +99,8 @@ def log_filter(logs: QuerySet, filters: dict) -> QuerySet:
     elif feedback == "any":
         logs = logs.filter(feedback_score__isnull=False)
     if "search" in filters:
-        logs = logs.filter(search_text__contains=filters["search"].casefold())
+        teams = [filters["team"]] if "team" in filters else list(team_ids or ())
+        logs = log_search(logs, filters["search"], team_ids=teams)
     if windowed:
         # A time window is read in the order of its index, (team, created_at, id) — SQLite's
         # index carries the rowid — so a page starts at the window's newest log and stops after
@@ -120,9 +147,13 @@ def log_page(logs: QuerySet, *, after=None, before=None, size: int = 50) -> Page
         before=before,
         size=size,
     )
+    return _rows(ids)
+
+
+def _rows(ids: Page) -> Page:
+    """The page of whole logs for a page of ids."""
     by_id = {
-        log.pk: log
-        for log in logs.model.objects.filter(pk__in=[*ids.rows]).select_related("feedback_by")
+        log.pk: log for log in Log.objects.filter(pk__in=[*ids.rows]).select_related("feedback_by")
     }
     rows = [by_id[pk] for pk in ids.rows if pk in by_id]
     return Page(rows=rows, has_next=ids.has_next, has_prev=ids.has_prev)

@@ -136,8 +136,9 @@ class LogListApi(APIView):
         params = request.query_params
         clean = filters_parse(params, strict=False)
         size = min(max(parse_id(params.get("page_size")) or 50, 1), MAX_PAGE_SIZE)
-        page = selectors.log_page(
-            selectors.log_list_for_user(request.user, filters=clean),
+        page = selectors.log_page_for_user(
+            request.user,
+            filters=clean,
             after=params.get("after"),
             before=params.get("before"),
             size=size,

@@ -34,8 +34,9 @@ def log_list(request):
         clean = filters_parse(request.GET, strict=False)
     except ApplicationError as exc:
         clean, error = {}, "; ".join(f"{e['path']}: {e['message']}" for e in exc.errors)
-    page = selectors.log_page(
-        selectors.log_list_for_user(request.user, filters=clean),
+    page = selectors.log_page_for_user(
+        request.user,
+        filters=clean,
         after=request.GET.get("after"),
         before=request.GET.get("before"),
         size=PAGE_SIZE,

@@ -10,7 +10,9 @@ validated values, so they go to the database directly:
 * any other backend: ``bulk_create``, which is also the reference the tests compare the fast
   paths with (``log_rows_insert_reference``): the same rows must read back the same.
 
-Tags and metadata values go to their index tables (``LogTag``, ``LogMeta``) the same way.
+Tags and metadata values go to their index tables (``LogTag``, ``LogMeta``) the same way, and
+each log's words to the full-text index (``capture.search``: FTS5 on SQLite, a tsvector table
+on PostgreSQL; nothing on other backends, which scan ``search_text``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from django.utils import timezone
 
 from ..entries import metadata_terms
 from ..models import Log, LogMeta, LogTag
+from ..search import FTS_TABLE, POSTGRES_TABLE, index_terms, postgres_document
 
 _SQLITE_MIN = (3, 35, 0)  # INSERT … RETURNING
 
@@ -120,7 +123,27 @@ def log_rows_insert_reference(
     LogMeta.objects.bulk_create(
         [LogMeta(log_id=i, team_id=t, key=k, value=v) for i, t, k, v in meta], batch_size=1000
     )
+    _index_reference(team_id, ids, rows)
     return ids
+
+
+def _index_reference(team_id: int, ids: list[int], rows: list[dict]) -> None:
+    vendor = connection.vendor
+    if vendor not in ("sqlite", "postgresql"):
+        return
+    if vendor == "sqlite":
+        sql = f"INSERT INTO {FTS_TABLE} (rowid, terms) VALUES (%s, %s)"  # noqa: S608
+    else:
+        sql = f"INSERT INTO {POSTGRES_TABLE} (log_id, document) VALUES (%s, %s::tsvector)"  # noqa: S608
+    encode = " ".join if vendor == "sqlite" else postgres_document
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                (log_id, encode(index_terms(team_id, row.get("search_text") or "")))
+                for log_id, row in zip(ids, rows, strict=True)
+            ],
+        )
 
 
 def _sqlite_version() -> tuple[int, ...]:
@@ -156,22 +179,37 @@ def _sqlite_insert(team_id, rows, source, ingest_key_id) -> list[int]:
     # the sqlite3 connection itself: "?" placeholders as they are (Django's cursor rewrites "%s"
     # on every statement); its errors still become django.db's through wrap_database_errors
     raw = connection.connection
+    limit = _max_variables()
     with connection.wrap_database_errors:
         ids = _sqlite_statements(raw, table, names, one, per, values)
         tags, meta = _side_rows(team_id, ids, rows)
-        if tags:
-            raw.executemany(
-                f"INSERT INTO {qn(LogTag._meta.db_table)} (log_id, team_id, name) "  # noqa: S608
-                "VALUES (?, ?, ?)",
-                tags,
-            )
-        if meta:
-            raw.executemany(
-                f"INSERT INTO {qn(LogMeta._meta.db_table)} "  # noqa: S608
-                '(log_id, team_id, "key", value) VALUES (?, ?, ?, ?)',
-                meta,
-            )
+        _sqlite_values(raw, f"{qn(LogTag._meta.db_table)} (log_id, team_id, name)", tags, limit)
+        _sqlite_values(
+            raw, f'{qn(LogMeta._meta.db_table)} (log_id, team_id, "key", value)', meta, limit
+        )
+        words = [
+            (log_id, " ".join(index_terms(team_id, row["search_text"])))
+            for log_id, row in zip(ids, rows, strict=True)
+        ]
+        _sqlite_values(raw, f"{FTS_TABLE} (rowid, terms)", words, limit)
     return ids
+
+
+def _sqlite_values(raw, into: str, rows: list[tuple], limit: int) -> None:
+    """``INSERT INTO <into> VALUES (…), (…)`` in as few statements as the variable limit
+    allows: one statement steps through its rows in C, where ``executemany`` binds and steps
+    each row from Python (half the time for a batch's 2,000 tag rows)."""
+    if not rows:
+        return
+    width = len(rows[0])
+    per = max(1, min(1000, limit // width))
+    one = "(" + ", ".join("?" * width) + ")"
+    for start in range(0, len(rows), per):
+        chunk = rows[start : start + per]
+        raw.execute(
+            f"INSERT INTO {into} VALUES {', '.join([one] * len(chunk))}",  # noqa: S608 (constants)
+            [v for row in chunk for v in row],
+        )
 
 
 def _sqlite_statements(raw, table, names, one, per, values) -> list[int]:
@@ -223,4 +261,9 @@ def _postgres_copy(team_id, rows, source, ingest_key_id) -> list[int]:
             ) as copy:
                 for row in meta:
                     copy.write_row(row)
+        with raw.copy(f"COPY {POSTGRES_TABLE} (log_id, document) FROM STDIN") as copy:
+            for log_id, row in zip(ids, rows, strict=True):
+                copy.write_row(
+                    (log_id, postgres_document(index_terms(team_id, row.get("search_text") or "")))
+                )
     return ids

@@ -91,18 +91,19 @@ def fts5_match_expanded(words: list[str], *, dataset_id: int) -> str:
     return fts5_match(words, dataset_id=dataset_id, completions=completions)
 
 
-def prefix_terms(term_prefix: str) -> list[str] | None:
+def prefix_terms(term_prefix: str, *, vocab: str = FTS_TERMS) -> list[str] | None:
     """The indexed terms that start with ``term_prefix`` (a dataset's prefix and a word), in
     order; None when there are more than ``MAX_PREFIX_TERMS`` or the word is not plain ASCII
     letters and digits (other letters are stored folded). Each term is one seek: the next one
     is the first term at or after ``term + NUL``, the smallest string greater than it, so the
-    instances of a term are never walked."""
+    instances of a term are never walked. ``vocab``: another ``fts5vocab`` 'instance' table
+    whose terms are prefixed the same way (the logs' index, ``capture.search``)."""
     word = term_prefix.partition("x")[2]
     if connection.vendor != "sqlite" or not _ASCII_WORD.fullmatch(word):
         return None
     terms: list[str] = []
     low, high = term_prefix, term_prefix + "\U0010ffff"  # high: no row past the prefix's range
-    sql = f"SELECT term FROM {FTS_TERMS} WHERE term >= %s AND term < %s LIMIT 1"  # noqa: S608
+    sql = f"SELECT term FROM {vocab} WHERE term >= %s AND term < %s LIMIT 1"  # noqa: S608
     with connection.cursor() as c:
         while True:
             c.execute(sql, [low, high])
