@@ -76,14 +76,15 @@ def main() -> None:
     args = parser.parse_args()
     base, models_dir = base_model(args.tiny)
     allowed = [] if base.startswith("bundled:") else [base]
-    store = ModelStore(models_dir=models_dir, allowed_bases=allowed, max_adapters=2)
+    # Four slots: the adapter mix's three adapters fit the LRU at once (the engine's default).
+    store = ModelStore(models_dir=models_dir, allowed_bases=allowed, max_adapters=4)
     scheduler = Scheduler(store, max_batch=args.clients, max_queue=64, team_concurrency=64)
     name = store.check(base, None)[0]
     loaded = store.base(name)
     never_stop(loaded)
-    import serving.engine.scheduler as sched
+    import serving.engine.backend as backend
 
-    sched._eos_ids = lambda model, tokenizer: set()  # the engine side of "never stop"
+    backend.eos_ids = lambda model, tokenizer: set()  # the engine side of "never stop"
     questions = (QUESTIONS * ((args.clients + 7) // 8))[: args.clients]
 
     def prepared(question, adapter=None, tokens=args.tokens):
@@ -199,15 +200,15 @@ def main() -> None:
         free_at = start + each
         queued_wait.append(free_at - i * stagger)
 
-    # Adapter switch: two adapters on the base; a 1-token answer with the other adapter loaded
-    # (set_adapter only) against the same answer with the adapter already active.
+    # Adapter switch: two adapters on the base; a 1-token answer alternating between them
+    # against the same answer with one adapter only (rows name their adapter: no set_adapter).
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
     folder = store.bases[name].model
     source = getattr(folder, "name_or_path", None) or folder.config._name_or_path
     adapters = []
-    for seed in (1, 2):
+    for seed in (1, 2, 3):
         torch.manual_seed(seed)
         path = Path(models_dir) / "bench-adapters" / str(seed)
         model = AutoModelForCausalLM.from_pretrained(source)
@@ -215,9 +216,9 @@ def main() -> None:
         get_peft_model(model, config).save_pretrained(path)
         adapters.append(str(path))
 
-    def one_token(adapter):
+    def one_token(adapter, on=scheduler):
         t0 = time.perf_counter()
-        collect(scheduler.submit(prepared(questions[0], adapter=adapter, tokens=1)))
+        collect(on.submit(prepared(questions[0], adapter=adapter, tokens=1)))
         return time.perf_counter() - t0
 
     load_s = [one_token(a) for a in adapters]  # first use loads each
@@ -226,6 +227,61 @@ def main() -> None:
         one_token(adapters[i % 2]) for i in range(6)
     )  # alternating: every call switches
     plain = statistics.median(one_token(None) for _ in range(5))
+
+    # Adapter mix: client i asks with adapters[i % 4] (the fourth: the bare base), all at once,
+    # through the mixed scheduler and through the drain-per-adapter one (same store and model;
+    # one of the two decodes at a time).
+    drain = Scheduler(
+        store, max_batch=args.clients, max_queue=64, team_concurrency=64, mix_adapters=False
+    )
+    one_token(adapters[0], on=drain)  # warm its path
+    mix = [*adapters, None]
+
+    def mix_round(on, mix=mix):
+        """(tokens, seconds, ttfts, mixed steps) of the clients over the adapter ``mix``."""
+        ttft, produced = [], []
+        barrier = threading.Barrier(args.clients)
+        mixed_before = on.stats["mixed_steps"]
+
+        def client(i, q):
+            request = prepared(q, adapter=mix[i % len(mix)])
+            barrier.wait()
+            t0 = time.perf_counter()
+            on.submit(request)
+            first = None
+            while True:
+                kind, value = request.events.get(timeout=600)
+                if kind == "delta" and first is None:
+                    first = time.perf_counter() - t0
+                if kind == "done":
+                    produced.append(value["completion_tokens"])
+                    break
+                if kind == "error":
+                    raise RuntimeError(value)
+            ttft.append(first)
+
+        threads = [threading.Thread(target=client, args=(i, q)) for i, q in enumerate(questions)]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return (
+            sum(produced),
+            time.perf_counter() - started,
+            ttft,
+            on.stats["mixed_steps"] - mixed_before,
+        )
+
+    # A B C C B A; C: the same clients all on the bare base (what mixing LoRA rows costs).
+    drain_a, mixed_a, bare_a, bare_b, mixed_b, drain_b = (
+        mix_round(drain), mix_round(scheduler), mix_round(scheduler, [None]),
+        mix_round(scheduler, [None]), mix_round(scheduler), mix_round(drain),
+    )  # fmt: skip
+    bare_tps = (bare_a[0] + bare_b[0]) / (bare_a[1] + bare_b[1])
+    mixed_tps = (mixed_a[0] + mixed_b[0]) / (mixed_a[1] + mixed_b[1])
+    drain_tps = (drain_a[0] + drain_b[0]) / (drain_a[1] + drain_b[1])
+    mixed_ttft, drain_ttft = mixed_a[2] + mixed_b[2], drain_a[2] + drain_b[2]
 
     label = "bundled" if base.startswith("bundled:") else "tiny"
     print(
@@ -256,9 +312,27 @@ def main() -> None:
     print(
         f"BENCH serving_ttft_p95_{label} value={percentile(together_ttft, 0.95):.3f}s baseline={statistics.mean(serial_each):.3f}s ratio={percentile(together_ttft, 0.95) / statistics.mean(serial_each):.2f} target=report pass=yes"
     )
+    print(
+        f"adapter mix ({len(adapters)} adapters + base over {args.clients} clients): mixed batch "
+        f"{mixed_tps:.1f} tok/s ({mixed_a[3] + mixed_b[3]} mixed steps), ttft "
+        f"p50={percentile(mixed_ttft, 0.5):.3f}s p95={percentile(mixed_ttft, 0.95):.3f}s; "
+        f"drain per adapter {drain_tps:.1f} tok/s ({drain_a[3] + drain_b[3]} mixed steps), ttft "
+        f"p50={percentile(drain_ttft, 0.5):.3f}s p95={percentile(drain_ttft, 0.95):.3f}s; "
+        f"the same clients all on the bare base {bare_tps:.1f} tok/s"
+    )
     late, queued = percentile(staggered_ttft, 0.95), percentile(queued_wait, 0.95)
     print(
         f"BENCH serving_staggered_ttft_p95_{label} value={late:.3f}s baseline={queued:.3f}s ratio={late / queued:.2f} target=report pass=yes"
+    )
+    print(
+        f"BENCH serving_adapter_mix_{label} value={mixed_tps:.1f}tok/s baseline={drain_tps:.1f}tok/s ratio={mixed_tps / drain_tps:.2f} target=>1 pass={'yes' if mixed_tps > drain_tps else 'no'}"
+    )
+    mixed_p95, drain_p95 = percentile(mixed_ttft, 0.95), percentile(drain_ttft, 0.95)
+    print(
+        f"BENCH serving_adapter_mix_ttft_p95_{label} value={mixed_p95:.3f}s baseline={drain_p95:.3f}s ratio={mixed_p95 / drain_p95:.2f} target=report pass=yes"
+    )
+    print(
+        f"BENCH serving_adapter_mix_overhead_{label} value={mixed_tps:.1f}tok/s baseline={bare_tps:.1f}tok/s ratio={mixed_tps / bare_tps:.2f} target=report pass=yes"
     )
     print(
         f"BENCH serving_adapter_switch_{label} value={switched:.3f}s baseline={same:.3f}s ratio={switched / same:.2f} target=report pass=yes"
