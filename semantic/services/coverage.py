@@ -28,6 +28,9 @@ KEY_BAD = "a metadata target needs its key: 1 to 64 letters, digits or _."
 KEY_ONLY_METADATA = "only a metadata target has a key."
 VALUE_BAD = "must be 1 to 200 characters."
 TOPIC_BAD = f"a topic is its number on the Topics tab, 0 to {MAX_K - 1}."
+TOPIC_UNKNOWN = (
+    "there is no topic {value}: the dataset has {k} topics on the Topics tab, numbered from 0."
+)
 TOO_MANY = f"A dataset's coverage plan holds at most {MAX_TARGETS} targets."
 TAKEN = "This bucket already has a target in that scope; change that one instead."
 NOT_EMBEDDED_NOTE = "Topics are not available: {reason}"
@@ -117,13 +120,18 @@ def _check_plan(dataset: Dataset, fields: dict, *, replacing: int | None = None)
 
 
 def _label(dataset: Dataset, fields: dict) -> str:
+    """A topic's label now; a topic the clustering does not have is refused (before any
+    embedding a topic target is accepted and shown as unavailable)."""
     if fields["kind"] != "topic":
         return ""
     try:
         topics = dataset_topics(dataset=dataset)["topics"]
     except ApplicationError:
         return ""
-    return next((t["label"] for t in topics if str(t["topic"]) == fields["value"]), "")
+    label = next((t["label"] for t in topics if str(t["topic"]) == fields["value"]), None)
+    if label is None:
+        raise _error("value", TOPIC_UNKNOWN.format(value=fields["value"], k=len(topics)))
+    return label
 
 
 def coverage_target_create(*, user, dataset: Dataset, **values) -> CoverageTarget:
@@ -245,7 +253,7 @@ def coverage_plan_status(*, dataset: Dataset) -> dict:
                 "tolerance": float(row.tolerance),
                 "label": row.label,
                 "current_label": labels.get(row.value, "") if row.kind == "topic" else "",
-                "describe": target.describe(),
+                "describe": _describe(row, target, labels),
                 "total": s.total,
                 "count": s.count,
                 "actual_share": _percent(s.share),
@@ -264,6 +272,12 @@ def coverage_plan_status(*, dataset: Dataset) -> dict:
         "targets": out,
         "unmet": sum(1 for t in out if t["state"] != "met"),
     }
+
+
+def _describe(row: CoverageTarget, target: plan.Target, labels: dict) -> str:
+    text = target.describe()
+    label = labels.get(row.value) if row.kind == "topic" else None
+    return text.replace(f"topic {row.value}", f"topic {row.value} “{label}”", 1) if label else text
 
 
 def _gap_text(t: dict) -> str:

@@ -231,6 +231,9 @@ def test_it_plans_topic_clusters_with_their_labels(topical, api_for, owner):
     assert body["label"] == first["label"] == body["current_label"]
     # 6 of 18: (6 + x) / (18 + x) >= 1/2 -> x = 6
     assert (body["count"], body["add"], body["state"]) == (6, 6, "under")
+    assert body["describe"].startswith(f"topic {first['topic']} “{first['label']}”")
+    missing = add(api, topical, kind="topic", value="7", mode="min", share="5")
+    assert missing.status_code == 400 and "3 topics" in missing.json()["errors"][0]["message"]
     second = add(api, topical, kind="topic", value=str(topics[1]["topic"]), mode="min", share="51")
     assert second.status_code == 400 and "101%" in second.json()["errors"][0]["message"]
 
