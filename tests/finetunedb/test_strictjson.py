@@ -5,7 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hypothesis import given
+import orjson
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from finetunedb.strictjson import DEFAULT_MAX_DEPTH, RowError, parse_json
@@ -81,3 +82,22 @@ def test_it_refuses_exactly_the_integers_past_64_bits(numbers, text):
         assert isinstance(parsed, RowError) and parsed.code == "integer_out_of_range"
     else:
         assert parsed == {"n": numbers, "s": text + "1" * 25}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    depth=st.integers(min_value=58, max_value=70),
+    shapes=st.lists(st.booleans(), min_size=70, max_size=70),
+    empty_list=st.booleans(),
+)
+def test_it_refuses_exactly_what_is_nested_past_the_cap_in_a_large_document(
+    depth, shapes, empty_list
+):
+    # many brackets in all, so the exact check runs (the indented-dump bound, then the walk)
+    value = [] if empty_list else {}
+    for in_list in shapes[: depth - 1]:
+        value = [value, 1] if in_list else {"k": value, "z": [1]}
+    doc = {"logs": [{"a": [1, 2]} for _ in range(40)] + [value]}  # two more levels
+    found = parse_json(orjson.dumps(doc), 1, 64)
+    refused = isinstance(found, RowError) and found.code == "too_deep"
+    assert refused == (depth + 2 > 64)
