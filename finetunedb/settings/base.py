@@ -26,6 +26,7 @@ def env_list(name: str, default: str) -> list[str]:
 # Models and tokenizers never come from a hub at run time unless a deployment opts in.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "var")).resolve()
 

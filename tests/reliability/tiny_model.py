@@ -12,6 +12,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 TOKENIZER_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "training" / "smollm2-tokenizer"
 

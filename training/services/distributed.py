@@ -117,6 +117,7 @@ def cli_env(device: str) -> dict[str, str]:
     )
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    env.setdefault("HF_DATASETS_OFFLINE", "1")
     if device == "cpu":
         # The recipe picks NCCL whenever CUDA is visible; CPU processes need gloo.
         env["CUDA_VISIBLE_DEVICES"] = ""
