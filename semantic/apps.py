@@ -19,7 +19,7 @@ class SemanticConfig(AppConfig):
         # The dataset setting coverage_gate: a freeze checks the coverage plan (warn or block).
         from datasets_app.services.versions.gates import freeze_gate_register
 
-        from .services.coverage import coverage_freeze_gate
+        from .services.coverage_gate import coverage_freeze_gate
 
         freeze_gate_register(coverage_freeze_gate)
         # A split can keep whole topic clusters together (datasets_app's split groups).

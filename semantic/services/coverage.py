@@ -34,7 +34,6 @@ TOPIC_UNKNOWN = (
 TOO_MANY = f"A dataset's coverage plan holds at most {MAX_TARGETS} targets."
 TAKEN = "This bucket already has a target in that scope; change that one instead."
 NOT_EMBEDDED_NOTE = "Topics are not available: {reason}"
-UNMET = "Coverage plan not met: {targets}."
 OVER_ONLY = (
     "{target} is under its target, not over: there is nothing to deprioritize; write "
     "{add} more at {url}."
@@ -278,38 +277,6 @@ def _describe(row: CoverageTarget, target: plan.Target, labels: dict) -> str:
     text = target.describe()
     label = labels.get(row.value) if row.kind == "topic" else None
     return text.replace(f"topic {row.value}", f"topic {row.value} “{label}”", 1) if label else text
-
-
-def _gap_text(t: dict) -> str:
-    has = "n/a" if t["actual_share"] is None else f"{t['actual_share']:g}%"
-    if t["state"] == "unavailable":
-        return f"{t['describe']} (topics not available)"
-    if t["state"] == "under":
-        need = "cannot be reached by adding" if t["add"] is None else f"add {t['add']}"
-        return f"{t['describe']} (has {has}; {need})"
-    return f"{t['describe']} (has {has}; remove {t['remove']})"
-
-
-def coverage_freeze_gate(dataset: Dataset) -> list[dict]:
-    """The freeze gate (registered in SemanticConfig.ready): nothing when the dataset's
-    ``coverage_gate`` is off or the plan is met; else one finding naming the unmet targets,
-    blocking when the setting is ``block``."""
-    gate = dataset.effective_settings.get("coverage_gate", "off")
-    if gate not in ("warn", "block") or not CoverageTarget.objects.filter(dataset=dataset).exists():
-        return []
-    unmet = [t for t in coverage_plan_status(dataset=dataset)["targets"] if t["state"] != "met"]
-    if not unmet:
-        return []
-    return [
-        {
-            "rule_id": "coverage_plan",
-            "count": len(unmet),
-            "message": UNMET.format(targets="; ".join(_gap_text(t) for t in unmet)),
-            "example_ids": [],
-            "targets": [t["id"] for t in unmet],
-            "blocks": gate == "block",
-        }
-    ]
 
 
 def coverage_bucket_example_ids(*, target: CoverageTarget) -> list[int]:
