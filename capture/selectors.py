@@ -61,8 +61,8 @@ def log_page_for_user(user, *, filters: dict, after=None, before=None, size: int
 
 
 def log_filter(logs: QuerySet, filters: dict, *, team_ids: list[int] | None = None) -> QuerySet:
-    """``logs`` matching clean ``filters``; a search reads the index terms of ``filters["team"]``
-    or else of ``team_ids`` (the teams ``logs`` is scoped to)."""
+    """``logs`` matching clean ``filters``; a search reads the index terms of ``filters["team"]``,
+    else of ``team_ids`` (the teams ``logs`` is scoped to), else of the teams ``logs`` holds."""
     if "team" in filters:
         logs = logs.filter(team_id=filters["team"])
     if "model" in filters:
@@ -99,7 +99,12 @@ def log_filter(logs: QuerySet, filters: dict, *, team_ids: list[int] | None = No
     elif feedback == "any":
         logs = logs.filter(feedback_score__isnull=False)
     if "search" in filters:
-        teams = [filters["team"]] if "team" in filters else list(team_ids or ())
+        if "team" in filters:
+            teams = [filters["team"]]
+        elif team_ids is not None:
+            teams = list(team_ids)
+        else:  # a caller that named no teams: those of the logs it passed
+            teams = list(logs.order_by().values_list("team_id", flat=True).distinct())
         logs = log_search(logs, filters["search"], team_ids=teams)
     if windowed:
         # A time window is read in the order of its index, (team, created_at, id) — SQLite's

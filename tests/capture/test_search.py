@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from capture import search_index
 from capture.models import Log
-from capture.search import index_terms, search_words, text_matches
+from capture.search import index_terms, search_words, text_matches, text_words
 from capture.selectors import log_filter
 from capture.services.logs import log_batch_create
 from finetunedb.teams.models import Team
@@ -106,3 +106,11 @@ def test_it_finds_exactly_what_the_rule_matcher_matches(team, texts, query):
     ]
     assert searched(team, query) == expected
     assert (not search_words(query)) <= (expected == [])
+
+
+@given(st.text(st.characters(max_codepoint=0x7F)) | st.text(ALPHABET))
+def test_it_splits_ascii_text_as_the_word_pattern_does(text):
+    import re
+
+    pattern = [w[:100] for w in re.findall(r"[^\W_]+", text)]
+    assert text_words(text) == list(dict.fromkeys(pattern))
