@@ -22,12 +22,13 @@ from .annotation_api import AnnotationApi
 from .capture_api import CaptureApi
 from .datasets_api import DatasetsApi
 from .models import Invitation, Me, Member, Resource, Team
+from .semantic_api import SemanticApi
 from .training_api import TrainingApi
 from .transport import Transport
 from .versions_api import VersionsApi
 
 
-class Client(DatasetsApi, VersionsApi, TrainingApi, CaptureApi, AnnotationApi):
+class Client(DatasetsApi, VersionsApi, TrainingApi, CaptureApi, AnnotationApi, SemanticApi):
     """``url``: the server's root; ``token``: a personal API token (or a team ingest key, which
     can only send logs). Both default to the environment (FINETUNEDB_URL, FINETUNEDB_TOKEN),
     then to what ``finetunedb login`` stored. ``max_retries``, ``backoff`` and ``max_backoff``
