@@ -103,6 +103,9 @@ CONTRACT = {
     "datasets/{}/assignments/", "datasets/{}/annotations/export/", "assignments/{}/",
     "assignments/{}/annotators/{}/", "assignments/{}/agreement/", "assignments/{}/adjudicate/",
     "assignments/{}/statistics/", "me/queue/", "me/queue/{}/", "me/queue/{}/submit/",
+    "datasets/{}/embeddings/", "embedding-jobs/{}/", "datasets/{}/topics/",
+    "datasets/{}/coverage/", "datasets/{}/coverage-targets/", "coverage-targets/{}/",
+    "coverage-targets/{}/queue/",
 }  # fmt: skip
 
 
