@@ -13,8 +13,8 @@ SQLite: the FTS5 table ``capture_log_fts`` (rowid = log id, migration 0008) with
 tokenizer, which splits only at ASCII non-alphanumerics and so keeps each of our words one term
 (the words are already case-folded; non-ASCII letters stay as they are, as ``search_text``
 compares them). A delete trigger removes a deleted log's row. PostgreSQL: the table
-``capture_log_search`` (log id, tsvector of the same terms) with a GIN index, rows cascading
-with their log.
+``capture_log_search`` (log id, tsvector of the same terms) with a GIN index, rows deleted
+with their log by triggers.
 """
 
 from __future__ import annotations
