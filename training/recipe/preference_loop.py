@@ -154,8 +154,6 @@ class PreferenceRecipe(TrainingRecipe):
                     ref, _ = sequence_logps(self.model, batch)
             else:
                 ref, _ = sequence_logps(self.reference, batch)
-        if cfg.dpo_loss_type == "ipo":
-            logps, ref = logps / counts, ref / counts
         return dpo_loss(
             logps[:n],
             logps[n:],
@@ -164,6 +162,8 @@ class PreferenceRecipe(TrainingRecipe):
             beta=cfg.dpo_beta,
             label_smoothing=cfg.dpo_label_smoothing,
             loss_type=cfg.dpo_loss_type,
+            chosen_tokens=counts[:n],
+            rejected_tokens=counts[n:],
         )
 
     def _optimizer_step(self, group: list[list]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from training.recipe.preference import (
     pair_records,
     reward_metrics,
 )
+from training.recipe.preference_eval import _logps, pair_scores
 from training.recipe.preference_loop import PreferenceRecipe, make_recipe
 
 # Fixed log-probabilities of three pairs: policy chosen/rejected, reference chosen/rejected.
@@ -189,6 +190,15 @@ def test_it_raises_reward_accuracy_on_its_training_pairs(
     } <= set(first)
     assert last["loss"] < first["loss"]
     assert reporter.evals and "eval_reward_accuracy" in reporter.evals[-1][1]
+    # the run's rewards are those the held-out evaluation reports: sequence-level, ipo included
+    pad = recipe.tokenizer.pad_token_id
+    recipe.model.eval()  # no LoRA dropout
+    policy = _logps(recipe.model, recipe.rows, pad, 4)
+    with recipe.model.disable_adapter():
+        reference = _logps(recipe.model, recipe.rows, pad, 4)
+    scored = pair_scores(policy, reference, method="dpo", beta=config.dpo_beta)
+    for key in ("rewards_chosen", "rewards_rejected", "reward_margin", "reward_accuracy"):
+        assert after[key] == pytest.approx(scored[key], rel=1e-4, abs=1e-6), key
 
 
 def test_it_trains_orpo_and_saves_the_adapter_with_its_lineage(tiny_model_dir, tmp_path, records):
