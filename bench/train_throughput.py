@@ -1,4 +1,5 @@
-"""Training throughput on a GPU: our recipe against a plain Hugging Face Trainer + peft baseline.
+"""Training throughput on a GPU: our recipe against a plain Hugging Face Trainer + peft baseline,
+and against TRL's SFTTrainer with packing and without (when ``trl`` is installed).
 
 Both train the same LoRA (r=16 on q/k/v/o) in bf16 on the same chats (GSM8K train rows rendered
 with the SmolLM2 chat template; ../shared/data/gsm8k/train.jsonl, repeated as needed) with the
@@ -7,6 +8,16 @@ same real tokens per optimizer step. The baseline pads each batch to its longest
 attention kept inside each example. Models: the bundled SmolLM2-135M, and randomly initialised
 Llama-architecture models of about 0.5B and 1.5B parameters (throughput does not depend on the
 weights). Tokens/s counts real (non-pad) tokens only.
+
+The TRL peers train the same LoRA through ``SFTTrainer`` (``peft_config``) on the same
+conversations (TRL renders them with the same chat template), without activation checkpointing
+like the others: ``trl-packed`` packs ``--rows`` rows of ``--seq-len`` tokens per step (TRL's
+default best-fit-decreasing packing, padding-free), ``trl`` pads each batch of as many
+conversations as the padded baseline. Each peer's real tokens per step is measured (TRL's own
+count of the batch's non-pad tokens) and printed beside the rate: TRL's packing fills rows
+more tightly than ours, so its packed steps hold somewhat more tokens. TRL computes the loss
+on every token (SmolLM2's template has no generation markers for ``assistant_only_loss``), ours
+on the answers only; the FLOPs are the same. ``--peers hf`` runs the padded baseline alone.
 
 MFU uses LoRA FLOPs/token = 4N + 12·L·d·T (PERFORMANCE.md §4.1), N = matmul parameters
 including the lm_head, T = the packed row length, against the GPU's bf16 dense peak.
@@ -25,6 +36,7 @@ MFU is against ``--peak-tflops`` (default 794.5, the figure issue 24 fixes for e
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -35,6 +47,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -52,6 +65,10 @@ SHAPES = {  # hidden, layers, intermediate, heads, kv heads (Qwen2.5-0.5B / -1.5
 }
 ERR_NO_GPU = "--device cuda needs a CUDA GPU; none is visible here, so nothing was measured"
 PEAK_TFLOPS = 794.5
+LORA = {"r": 16, "lora_alpha": 32, "lora_dropout": 0.0, "task_type": "CAUSAL_LM",
+        "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"]}  # fmt: skip
+PEERS = ("hf", "trl-packed", "trl")
+MSG_NO_TRL = "trl is not installed: the TRL peers are left out (pip install trl)"
 
 
 class StepTimes(NullReporter):
@@ -140,55 +157,123 @@ def ours(path: Path, data: list[dict], args, tmp: Path) -> tuple[float, float, i
     return _median(reporter.rates), _median(reporter.cpu_rates), int(tokens_per_step)
 
 
-def baseline(path: Path, data: list[dict], tokens_per_step: int, args, tmp: Path):
-    from peft import LoraConfig, get_peft_model
-    from transformers import (
-        AutoModelForCausalLM,
-        AutoTokenizer,
-        DataCollatorForSeq2Seq,
-        Trainer,
-        TrainerCallback,
-        TrainingArguments,
-    )
+class Clock:
+    """Wall and CPU seconds of each optimizer step (a Trainer callback, built by ``clock()``),
+    and the real tokens each step saw when ``tokens`` (a callable: tokens so far) is given."""
 
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    rows = []
-    for r in data:
-        ids = tokenizer.apply_chat_template(r["messages"], tokenize=True, return_dict=True)[
-            "input_ids"
-        ][: args.seq_len]
-        rows.append({"input_ids": ids, "attention_mask": [1] * len(ids), "labels": ids})
-    mean_len = sum(len(r["input_ids"]) for r in rows) / len(rows)
-    per_step = max(1, round(tokens_per_step / mean_len))
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=DTYPE, attn_implementation="sdpa").to(
+    def __init__(self, tokens=None):
+        self.times, self.cpu_times, self.tokens, self.step_tokens = [], [], tokens, []
+
+    def begin(self):
+        _sync()
+        self.t, self.cpu = time.perf_counter(), time.process_time()
+        self.seen = self.tokens() if self.tokens else 0
+
+    def end(self):
+        _sync()
+        self.times.append(time.perf_counter() - self.t)
+        self.cpu_times.append(time.process_time() - self.cpu)
+        if self.tokens:
+            self.step_tokens.append(self.tokens() - self.seen)
+
+    def callback(self):
+        from transformers import TrainerCallback
+
+        clock = self
+
+        class _Callback(TrainerCallback):
+            def on_step_begin(self, *a, **k):
+                clock.begin()
+
+            def on_step_end(self, *a, **k):
+                clock.end()
+
+        return _Callback()
+
+    def rates(self, tokens_per_step: float | None = None) -> tuple[float, float, float]:
+        """Median tokens per wall second and per CPU second, and the median tokens per step."""
+        steps = self.step_tokens or [tokens_per_step] * len(self.times)
+        wall = [n / t for n, t in zip(steps, self.times, strict=True)]
+        cpu = [n / t for n, t in zip(steps, self.cpu_times, strict=True)]
+        return _median(wall), _median(cpu), _median(steps)
+
+
+def _conversation_lengths(tokenizer, data: list[dict], seq_len: int) -> list[list[int]]:
+    return [
+        tokenizer.apply_chat_template(r["messages"], tokenize=True, return_dict=True)["input_ids"][
+            :seq_len
+        ]
+        for r in data
+    ]
+
+
+def _peft_model(path: Path):
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(path, dtype=DTYPE, attn_implementation="sdpa").to(
         DEVICE
     )
-    model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0,
-                                             target_modules=["q_proj", "k_proj", "v_proj", "o_proj"], task_type="CAUSAL_LM"))  # fmt: skip
-    times, cpu_times = [], []
 
-    class Clock(TrainerCallback):
-        def on_step_begin(self, *a, **k):
-            _sync()
-            self.t, self.cpu = time.perf_counter(), time.process_time()
 
-        def on_step_end(self, *a, **k):
-            _sync()
-            times.append(time.perf_counter() - self.t)
-            cpu_times.append(time.process_time() - self.cpu)
+def baseline(path: Path, data: list[dict], tokens_per_step: int, args, tmp: Path):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    rows = [
+        {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": ids}
+        for ids in _conversation_lengths(tokenizer, data, args.seq_len)
+    ]
+    mean_len = sum(len(r["input_ids"]) for r in rows) / len(rows)
+    per_step = max(1, round(tokens_per_step / mean_len))
+    model = get_peft_model(_peft_model(path), LoraConfig(**LORA))
+    clock = Clock()
     training_args = TrainingArguments(
         output_dir=str(tmp / f"hf-{path.name}"), per_device_train_batch_size=per_step, max_steps=args.steps,
         bf16=DEVICE == "cuda", use_cpu=DEVICE == "cpu", learning_rate=1e-4, logging_steps=10**6, save_strategy="no", report_to=[], seed=0,
         dataloader_num_workers=0, remove_unused_columns=False,
     )  # fmt: skip
     trainer = Trainer(model=model, args=training_args, train_dataset=rows,
-                      data_collator=DataCollatorForSeq2Seq(tokenizer, padding="longest"), callbacks=[Clock()])  # fmt: skip
+                      data_collator=DataCollatorForSeq2Seq(tokenizer, padding="longest"), callbacks=[clock.callback()])  # fmt: skip
     trainer.train()
     del trainer, model
     _empty_cache()
-    tokens = per_step * mean_len
-    return _median([tokens / t for t in times]), _median([tokens / t for t in cpu_times])
+    wall, cpu, _ = clock.rates(per_step * mean_len)
+    return wall, cpu
+
+
+def trl_sft(path: Path, data: list[dict], tokens_per_step: int, args, tmp: Path, *, packing: bool):
+    """TRL's SFTTrainer on the same LoRA and conversations: ``packing`` packs ``args.rows`` rows
+    of ``args.seq_len`` per step, else batches of as many conversations as the padded baseline's.
+    Returns tokens per wall second, per CPU second, and real tokens per step (TRL's count)."""
+    import datasets
+    from peft import LoraConfig
+    from transformers import AutoTokenizer
+    from trl import SFTConfig, SFTTrainer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if packing:
+        per_step = args.rows
+    else:
+        lengths = [len(ids) for ids in _conversation_lengths(tokenizer, data, args.seq_len)]
+        per_step = max(1, round(tokens_per_step / (sum(lengths) / len(lengths))))
+    config = SFTConfig(
+        output_dir=str(tmp / f"trl-{packing}-{path.name}"), per_device_train_batch_size=per_step,
+        max_steps=args.steps, max_length=args.seq_len, packing=packing, gradient_checkpointing=False,
+        bf16=DEVICE == "cuda", use_cpu=DEVICE == "cpu", learning_rate=1e-4, logging_steps=10**6,
+        save_strategy="no", report_to=[], seed=0, dataloader_num_workers=0, disable_tqdm=True,
+    )  # fmt: skip
+    trainer = SFTTrainer(
+        model=_peft_model(path), args=config, processing_class=tokenizer,
+        train_dataset=datasets.Dataset.from_list(data), peft_config=LoraConfig(**LORA),
+    )  # fmt: skip
+    clock = Clock(tokens=lambda t=trainer: t._total_train_tokens)
+    trainer.add_callback(clock.callback())
+    trainer.train()
+    rates = clock.rates()
+    del trainer, clock
+    _empty_cache()
+    return rates
 
 
 def _median(rates: list[float]) -> float:
@@ -208,6 +293,12 @@ def _empty_cache() -> None:
         torch.cuda.empty_cache()
 
 
+def _bench(label: str, name: str, value: float, base: float, unit: str, target: float) -> None:
+    ratio = value / base
+    print(f"BENCH {label}_{name} value={value:.1f}{unit} baseline={base:.1f}{unit} ratio={ratio:.2f} "
+          f"target=>={target} pass={'yes' if ratio >= target else 'no'}")  # fmt: skip
+
+
 def main() -> int:
     global DEVICE, DTYPE
     parser = argparse.ArgumentParser()
@@ -219,7 +310,11 @@ def main() -> int:
     parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
     parser.add_argument(
         "--rounds", type=int, default=1,
-        help="alternate ours and the baseline this many times (ABAB) and take each side's median",
+        help="alternate ours and the peers this many times (ABAB) and take each side's median",
+    )  # fmt: skip
+    parser.add_argument(
+        "--peers", default=",".join(PEERS),
+        help="hf (HF Trainer, padded), trl-packed and trl (TRL SFTTrainer with and without packing)",
     )  # fmt: skip
     parser.add_argument(
         "--peak-tflops", type=float, default=PEAK_TFLOPS, help="bf16 dense peak for MFU"
@@ -227,9 +322,15 @@ def main() -> int:
     args = parser.parse_args()
     DEVICE = args.device
     DTYPE = torch.bfloat16 if DEVICE == "cuda" else torch.float32
+    peers = [p for p in args.peers.split(",") if p]
+    if unknown := set(peers) - set(PEERS):
+        parser.error(f"--peers: unknown {sorted(unknown)}; choose from {', '.join(PEERS)}")
     if DEVICE == "cuda" and not torch.cuda.is_available():
         print(ERR_NO_GPU)
         return 2
+    if importlib.util.find_spec("trl") is None and any(p.startswith("trl") for p in peers):
+        print(MSG_NO_TRL)
+        peers = [p for p in peers if not p.startswith("trl")]
     gpu = torch.cuda.get_device_name() if DEVICE == "cuda" else "CPU"
     peak = args.peak_tflops * 1e12 if DEVICE == "cuda" else None
     print(f"device: {gpu}; peak {peak / 1e12 if peak else float('nan'):.1f} TFLOP/s")
@@ -239,32 +340,46 @@ def main() -> int:
         tmp = Path(tmpdir)
         for name in args.models.split(","):
             path = build_model(name, bundled, tmp)
-            # On a shared machine the load moves between the two sides: alternate them, and
+            # On a shared machine the load moves between the sides: alternate them, and
             # also count tokens per CPU second of this process, which the load disturbs far less.
-            runs = []
+            runs = []  # per round: {side: (tok/s, tok/CPU-s, tokens per step)}
             for _ in range(max(1, args.rounds)):
                 ours_rate, ours_cpu, tokens_per_step = ours(path, data, args, tmp)
-                base_rate, base_cpu = baseline(path, data, tokens_per_step, args, tmp)
-                runs.append((ours_rate, base_rate, ours_cpu, base_cpu))
-                print(f"{name} round {len(runs)} (load {os.getloadavg()[0]:.1f}): ours {ours_rate:,.1f} tok/s "
-                      f"({ours_cpu:,.1f} per CPU s), padded {base_rate:,.1f} tok/s ({base_cpu:,.1f} per CPU s)")  # fmt: skip
-            ours_rate, base_rate, ours_cpu, base_cpu = (
-                statistics.median(c) for c in zip(*runs, strict=True)
-            )
-            ratio = ours_rate / base_rate
+                run = {"ours": (ours_rate, ours_cpu, tokens_per_step)}
+                if "hf" in peers:
+                    run["hf"] = (*baseline(path, data, tokens_per_step, args, tmp), tokens_per_step)
+                for peer in ("trl-packed", "trl"):
+                    if peer in peers:
+                        packing = peer == "trl-packed"
+                        run[peer] = trl_sft(path, data, tokens_per_step, args, tmp, packing=packing)
+                runs.append(run)
+                sides = ", ".join(f"{side} {r[0]:,.1f} tok/s ({r[1]:,.1f} per CPU s, {r[2]:,.0f} tok/step)"
+                                  for side, r in run.items())  # fmt: skip
+                print(f"{name} round {len(runs)} (load {os.getloadavg()[0]:.1f}): {sides}")
+            median = {
+                side: tuple(statistics.median(r[side][i] for r in runs) for i in range(3))
+                for side in runs[0]
+            }
+            ours_rate, ours_cpu, _ = median["ours"]
             mfu = (
                 ours_rate * lora_flops_per_token(path, args.seq_len) / peak
                 if peak
                 else float("nan")
             )
-            print(f"{name} on {gpu}: ours {ours_rate:,.0f} tok/s, HF Trainer padded {base_rate:,.0f} tok/s, "
-                  f"{tokens_per_step} tokens/step, MFU {mfu:.1%}")  # fmt: skip
-            print(f"BENCH train_throughput_{name} value={ours_rate:.0f}tok/s baseline={base_rate:.0f}tok/s "
-                  f"ratio={ratio:.2f} target=>=1.5 pass={'yes' if ratio >= 1.5 else 'no'}")  # fmt: skip
-            if DEVICE == "cpu":
-                cpu_ratio = ours_cpu / base_cpu
-                print(f"BENCH train_throughput_cpu_time_{name} value={ours_cpu:.1f}tok/cpu-s baseline={base_cpu:.1f}tok/cpu-s "
-                      f"ratio={cpu_ratio:.2f} target=>=1.5 pass={'yes' if cpu_ratio >= 1.5 else 'no'}")  # fmt: skip
+            print(f"{name} on {gpu}: " + ", ".join(f"{side} {r[0]:,.0f} tok/s" for side, r in median.items())
+                  + f", {tokens_per_step} tokens/step (ours), MFU {mfu:.1%}")  # fmt: skip
+            labels = {"hf": "train_throughput", "trl-packed": "train_throughput_vs_trl_packed",
+                      "trl": "train_throughput_vs_trl_unpacked"}  # fmt: skip
+            for side, (rate, cpu, _) in median.items():
+                if side == "ours":
+                    continue
+                target = 1.5 if side == "hf" else 1.1
+                _bench(labels[side], name, ours_rate, rate, "tok/s", target)
+                if DEVICE == "cpu":
+                    cpu_label = labels[side].replace(
+                        "train_throughput", "train_throughput_cpu_time"
+                    )
+                    _bench(cpu_label, name, ours_cpu, cpu, "tok/cpu-s", target)
             if name == "llama-1.5b" and peak:
                 print(
                     f"BENCH train_mfu_{name} value={mfu:.3f} target=>=0.35 pass={'yes' if mfu >= 0.35 else 'no'}"
