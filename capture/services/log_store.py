@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from ..entries import metadata_terms
 from ..models import Log, LogMeta, LogTag
-from ..search import FTS_TABLE, POSTGRES_TABLE, index_terms, postgres_document
+from ..search import FTS_TABLE, POSTGRES_TABLE, index_document, index_terms, postgres_document
 
 _SQLITE_MIN = (3, 35, 0)  # INSERT … RETURNING
 
@@ -186,7 +186,7 @@ def _sqlite_insert(team_id, rows, source, ingest_key_id) -> list[int]:
             raw, f'{qn(LogMeta._meta.db_table)} (log_id, team_id, "key", value)', meta, limit
         )
         words = [
-            (log_id, " ".join(index_terms(team_id, row["search_text"])))
+            (log_id, index_document(team_id, row["search_text"]))
             for log_id, row in zip(ids, rows, strict=True)
         ]
         _sqlite_values(raw, f"{FTS_TABLE} (rowid, terms)", words, limit)

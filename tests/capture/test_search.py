@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from capture import search_index
 from capture.models import Log
-from capture.search import index_terms, search_words, text_matches, text_words
+from capture.search import index_document, index_terms, search_words, text_matches, text_words
 from capture.selectors import log_filter
 from capture.services.logs import log_batch_create
 from finetunedb.teams.models import Team
@@ -49,6 +49,10 @@ def test_it_never_reads_another_teams_words(team):
     assert searched(team, "refund") == mine
     assert searched(team, "now") == []
     assert all(t.startswith(f"t{other.pk}x") for t in index_terms(other.pk, "refund now"))
+    assert index_document(other.pk, "refund now refund") == " ".join(
+        index_terms(other.pk, "refund now refund")
+    )
+    assert index_document(other.pk, "?!") == ""
 
 
 def test_it_pages_a_dense_match_newest_first_in_windows(team, monkeypatch, owner, api_for):
