@@ -9,6 +9,7 @@ import requests
 from finetunedb_client import Client, JobFailed, NotFound, PreconditionFailed, ValidationError
 
 from tests.client.conftest import CHATS, chat_lines
+from tests.datasets_app.formats.test_export import TOOLS as TOOL_CHAT
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -75,28 +76,6 @@ def test_it_exports_to_pandas_and_datasets(client, tmp_path):
     assert isinstance(client.export(version.id).to_dataset(), hf.Dataset)
 
 
-TOOLS = [{"type": "function", "function": {"name": "add", "parameters": {"type": "object"}}}]
-TOOL_CHAT = {
-    "messages": [
-        {"role": "user", "content": "Add 2 and 2."},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "call_0",
-                    "type": "function",
-                    "function": {"name": "add", "arguments": '{"a": 2, "b": 2}'},
-                }
-            ],
-        },
-        {"role": "tool", "content": "4", "tool_call_id": "call_0"},
-        {"role": "assistant", "content": "4."},
-    ],
-    "tools": TOOLS,
-}
-
-
 def test_it_keeps_columns_only_later_rows_have(client, tmp_path):
     # the JSONL export writes "tools" only on rows with tools; a reader that takes its
     # columns from the first row (pyarrow's and datasets' from_list) silently drops them
@@ -111,8 +90,8 @@ def test_it_keeps_columns_only_later_rows_have(client, tmp_path):
 
     for rows in (export.to_dataset().to_list(), export.to_arrow().to_pylist()):
         (with_tools,) = [row for row in rows if row["tools"]]
-        assert with_tools["tools"] == TOOLS
-        assert with_tools["messages"][1]["tool_calls"][0]["function"]["name"] == "add"
+        assert with_tools["tools"] == TOOL_CHAT["tools"]
+        assert with_tools["messages"][1]["tool_calls"][0]["function"]["name"] == "w"
         assert sum(row["tools"] is None for row in rows) == 9
     frame = export.to_pandas()
     assert frame["tools"].notna().sum() == 1
@@ -121,7 +100,7 @@ def test_it_keeps_columns_only_later_rows_have(client, tmp_path):
     from_parquet = parquet.to_dataset()
     assert len(from_parquet) == 10 and len(parquet.to_pandas()) == 10
     (row,) = [r for r in from_parquet if r["tools"]]
-    assert json.loads(row["tools"]) == TOOLS
+    assert json.loads(row["tools"]) == TOOL_CHAT["tools"]
 
 
 def test_it_pages_through_every_example(client, make_example, owner, team):
