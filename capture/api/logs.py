@@ -45,6 +45,12 @@ BODY_TOO_LARGE = (
 BATCH_FIELDS = 'A batch is {{"logs": [...]}}; unrecognized top-level field {!r}.'
 
 
+FILTER_HELP = {
+    "search": "words of the conversation's text, all of them, the last one as a prefix "
+    "(case-insensitive; punctuation separates words)",
+}
+
+
 @contextmanager
 def collector_paused():
     """Pause Python's cyclic garbage collector (reference counting still frees everything that
@@ -144,7 +150,10 @@ class LogListApi(APIView):
         return response
 
     @extend_schema(
-        parameters=[OpenApiParameter(name, str, required=False) for name in FILTERS]
+        parameters=[
+            OpenApiParameter(name, str, required=False, description=FILTER_HELP.get(name, ""))
+            for name in FILTERS
+        ]
         + [
             OpenApiParameter("after", int, required=False),
             OpenApiParameter("before", int, required=False),

@@ -122,3 +122,17 @@ def test_it_splits_ascii_text_as_the_word_pattern_does(text):
 
     pattern = [w[:100] for w in re.findall(r"[^\W_]+", text)]
     assert text_words(text) == list(dict.fromkeys(pattern))
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', "refund*", "refund OR now", "NEAR(refund now)", "terms:refund", "^refund", "{t}xnow"],
+)
+def test_it_reads_query_syntax_as_words_and_stays_in_the_team(team, owner, api_for, query):
+    other = Team.objects.create(name="other")
+    store(other, ["refund now", f"t{other.pk}xnow"])
+    mine = store(team, ["refund later"])
+    query = query.replace("{t}", f"t{other.pk}")
+    response = api_for(owner).get("/api/v1/logs/", {"search": query, "team": team.pk})
+    assert response.status_code == 200, response.content
+    assert {log["id"] for log in response.json()["results"]} <= set(mine)
