@@ -8,6 +8,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from finetunedb.logs import log_format_choose
+from finetunedb.storage_config import storage_backend
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -128,8 +129,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploads, reports, exports, model folders: the local folder, or an S3-compatible store named by
+# STORAGE_URL / AWS_STORAGE_BUCKET_NAME (finetunedb/storage_config.py, docs/deployment.md).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": storage_backend(os.environ),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = DATA_DIR / "media"

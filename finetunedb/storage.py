@@ -1,0 +1,209 @@
+"""The one home for stored files: uploads, error reports, exports, model folders and embedding
+matrices go through Django's ``default`` storage (local folder or an S3-compatible store, see
+finetunedb/storage_config.py), so a worker on another machine reads and writes the same objects.
+
+Keys are built here from ids the app generated (``key_for``); user input never becomes a key.
+
+A folder (a finished model, an embeddings matrix with its index) is published atomically: its
+files go under ``<key>/<token>/`` first, then one small ``<key>/manifest.json`` is written in a
+single PUT (or a rename on a local disk) naming the token and every file's size and sha256. Readers
+go through the manifest only, so a publish cut off half way leaves files nobody points at, never a
+half model. ``folder_fetch`` copies a published folder into a local cache keyed by its token and
+checks every hash before the folder appears there (the rename happens last).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import IO
+
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import storages
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+CHUNK = 1 << 20
+
+UPLOADS = "uploads"
+REPORTS = "reports"
+EXPORTS = "exports"
+MODELS = "models"
+EMBEDDINGS = "embeddings"
+KINDS = (UPLOADS, REPORTS, EXPORTS, MODELS, EMBEDDINGS)
+
+MISSING = (
+    "No stored file at {key!r}: it was never uploaded, was deleted, or the storage settings "
+    "(STORAGE_URL) point somewhere else than the machine that wrote it."
+)
+NOT_PUBLISHED = (
+    "No published folder at {key!r}: its upload did not finish (no manifest). Publish it again."
+)
+CORRUPT = "Stored file {key!r} does not match its manifest ({why}); publish the folder again."
+BAD_KIND = "unknown storage kind {kind!r}; one of " + ", ".join(KINDS)
+BAD_NAME = "storage name {name!r}: only letters, digits, '-', '_' and '.' (no leading '.')"
+
+_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}$")
+
+
+class StoredFileMissing(FileNotFoundError):
+    """The object is not in the store (or the folder was never completely published)."""
+
+
+class StoredFileCorrupt(ValueError):
+    """A fetched file's size or sha256 differs from what its manifest recorded."""
+
+
+def _storage():
+    return storages["default"]
+
+
+def key_for(*, team_id: int, kind: str, name: str) -> str:
+    """``teams/<team_id>/<kind>/<name>``: every object sits under its team's prefix.
+
+    >>> key_for(team_id=3, kind="models", name="run-12")
+    'teams/3/models/run-12'
+    """
+    if kind not in KINDS:
+        raise ValueError(BAD_KIND.format(kind=kind))
+    if not _NAME.match(name) or ".." in name:
+        raise ValueError(BAD_NAME.format(name=name))
+    return f"teams/{int(team_id)}/{kind}/{name}"
+
+
+def file_put(*, key: str, content: bytes | IO[bytes]) -> str:
+    """Store ``content`` under exactly ``key``, replacing what was there; readers see the old
+    object or the new one, never a part (one PUT on S3, a rename on a local disk)."""
+    storage = _storage()
+    body = ContentFile(content) if isinstance(content, bytes) else File(content)
+    local = _local_path(storage, key)
+    if local is None:
+        saved = storage.save(key, body)
+        if saved != key:  # file_overwrite off on a hand-made backend: never keep a renamed twin
+            storage.delete(saved)
+            raise RuntimeError(f"storage renamed {key!r} to {saved!r}: set file_overwrite")
+        return key
+    local.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=local.parent, prefix=".partial-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in body.chunks(CHUNK):
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, local)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return key
+
+
+def file_open(key: str) -> IO[bytes]:
+    """The stored object for reading; ``StoredFileMissing`` with a clear message if absent."""
+    storage = _storage()
+    try:
+        if not storage.exists(key):
+            raise StoredFileMissing(MISSING.format(key=key))
+        return storage.open(key, "rb")
+    except FileNotFoundError as error:
+        raise StoredFileMissing(MISSING.format(key=key)) from error
+
+
+def file_fetch(*, key: str, destination: Path) -> Path:
+    """Copy one stored object to ``destination`` (written beside it, renamed when complete)."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=".partial-")
+    try:
+        with file_open(key) as source, os.fdopen(fd, "wb") as handle:
+            shutil.copyfileobj(source, handle, CHUNK)
+        os.replace(tmp, destination)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return destination
+
+
+def file_delete(key: str) -> None:
+    _storage().delete(key)
+
+
+def folder_publish(*, source: Path, key: str) -> dict:
+    """Upload every file under ``source`` to ``key`` and return the manifest written last."""
+    token = uuid.uuid4().hex
+    files = []
+    for path in sorted(p for p in Path(source).rglob("*") if p.is_file()):
+        relative = path.relative_to(source).as_posix()
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(CHUNK), b""):
+                digest.update(chunk)
+        with open(path, "rb") as handle:
+            file_put(key=f"{key}/{token}/{relative}", content=handle)
+        files.append({"path": relative, "size": path.stat().st_size, "sha256": digest.hexdigest()})
+    manifest = {"format": MANIFEST_FORMAT, "token": token, "files": files}
+    file_put(key=f"{key}/{MANIFEST}", content=json.dumps(manifest, sort_keys=True).encode())
+    return manifest
+
+
+def folder_manifest(key: str) -> dict:
+    try:
+        with file_open(f"{key}/{MANIFEST}") as handle:
+            return json.loads(handle.read())
+    except StoredFileMissing as error:
+        raise StoredFileMissing(NOT_PUBLISHED.format(key=key)) from error
+
+
+def folder_fetch(*, key: str, cache_dir: Path) -> Path:
+    """The published folder at ``key`` as a local folder under ``cache_dir``, keyed by its
+    publish token (a re-published folder gets a fresh copy). Reused when already fetched."""
+    manifest = folder_manifest(key)
+    token = manifest["token"]
+    if not re.fullmatch(r"[0-9a-f]{32}", token):
+        raise StoredFileCorrupt(CORRUPT.format(key=key, why="bad token"))
+    target = Path(cache_dir) / key / token
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".partial-"))
+    try:
+        for entry in manifest["files"]:
+            relative = entry["path"]
+            if relative.startswith("/") or ".." in Path(relative).parts:
+                raise StoredFileCorrupt(CORRUPT.format(key=key, why=f"bad path {relative!r}"))
+            stored = f"{key}/{token}/{relative}"
+            local = file_fetch(key=stored, destination=staging / relative)
+            _verify(stored, local, entry)
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if not target.is_dir():  # another process may have fetched the same token first
+                raise
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _verify(key: str, local: Path, entry: dict) -> None:
+    if local.stat().st_size != entry["size"]:
+        raise StoredFileCorrupt(CORRUPT.format(key=key, why="size differs"))
+    digest = hashlib.sha256()
+    with open(local, "rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    if digest.hexdigest() != entry["sha256"]:
+        raise StoredFileCorrupt(CORRUPT.format(key=key, why="sha256 differs"))
+
+
+def _local_path(storage, key: str) -> Path | None:
+    try:
+        return Path(storage.path(key))
+    except NotImplementedError:
+        return None
