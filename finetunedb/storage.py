@@ -202,6 +202,11 @@ def _verify(key: str, local: Path, entry: dict) -> None:
         raise StoredFileCorrupt(CORRUPT.format(key=key, why="sha256 differs"))
 
 
+def remote() -> bool:
+    """Whether the default storage is not this machine's disk (an S3-compatible store)."""
+    return _local_path(_storage(), "probe") is None
+
+
 def _local_path(storage, key: str) -> Path | None:
     try:
         return Path(storage.path(key))

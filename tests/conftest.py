@@ -12,6 +12,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
+# A real S3 API on loopback (moto server): the s3_server and s3_storage fixtures.
+pytest_plugins = ["tests.s3_store"]
+
 
 @pytest.fixture(autouse=True)
 def fresh_log_context():

@@ -17,7 +17,8 @@ from django.db import IntegrityError, transaction
 
 from finetunedb.events import event_emit
 from finetunedb.leases import lease_claim, lease_finish, lease_held, lease_kept, lease_renew
-from training.services.base_models import base_cache_dir, models_dir
+from training.services.base_models import base_cache_dir
+from training.services.model_store import model_folder
 
 from ..comparison import metrics_aggregate
 from ..conf import eval_judges, eval_setting
@@ -110,7 +111,7 @@ def _load(run: EvalRun):
 
     if run.model_id:
         return load_for_generation(
-            models_dir() / run.model.path, models_dir=base_cache_dir(), device=_device()
+            model_folder(run.model), models_dir=base_cache_dir(), device=_device()
         )
     return load_for_generation(
         base_model=run.base_model, models_dir=base_cache_dir(), device=_device()

@@ -4,9 +4,7 @@ local folder: the same calls, the same outcomes."""
 from __future__ import annotations
 
 import json
-import uuid
 
-import boto3
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,37 +15,14 @@ from finetunedb.storage_config import storage_backend
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def s3_server():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture(params=["s3", "local"])
-def store(request, settings, monkeypatch, tmp_path):
+def store(request, settings, tmp_path):
     """Django's default storage pointed at a fresh bucket on the loopback S3 API, or a folder."""
     if request.param == "local":
         settings.MEDIA_ROOT = str(tmp_path / "media")
         settings.STORAGES = {**settings.STORAGES, "default": storage_backend({})}
         return None
-    endpoint = request.getfixturevalue("s3_server")
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    bucket = f"fdb-{uuid.uuid4().hex[:12]}"
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket=bucket)
-    url = f"s3://{bucket}?endpoint_url={endpoint}&region=us-east-1"
-    settings.STORAGES = {**settings.STORAGES, "default": storage_backend({"STORAGE_URL": url})}
-    return client, bucket
+    return request.getfixturevalue("s3_storage")
 
 
 def _model_folder(path):

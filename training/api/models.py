@@ -18,6 +18,7 @@ from finetunedb.teams.permissions import Action
 from .. import selectors, services
 from ..services.base_models import models_dir
 from ..services.comparison import model_compare
+from ..services.model_store import model_folder
 from .serializers import ModelOutputSerializer, PlaygroundOutputSerializer
 
 NOT_FOUND = "Not found."
@@ -41,7 +42,7 @@ def model_file_path(model, name: str | None) -> Path:
     """The file of a model to download: one its manifest lists (the weights by default), and —
     after resolving links and ``..`` — inside both the models folder and the model's folder."""
     root = models_dir().resolve()
-    folder = (root / model.path).resolve()
+    folder = model_folder(model).resolve()
     if not folder.is_relative_to(root) or folder == root:
         raise Http404(NOT_FOUND)
     name = name or model.manifest.get("weights_file", "")
@@ -63,7 +64,7 @@ class ModelDownloadApi(APIView):
         target = model_file_path(model, request.query_params.get("file"))
         # The download name is ours, built from ids: never a user string (RFC 6266 safe).
         # The folder is part of it: weights/ and merged/ both hold a `*.safetensors`.
-        inside = target.relative_to((models_dir() / model.path).resolve())
+        inside = target.relative_to(model_folder(model).resolve())
         filename = f"model-{model.pk}-{'-'.join(inside.parts)}"
         return FileResponse(
             open(target, "rb"),  # noqa: SIM115 - FileResponse closes it

@@ -20,8 +20,9 @@ from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
 
 from ..models import EvalStatus, ModelArtifact, PlaygroundRequest, PlaygroundStatus
-from .base_models import base_cache_dir, models_dir
+from .base_models import base_cache_dir
 from .jobs import EVALUATIONS, PLAYGROUND_REQUESTS
+from .model_store import model_folder
 from .records import training_splits, version_records
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def _compare(model: ModelArtifact, records: list[dict], config: dict) -> dict:
     }
     plain = [{k: v for k, v in r.items() if k not in ("id", "rejected")} for r in records]
     results = compare(
-        models_dir() / model.path,
+        model_folder(model),
         plain,
         samples=settings.FINETUNEDB_EVAL_SAMPLES,
         max_new_tokens=settings.FINETUNEDB_EVAL_MAX_NEW_TOKENS,
@@ -104,7 +105,7 @@ def _compare(model: ModelArtifact, records: list[dict], config: dict) -> dict:
     )
     pairs = [{k: v for k, v in r.items() if k != "id"} for r in records if r.get("rejected")]
     if model.run.method in PREFERENCE_METHODS and pairs:
-        results["preference"] = compare_pairs(models_dir() / model.path, pairs, **common)
+        results["preference"] = compare_pairs(model_folder(model), pairs, **common)
     return results
 
 
@@ -208,7 +209,7 @@ def playground_request_run(*, request_id: int) -> None:
                 # Seeded sampling runs in process: the serving engine batches requests
                 # together, so a seed would not give the same answer twice.
                 answers = playground_seeds(
-                    models_dir() / request.model.path,
+                    model_folder(request.model),
                     request.messages,
                     models_dir=base_cache_dir(),
                     temperature=request.sampling["temperature"],
@@ -222,7 +223,7 @@ def playground_request_run(*, request_id: int) -> None:
                 )
             else:
                 answers = playground(
-                    models_dir() / request.model.path,
+                    model_folder(request.model),
                     request.messages,
                     models_dir=base_cache_dir(),
                     max_new_tokens=max_new_tokens,

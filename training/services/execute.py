@@ -36,6 +36,7 @@ from .base_models import base_cache_dir, model_relative_path, models_dir, run_di
 from .budget import TrainingOverBudget
 from .jobs import MAX_ATTEMPTS, TRAINING_RUNS  # noqa: F401 - MAX_ATTEMPTS: tests read it here
 from .lineage import model_lineage
+from .model_store import model_folder, model_store_publish
 from .preflight import training_run_budget_require
 from .records import training_splits, version_hash_recompute, version_records
 from .reporter import LeaseLost, RunReporter
@@ -197,7 +198,7 @@ def _train(run: TrainingRun, attempt: int, reporter: RunReporter) -> None:
         model = run_dir(run.pk) / "model"
         manifest = artifacts.read_manifest(model) if outcome == "completed" else None
     else:
-        start_from = models_dir() / run.parent_model.path if run.parent_model_id else None
+        start_from = model_folder(run.parent_model) if run.parent_model_id else None
         manifest = _train_here(
             config, train, validation, run.pk, reporter, lineage, start_from=start_from
         )
@@ -244,6 +245,9 @@ def _train_here(
 def _publish(run: TrainingRun, attempt: int, manifest: dict) -> bool:
     relative = model_relative_path(run.pk)
     card = (models_dir() / relative / "README.md").read_text(encoding="utf-8")
+    # Uploaded before the row exists: a worker elsewhere never sees a model whose files are not
+    # all in the store (a cut-off upload leaves no manifest, so no model).
+    model_store_publish(run=run)
     faults.fault_point("train.before_lineage_write")
     with transaction.atomic():
         # Ownership is checked inside the transaction: a worker that lost its lease while saving

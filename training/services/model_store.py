@@ -1,0 +1,42 @@
+"""A finished model's folder in object storage (finetunedb/storage.py), for workers on other
+machines. The training worker publishes ``runs/<id>/model`` atomically before the artifact row is
+recorded; readers on any machine ask ``model_folder`` for a local copy (the training machine's
+own folder when it is there, else a copy fetched into a cache keyed by the publish token).
+Checkpoints stay on the training machine's disk. With the local-folder default nothing is copied.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from finetunedb import storage
+
+from ..models import ModelArtifact, TrainingRun
+from .base_models import model_relative_path, models_dir
+
+
+def model_key(*, team_id: int, run_id: int) -> str:
+    return storage.key_for(team_id=team_id, kind=storage.MODELS, name=f"run-{int(run_id)}")
+
+
+def model_store_publish(*, run: TrainingRun) -> dict | None:
+    """Upload the run's saved model folder (all files, then the manifest); None when the
+    storage is this machine's disk, where the folder already is the model."""
+    if not storage.remote():
+        return None
+    return storage.folder_publish(
+        source=models_dir() / model_relative_path(run.pk),
+        key=model_key(team_id=run.version.dataset.team_id, run_id=run.pk),
+    )
+
+
+def model_folder(model: ModelArtifact) -> Path:
+    """A local folder holding ``model``'s files."""
+    local = models_dir() / model.path
+    if local.is_dir() or not storage.remote():
+        return local
+    run = model.run
+    return storage.folder_fetch(
+        key=model_key(team_id=run.version.dataset.team_id, run_id=run.pk),
+        cache_dir=models_dir() / "cache",
+    )
