@@ -142,8 +142,8 @@ class ImportErrorReportApi(APIView):
     @extend_schema(responses={(200, "application/x-ndjson"): OpenApiTypes.BINARY})
     def get(self, request, import_id):
         job = selectors.import_job_get_for_user(user=request.user, import_id=import_id)
-        path = import_services.import_job_error_report_path(job)
-        if not job.has_error_report or not path.exists():
+        path = import_services.import_job_error_report_local(job) if job.has_error_report else None
+        if path is None:
             raise Http404("This import has no error report.")
         return FileResponse(
             open(path, "rb"),

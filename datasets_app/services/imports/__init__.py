@@ -4,7 +4,7 @@ Read in order: :mod:`.create` (admission, the upload stored, the job queued), :m
 job claimed, the file staged, the rows published in one transaction), :mod:`.stage` (the pure
 step: hash, count duplicates, write the staging and error lines, the verdict), :mod:`.recover`
 (jobs and files a dead worker left), :mod:`.admission` (slots and storage quota), :mod:`.jobs`
-(the lease kind and file paths).
+(the lease kind and file paths), :mod:`.stored` (the files in object storage).
 
 The rule, enforced by tests/datasets_app/test_imports_rule.py:
 
@@ -29,6 +29,7 @@ from .jobs import (
 from .recover import import_jobs_recover
 from .run import import_job_fail_killed, import_job_run
 from .stage import PROGRESS_EVERY_S
+from .stored import import_job_error_report_local
 
 __all__ = [
     "GAVE_UP",
@@ -41,6 +42,7 @@ __all__ = [
     "import_job_admit",
     "import_job_create",
     "import_job_enqueue",
+    "import_job_error_report_local",
     "import_job_error_report_path",
     "import_job_fail_killed",
     "import_job_retry",

@@ -18,7 +18,7 @@ from finetunedb.teams.storage_usage import StorageUsage
 from ... import storage
 from ...formats import FORMATS
 from ...models import Dataset, ExampleStatus, ImportJob, ImportMode, ImportStatus
-from . import jobs
+from . import jobs, stored
 from .admission import import_admission_check, import_admission_recheck, import_admission_size_check
 
 logger = logging.getLogger(__name__)
@@ -105,6 +105,8 @@ def import_job_create(
         raise ApplicationError(DISK_FULL, code="insufficient_storage", status_code=507) from None
     try:
         size = target.stat().st_size
+        # In the store before the row exists: a worker on another machine fetches it from there.
+        stored.upload_store(team_id=dataset.team_id, stored_name=stored_name, path=target)
         with transaction.atomic():
             import_admission_recheck(team_id=dataset.team_id, upload_bytes=size, usage=usage)
             job = ImportJob.objects.create(
@@ -122,6 +124,7 @@ def import_job_create(
             transaction.on_commit(lambda: _enqueue_or_withdraw(job.pk))
     except Exception:
         storage.remove_quietly(target)
+        stored.upload_unstore(team_id=dataset.team_id, stored_name=stored_name)
         raise
     return job
 
@@ -144,8 +147,11 @@ def import_job_retry(*, user, job: ImportJob, mode: str = ImportMode.SKIP_INVALI
     usage = import_job_admit(user=user, dataset=job.dataset)
     if job.status != ImportStatus.FAILED:
         raise ApplicationError(RETRY_NOT_FAILED.format(status=job.get_status_display().lower()))
-    path = storage.path_for(storage.UPLOADS, job.stored_name)
-    if not path.is_file():
+    try:
+        path = stored.upload_local(job)
+    except FileNotFoundError:
+        path = None
+    if path is None or not path.is_file():
         raise ApplicationError(RETRY_FILE_GONE, code="upload_gone")
     return import_job_create(
         user=user,

@@ -22,13 +22,14 @@ from finetunedb import faults
 from finetunedb.events import event_emit
 from finetunedb.exceptions import TeamStorageQuotaExceeded
 from finetunedb.leases import lease_claim, lease_held, lease_renew
+from finetunedb.storage import StoredFileMissing
 
 from ... import storage
 from ...formats import iter_rows
 from ...models import Dataset, Example, ExampleStatus, ImportJob, ImportMode, ImportStatus
 from ..checks import dataset_checks_schedule
 from ..example_rows import examples_insert_new
-from . import admission
+from . import admission, stored
 from .jobs import IMPORT_JOBS, import_job_error_report_path, import_job_staging_path
 from .stage import Staged, stage_rows, stage_verdict
 
@@ -65,6 +66,8 @@ def import_job_run(*, job_id: int) -> None:
         _fail(job_id, attempt, _time_limit(job))
     except TeamStorageQuotaExceeded as exc:
         _fail(job_id, attempt, str(exc))
+    except StoredFileMissing:
+        _fail(job_id, attempt, stored.UPLOAD_GONE)
     except Exception:
         logger.exception("import job %s crashed", job_id)
         _fail(job_id, attempt, CRASHED)
@@ -134,7 +137,7 @@ def _parse_to_staging(job: ImportJob, attempt: int, staging, report) -> Staged |
         .values_list("content_hash", flat=True)
     )
     with (
-        open(storage.path_for(storage.UPLOADS, job.stored_name), "rb") as upload,
+        open(stored.upload_local(job), "rb") as upload,
         open(staging, "wb") as out,
         open(report, "wb") as errors_out,
     ):
@@ -183,6 +186,8 @@ def _parse_to_staging(job: ImportJob, attempt: int, staging, report) -> Staged |
         container=detection.container or "",
         compressed=detection.compressed,
     )
+    if staged.invalid:
+        stored.report_store(job, report)  # before the status changes, so the web can serve it
     failure = stage_verdict(staged, strict=job.mode == ImportMode.STRICT)
     if failure:
         _fail(job.pk, attempt, failure, **fields)

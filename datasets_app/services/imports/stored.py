@@ -1,0 +1,72 @@
+"""Import files in object storage (finetunedb/storage.py), so the import worker need not share a
+folder with the web machine: the web copies the upload into the store before the job row exists;
+the worker fetches it into its own folder when it is not there, and stores the error report
+before the job's status changes, so the web can serve it. With the local-folder default (``make
+run``) nothing is copied: the folder is the store.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from finetunedb import storage as object_storage
+
+from ... import storage
+from ...models import ImportJob
+
+UPLOAD_GONE = (
+    "The uploaded file is not in the object store (deleted, or the worker's STORAGE_URL names "
+    "another store than the web's); upload it again."
+)
+
+
+def _upload_key(team_id: int, stored_name: str) -> str:
+    return object_storage.key_for(team_id=team_id, kind=object_storage.UPLOADS, name=stored_name)
+
+
+def _report_key(team_id: int, stored_name: str) -> str:
+    name = f"{stored_name}.errors.jsonl"
+    return object_storage.key_for(team_id=team_id, kind=object_storage.REPORTS, name=name)
+
+
+def upload_store(*, team_id: int, stored_name: str, path: Path) -> None:
+    if object_storage.remote():
+        with open(path, "rb") as handle:
+            object_storage.file_put(key=_upload_key(team_id, stored_name), content=handle)
+
+
+def upload_unstore(*, team_id: int, stored_name: str) -> None:
+    if object_storage.remote():
+        object_storage.file_delete(_upload_key(team_id, stored_name))
+
+
+def upload_local(job: ImportJob) -> Path:
+    """The job's upload on this machine's disk, fetched from the store when it is not there;
+    ``StoredFileMissing`` when it is in neither place."""
+    path = storage.path_for(storage.UPLOADS, job.stored_name)
+    if not path.is_file() and object_storage.remote():
+        object_storage.file_fetch(
+            key=_upload_key(job.dataset.team_id, job.stored_name), destination=path
+        )
+    return path
+
+
+def report_store(job: ImportJob, path: Path) -> None:
+    if object_storage.remote():
+        with open(path, "rb") as handle:
+            object_storage.file_put(
+                key=_report_key(job.dataset.team_id, job.stored_name), content=handle
+            )
+
+
+def import_job_error_report_local(job: ImportJob) -> Path | None:
+    """The job's error report on this machine's disk (fetched when needed), or None."""
+    path = storage.path_for(storage.REPORTS, job.stored_name, ".errors.jsonl")
+    if path.is_file() or not object_storage.remote():
+        return path if path.is_file() else None
+    try:
+        return object_storage.file_fetch(
+            key=_report_key(job.dataset.team_id, job.stored_name), destination=path
+        )
+    except object_storage.StoredFileMissing:
+        return None
