@@ -4,6 +4,9 @@
 # finetunedb.settings.production, and TWO Celery workers as separate processes (-Q default and
 # -Q training). With STACK_MODE=embedded: the `make run` default instead (SQLite, filesystem
 # broker, one worker on both queues). Loopback only.
+# In production mode files go through an S3 API on loopback (moto's server, STORAGE_URL) and the
+# web and each worker have a data folder of their own (DATA_DIR, DATA_DIR-default,
+# DATA_DIR-training): nothing is shared on disk, as with workers on other machines.
 #   scripts/stack.sh start          starts everything; prints the path of an env file to source
 #   scripts/stack.sh worker QUEUE   (re)starts the worker of QUEUE (default|training)
 #   scripts/stack.sh stop           stops everything and removes its files
@@ -28,8 +31,10 @@ ready_count() {  # how many times a worker's log says it is ready
 start_worker() {  # $1: queue(s), $2: name
   local before
   before=$(ready_count "$DIR/$2.log")
+  local data="$DATA_DIR"
+  [ "$MODE" = production ] && data="$DATA_DIR-$2"
   # setsid: each worker is its own process group, so a test can kill -9 it with its pool child.
-  setsid .venv/bin/celery -A finetunedb worker -Q "$1" -n "$2@%h" --concurrency 1 --loglevel INFO \
+  DATA_DIR="$data" setsid .venv/bin/celery -A finetunedb worker -Q "$1" -n "$2@%h" --concurrency 1 --loglevel INFO \
     --pidfile "$DIR/$2.pid" >>"$DIR/$2.log" 2>&1 </dev/null &
   for _ in $(seq 1 300); do
     [ "$(ready_count "$DIR/$2.log")" -gt "$before" ] && return
@@ -50,6 +55,7 @@ start() {
     SECRET_KEY=$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')
     # Plain HTTP on loopback: a reverse proxy terminates TLS in a real deployment.
     export DATABASE_URL CELERY_BROKER_URL SECRET_KEY SECURE_SSL_REDIRECT=0
+    start_s3
   else
     export DJANGO_SETTINGS_MODULE=finetunedb.settings.dev
     unset DATABASE_URL CELERY_BROKER_URL
@@ -69,6 +75,8 @@ start() {
       echo "export FINETUNEDB_REDIS_PORT=$FINETUNEDB_REDIS_PORT FINETUNEDB_REDIS_DIR=$FINETUNEDB_REDIS_DIR"
       echo "export FINETUNEDB_PG_PORT=$FINETUNEDB_PG_PORT FINETUNEDB_PG_DIR=$FINETUNEDB_PG_DIR"
       echo "export SECRET_KEY=$SECRET_KEY SECURE_SSL_REDIRECT=0"
+      echo "export STORAGE_URL='$STORAGE_URL' AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID"
+      echo "export AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION=$AWS_DEFAULT_REGION"
     fi
   } >"$ENV_FILE"
   chmod 600 "$ENV_FILE"
@@ -92,8 +100,11 @@ team_create(user=user, name='Load')
     --workers "${WEB_WORKERS:-2}" --threads 4 --timeout 120 --pid "$DIR/web.pid" \
     --control-socket "$DIR/gunicorn.ctl" --logger-class finetunedb.logs.GunicornLogger --access-logfile - \
     >>"$DIR/web.log" 2>&1 </dev/null &
-  # The serving engine (docs/serving.md): its own process group, loopback only.
-  FINETUNEDB_MODELS_DIR="$DATA_DIR/models" setsid $PY -m serving.engine.server \
+  # The serving engine (docs/serving.md): its own process group, loopback only; in production
+  # mode on the training worker's machine, beside the models it trains.
+  local serving_models="$DATA_DIR/models"
+  [ "$MODE" = production ] && serving_models="$DATA_DIR-training/models"
+  FINETUNEDB_MODELS_DIR="$serving_models" setsid $PY -m serving.engine.server \
     --port "${STACK_SERVING_PORT:-$((PORT + 1))}" >>"$DIR/serving.log" 2>&1 </dev/null &
   echo $! >"$DIR/serving.pid"
   if [ "$MODE" = production ]; then
@@ -119,8 +130,21 @@ stop_pid() {  # $1: pid file; the whole process group goes
   rm -f "$1"
 }
 
+start_s3() {  # an S3 API on loopback (moto's server) and one bucket; exports STORAGE_URL
+  local port="${STACK_S3_PORT:-$((PORT + 2))}"
+  setsid .venv/bin/moto_server -H 127.0.0.1 -p "$port" >>"$DIR/s3.log" 2>&1 </dev/null &
+  echo $! >"$DIR/s3.pid"
+  for _ in $(seq 1 300); do
+    curl -fsS "http://127.0.0.1:$port/" -o /dev/null 2>/dev/null && break
+    sleep 0.1
+  done
+  export AWS_ACCESS_KEY_ID=stack AWS_SECRET_ACCESS_KEY=stack AWS_DEFAULT_REGION=us-east-1
+  export STORAGE_URL="s3://finetunedb?endpoint_url=http://127.0.0.1:$port&region=us-east-1"
+  $PY -c "import boto3; boto3.client('s3', endpoint_url='http://127.0.0.1:$port').create_bucket(Bucket='finetunedb')"
+}
+
 stop() {
-  for name in web default training embedded serving; do stop_pid "$DIR/$name.pid"; done
+  for name in web default training embedded serving s3; do stop_pid "$DIR/$name.pid"; done
   if [ -d "$DIR/pg" ]; then scripts/postgres.sh stop; fi
   if [ -d "$DIR/redis" ]; then scripts/redis.sh stop; fi
   rm -rf "$DIR"

@@ -296,3 +296,38 @@ def test_it_serves_the_same_versions_from_a_restored_backup(http, version, tmp_p
     hashes = json.loads(out)
     assert hashes[str(version["id"])] == [version["content_hash"]] * 2
     assert all(stored == recomputed for stored, recomputed in hashes.values())
+
+
+def test_it_downloads_the_trained_model_through_the_object_store(http, version, team_id):
+    """No folder is shared: the training worker published the model to the loopback S3 API and
+    the web fetched it from there into its own cache (docs/deployment.md, "Storage")."""
+    import hashlib
+    from urllib.parse import parse_qs, urlsplit
+
+    import boto3
+
+    run = _train(http, version, checkpoint_interval=0, eval_interval=0)
+    done = _poll(
+        http,
+        f"/training-runs/{run['id']}/",
+        lambda r: r["status"] not in ("queued", "running"),
+        "run",
+    )
+    assert done["status"] == "succeeded", done["failure_reason"]
+    model = next(
+        m
+        for m in _get(http, f"/versions/{version['id']}/models/").json()["results"]
+        if m["run"] == run["id"]
+    )
+    data = Path(os.environ["DATA_DIR"])
+    assert not (data / "models" / "runs" / str(run["id"])).exists()
+    assert (Path(f"{data}-training") / "models" / "runs" / str(run["id"]) / "model").is_dir()
+    weights = _get(http, f"/models/{model['id']}/download/").content
+    assert hashlib.sha256(weights).hexdigest() == model["weights_sha256"]
+    url = urlsplit(os.environ["STORAGE_URL"])
+    s3 = boto3.client("s3", endpoint_url=parse_qs(url.query)["endpoint_url"][0])
+    key = f"teams/{team_id}/models/run-{run['id']}/manifest.json"
+    assert s3.head_object(Bucket=url.hostname, Key=key)["ContentLength"] > 0
+    assert not (Path(f"{data}-training") / "uploads").exists() or not any(
+        (Path(f"{data}-training") / "uploads").iterdir()
+    )
