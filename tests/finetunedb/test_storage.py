@@ -127,10 +127,8 @@ def test_it_refuses_a_fetched_file_that_differs_from_its_manifest(store, tmp_pat
     assert not (tmp_path / "cache" / key / manifest["token"]).exists()
 
 
-def test_it_writes_objects_into_the_bucket(store, tmp_path):
-    if store is None:
-        pytest.skip("the bucket listing is S3 only")
-    client, bucket = store
+def test_it_writes_objects_into_the_bucket(s3_storage, tmp_path):
+    client, bucket = s3_storage
     key = storage.key_for(team_id=4, kind=storage.EMBEDDINGS, name="v3")
     storage.folder_publish(source=_model_folder(tmp_path / "m"), key=key)
     listed = {o["Key"] for o in client.list_objects_v2(Bucket=bucket)["Contents"]}
