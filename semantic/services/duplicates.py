@@ -13,7 +13,7 @@ from datasets_app.models import Dataset, Example, ExampleStatus
 
 from ..store import embeddings_read
 from ..vectors import TooManyPairs, cross_pairs, duplicate_pairs
-from .embedding_models import embeddings_folder
+from .embedding_store import embeddings_folder_for_reading
 from .search import dataset_embedding_model
 
 NOT_EMBEDDED = (
@@ -47,7 +47,7 @@ def semantic_duplicate_pairs(*, dataset_id: int, threshold: float) -> list[Dupli
     dataset = Dataset.objects.get(pk=dataset_id)
     model = dataset_embedding_model(dataset=dataset)
     stored = (
-        embeddings_read(embeddings_folder(dataset_id=dataset_id, model_name=model))
+        embeddings_read(embeddings_folder_for_reading(dataset=dataset, model_name=model))
         if model
         else None
     )
@@ -69,7 +69,7 @@ def semantic_duplicate_pairs(*, dataset_id: int, threshold: float) -> list[Dupli
 
 
 def _current_rows(dataset: Dataset, model: str) -> tuple[object, list[int]] | None:
-    stored = embeddings_read(embeddings_folder(dataset_id=dataset.pk, model_name=model))
+    stored = embeddings_read(embeddings_folder_for_reading(dataset=dataset, model_name=model))
     if stored is None:
         return None
     live = set(

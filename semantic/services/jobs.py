@@ -34,6 +34,7 @@ from ..models import EmbeddingJob, EmbeddingStatus
 from ..store import embeddings_read, embeddings_write
 from .auto import embedding_job_follow_up
 from .embedding_models import embedder_get, embedding_model_check, embeddings_folder
+from .embedding_store import embeddings_publish
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +154,10 @@ def _embed(job: EmbeddingJob, attempt: int) -> None:
         vectors=vectors,
         revisions=[rev for rev, _ in rows],
         examples=[pk for _, pk in rows],
+    )
+    # Before the job is finished: a web elsewhere that sees "succeeded" finds the generation.
+    embeddings_publish(
+        team_id=job.dataset.team_id, dataset_id=job.dataset_id, model_name=job.model_name
     )
     lease_finish(
         EMBEDDING_JOBS,

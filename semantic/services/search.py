@@ -16,7 +16,8 @@ from datasets_app.models import Dataset
 from ..models import EmbeddingJob, EmbeddingStatus
 from ..store import Embeddings, embeddings_read
 from ..vectors import top_k
-from .embedding_models import embedder_get, embeddings_folder
+from .embedding_models import embedder_get
+from .embedding_store import embeddings_folder_for_reading
 
 MAX_QUERY_CHARS = 2000
 MAX_RESULTS = 500
@@ -60,7 +61,7 @@ def dataset_semantic_search(
     model = dataset_embedding_model(dataset=dataset)
     if model is None:
         return None
-    stored = _embeddings(embeddings_folder(dataset_id=dataset.pk, model_name=model))
+    stored = _embeddings(embeddings_folder_for_reading(dataset=dataset, model_name=model))
     if stored is None:
         return None
     query = embedder_get(model).embed([text[:MAX_QUERY_CHARS]])[0]
@@ -81,7 +82,7 @@ def revisions_nearest(
     model = dataset_embedding_model(dataset=dataset)
     if model is None:
         return None
-    stored = _embeddings(embeddings_folder(dataset_id=dataset.pk, model_name=model))
+    stored = _embeddings(embeddings_folder_for_reading(dataset=dataset, model_name=model))
     if stored is None:
         return None
     wanted = np.unique(np.asarray(list(revision_ids), dtype=np.int64))

@@ -13,7 +13,7 @@ from finetunedb.exceptions import ApplicationError
 
 from ..store import embeddings_read
 from ..topics import topic_map
-from .embedding_models import embeddings_folder
+from .embedding_store import embeddings_folder_for_reading
 from .jobs import example_embedding_text
 from .search import NOT_EMBEDDED, dataset_embedding_model
 
@@ -39,7 +39,7 @@ def dataset_topics(*, dataset: Dataset, k: int | None = None) -> dict:
     """``{"k", "silhouette", "topics": [...], "points": [[x, y, topic, example], ...],
     "members": {topic: [example ids]}}``; 409 when the dataset was never embedded."""
     model = dataset_embedding_model(dataset=dataset)
-    folder = embeddings_folder(dataset_id=dataset.pk, model_name=model) if model else None
+    folder = embeddings_folder_for_reading(dataset=dataset, model_name=model) if model else None
     stored = embeddings_read(folder) if folder else None
     if stored is None:
         raise ApplicationError(
