@@ -48,6 +48,10 @@ def test_it_trains_and_serves_merged_weights_when_asked(launch, api_for, client,
     client.force_login(owner)
     page = client.get(f"/models/{model.pk}/").content.decode()
     assert 'id="merged-download"' in page and "?file=merged/model.safetensors" in page
+    assert 'id="gguf-download"' in page and "?file=model.gguf" in page
+    gguf = api_for(owner).get(f"/api/v1/models/{model.pk}/download/", {"file": "model.gguf"})
+    assert gguf.status_code == 200
+    assert b"".join(gguf.streaming_content)[:4] == b"GGUF"
 
 
 def test_it_says_how_to_merge_when_the_run_did_not(launch, client, owner):
@@ -58,6 +62,7 @@ def test_it_says_how_to_merge_when_the_run_did_not(launch, client, owner):
     client.force_login(owner)
     page = client.get(f"/models/{model.pk}/").content.decode()
     assert 'id="merged-download"' not in page and "merge_and_unload()" in page
+    assert 'id="gguf-download"' not in page
 
 
 def test_it_refuses_merging_a_full_fine_tune_with_the_field_named(launch):

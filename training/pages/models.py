@@ -70,6 +70,7 @@ def model_detail(request, model_id):
                 ),
                 None,
             ),
+            "gguf_file": "model.gguf" if "model.gguf" in model_files(model) else None,
             "playground": model.playground.all()[:5],
             "others": others,
             **model_panels_context(user=request.user, model=model),

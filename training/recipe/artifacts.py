@@ -5,6 +5,8 @@ Layout of ``<out>/model`` (written atomically, ``COMPLETE`` inside when whole)::
     weights/            adapter_model.safetensors + adapter_config.json (LoRA) or model.safetensors
                         + config.json (full), and the tokenizer with its chat template
     merged/             optional: base + adapter merged into plain weights (LoRA only)
+    model.gguf          with merged/: the merged weights as an F16 GGUF for llama.cpp / Ollama
+                        (recipe.gguf_export; Llama architecture only, absent otherwise)
     Modelfile           for Ollama: FROM the base + ADAPTER weights (or FROM merged), the chat
                         TEMPLATE and stop strings translated from the tokenizer (recipe.modelfile)
     manifest.json       sha256 of every file, config, metrics, library versions, seed, device, lineage
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_directory
+from .gguf_export import GGUFUnsupported, write_gguf
 from .modelfile import modelfile_for
 
 WEIGHT_FILES = ("adapter_model.safetensors", "model.safetensors")
@@ -115,8 +118,17 @@ def save_model(
             plain = copy.deepcopy(model).merge_and_unload()
             plain.save_pretrained(tmp / "merged", safe_serialization=True)
             tokenizer.save_pretrained(tmp / "merged")
+            try:
+                write_gguf(plain, tokenizer, tmp / "model.gguf", name=config.base_model)
+            except GGUFUnsupported:
+                pass  # not a Llama: the Modelfile then points at ./merged
         (tmp / "Modelfile").write_text(
-            modelfile_for(tokenizer, config, merged=(tmp / "merged").is_dir())
+            modelfile_for(
+                tokenizer,
+                config,
+                merged=(tmp / "merged").is_dir(),
+                gguf=(tmp / "model.gguf").is_file(),
+            )
         )
         weight_file = next(weights / name for name in WEIGHT_FILES if (weights / name).exists())
         files = {

@@ -96,13 +96,21 @@ def _quoted(value: str) -> str:
 
 
 def ollama_modelfile(
-    tokenizer, *, base_model: str, adapter_dir: str | None, merged_dir: str | None = None
+    tokenizer,
+    *,
+    base_model: str,
+    adapter_dir: str | None,
+    merged_dir: str | None = None,
+    gguf_file: str | None = None,
 ) -> str:
-    """The Modelfile text: ``FROM`` the merged weights when given, else the base with ``ADAPTER``
-    (paths relative to the model folder, where ``ollama create -f Modelfile`` is run)."""
+    """The Modelfile text: ``FROM`` the merged GGUF file when given, else the merged weights, else
+    the base with ``ADAPTER`` (paths relative to the model folder, where ``ollama create -f
+    Modelfile`` is run)."""
     lines = [f"# Ollama Modelfile for a fine-tune of {base_model}. In this folder run:"]
     lines.append("#   ollama create my-model -f Modelfile")
-    if merged_dir:
+    if gguf_file:
+        lines.append(f"FROM ./{gguf_file}")
+    elif merged_dir:
         lines.append(f"FROM ./{merged_dir}")
     else:
         lines.append(f"# ./base: the base model's safetensors folder ({base_model}); put it here")
@@ -126,11 +134,13 @@ def ollama_modelfile(
     return "\n".join(lines) + "\n"
 
 
-def modelfile_for(tokenizer, config: Any, *, merged: bool) -> str:
-    """The Modelfile a model folder gets from :func:`training.recipe.artifacts.save_model`."""
+def modelfile_for(tokenizer, config: Any, *, merged: bool, gguf: bool = False) -> str:
+    """The Modelfile a model folder gets from :func:`training.recipe.artifacts.save_model`
+    (``FROM ./model.gguf`` when the folder has the merged GGUF)."""
     return ollama_modelfile(
         tokenizer,
         base_model=config.base_model,
         adapter_dir="weights" if config.uses_adapter else None,
         merged_dir="merged" if merged else (None if config.uses_adapter else "weights"),
+        gguf_file="model.gguf" if gguf else None,
     )

@@ -96,7 +96,9 @@ def test_it_writes_an_ollama_modelfile_that_renders_like_the_chat_template(train
     manifest = json.loads((trained / "manifest.json").read_text())
     assert "Modelfile" in manifest["files"]
     found = _directives((trained / "Modelfile").read_text())
-    assert found["FROM"] == ["./merged"]
+    assert found["FROM"] == [
+        "./model.gguf"
+    ]  # the merged GGUF (tests/training/recipe/test_gguf_export.py)
     assert found["PARAMETER"] == ['stop "<|im_end|>"']
     (template,) = found["TEMPLATE"]
     chats = [
@@ -115,6 +117,8 @@ def test_it_writes_an_ollama_modelfile_that_renders_like_the_chat_template(train
 
     adapter_only = _directives(ollama_modelfile(tokenizer, base_model="b", adapter_dir="weights"))
     assert adapter_only["FROM"] == ["./base"] and adapter_only["ADAPTER"] == ["./weights"]
+    merged_only = _directives(ollama_modelfile(tokenizer, base_model="b", adapter_dir="weights", merged_dir="merged"))  # fmt: skip
+    assert merged_only["FROM"] == ["./merged"] and "ADAPTER" not in merged_only
 
 
 def test_it_writes_no_template_it_cannot_translate(tokenizer):
