@@ -19,6 +19,7 @@ are not byte-level BPE (SentencePiece / Unigram).
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +226,30 @@ def write_gguf(model, tokenizer, path: Path, *, dtype: str = "f16", name: str = 
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m training.recipe.gguf_export MERGED_DIR OUT.gguf [--dtype f16|f32]``: write the
+    GGUF of a merged (plain Hugging Face) folder, e.g. a model folder's ``merged/``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m training.recipe.gguf_export")
+    parser.add_argument("model_dir", type=Path, help="a merged Hugging Face folder (config.json)")
+    parser.add_argument("out", type=Path, help="the .gguf file to write")
+    parser.add_argument("--dtype", default="f16", help="f16 (default) or f32")
+    args = parser.parse_args(argv)
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        check_config(AutoConfig.from_pretrained(args.model_dir), args.dtype)
+        model = AutoModelForCausalLM.from_pretrained(args.model_dir, dtype="float32")
+        write_gguf(model, AutoTokenizer.from_pretrained(args.model_dir), args.out, dtype=args.dtype)
+    except (GGUFUnsupported, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

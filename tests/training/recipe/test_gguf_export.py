@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from training.recipe.config import TrainConfig
-from training.recipe.gguf_export import GGUFUnsupported, permute, write_gguf
+from training.recipe.gguf_export import GGUFUnsupported, main, permute, write_gguf
 from training.recipe.loop import TrainingRecipe
 
 SAMPLES = [
@@ -92,6 +92,17 @@ def test_it_says_what_it_cannot_write(tiny_model_dir, tokenizer, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_it_converts_a_merged_folder_from_the_command_line(trained, tmp_path, capsys):
+    from gguf import GGUFReader
+
+    assert main([str(trained / "merged"), str(tmp_path / "cli.gguf"), "--dtype", "f32"]) == 0
+    assert GGUFReader(tmp_path / "cli.gguf").fields["general.file_type"].contents() == 0  # ALL_F32
+    assert main([str(trained / "merged"), str(tmp_path / "q.gguf"), "--dtype", "q8_0"]) == 2
+    assert main([str(tmp_path / "missing"), str(tmp_path / "m.gguf")]) == 2
+    assert "llama-quantize" in capsys.readouterr().err
+    assert not (tmp_path / "q.gguf").exists()
+
+
 @settings(max_examples=40, deadline=None)
 @given(heads=st.sampled_from([(1, 1), (2, 1), (4, 2), (4, 4), (6, 3)]), half=st.integers(1, 4),
        cols=st.integers(1, 5))  # fmt: skip
@@ -124,7 +135,7 @@ def test_it_exports_the_bundled_smollm2_merged_with_a_lora(tmp_path):
     tokenizer.save_pretrained(tmp_path / "out")
     reloaded = AutoModelForCausalLM.from_pretrained(tmp_path / "out", gguf_file="model.gguf").eval()
     expected, got = _logits(merged, tokenizer), _logits(reloaded, tokenizer)
-    assert (expected - got).abs().max().item() < 0.25  # F16 over 30 layers, logits of size ~20
+    assert (expected - got).abs().max().item() < 0.1  # F16 over 30 layers (0.035 seen), logits ~40
     assert (expected.argmax(-1) == got.argmax(-1)).float().mean() > 0.9
     from_gguf = AutoTokenizer.from_pretrained(tmp_path / "out", gguf_file="model.gguf")
     for text in SAMPLES:
