@@ -129,6 +129,25 @@ def tensors(state: dict[str, Any], config: Any, dtype: str) -> list[tuple[str, n
     return out
 
 
+def pre_tokenizer_name(pre: dict[str, Any], name: str) -> str:
+    """llama.cpp's ``tokenizer.ggml.pre`` for a byte-level pre-tokenizer: "smollm" for SmolLM's
+    vocabularies (GPT-2 split, digits apart — the bundled GGUF says so), "gpt-2" for the plain
+    GPT-2 split, "llama-bpe" for Llama 3's split; anything else is refused, since llama.cpp would
+    then cut the text differently from the tokenizer the model was trained with."""
+    steps = pre.get("pretokenizers") if pre.get("type") == "Sequence" else [pre]
+    kinds = [step.get("type") for step in steps or []]
+    if kinds == ["ByteLevel"] and steps[0].get("use_regex", True):
+        return "smollm" if "smollm" in name.lower() else "gpt-2"
+    if kinds == ["Digits", "ByteLevel"] and steps[0].get("individual_digits"):
+        return "smollm"
+    if kinds == ["Split", "ByteLevel"] and "p{N}{1,3}" in json.dumps(steps[0]):
+        return "llama-bpe"
+    raise GGUFUnsupported(
+        f"the byte-level pre-tokenizer {kinds} has no llama.cpp name here; only {SUPPORTED} "
+        "splitting text like GPT-2, SmolLM or Llama 3."
+    )
+
+
 def tokenizer_fields(tokenizer, vocab_size: int) -> dict[str, Any]:
     """The ``tokenizer.ggml.*`` fields for a byte-level BPE tokenizer (llama.cpp's "gpt2" model):
     the tokens spelled as in tokenizer.json, their types, the merges and the special ids."""
@@ -158,6 +177,7 @@ def tokenizer_fields(tokenizer, vocab_size: int) -> dict[str, Any]:
             types.append(NORMAL)
     merges = [m if isinstance(m, str) else " ".join(m) for m in model.get("merges") or []]
     return {
+        "pre": pre_tokenizer_name(spec.get("pre_tokenizer") or {}, tokenizer.name_or_path or ""),
         "tokens": tokens,
         "types": types,
         "merges": merges,
@@ -200,7 +220,7 @@ def write_gguf(model, tokenizer, path: Path, *, dtype: str = "f16", name: str = 
     writer.add_layer_norm_rms_eps(config.rms_norm_eps)
     writer.add_vocab_size(config.vocab_size)
     writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre("smollm")  # llama.cpp's name for SmolLM's GPT-2-style pre-split
+    writer.add_tokenizer_pre(fields["pre"])
     writer.add_token_list(fields["tokens"])
     writer.add_token_types(fields["types"])
     writer.add_token_merges(fields["merges"])

@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from training.recipe.config import TrainConfig
-from training.recipe.gguf_export import GGUFUnsupported, main, permute, write_gguf
+from training.recipe.gguf_export import (
+    GGUFUnsupported,
+    main,
+    permute,
+    pre_tokenizer_name,
+    write_gguf,
+)
 from training.recipe.loop import TrainingRecipe
 
 SAMPLES = [
@@ -69,6 +75,7 @@ def test_it_writes_f32_exactly_and_the_llama_metadata(tiny_model_dir, tokenizer,
     assert fields["llama.attention.head_count"] == 4
     assert fields["llama.attention.head_count_kv"] == 2
     assert fields["tokenizer.ggml.model"] == "gpt2"
+    assert fields["tokenizer.ggml.pre"] == "smollm"  # as in the bundled SmolLM2 GGUF
     assert fields["tokenizer.ggml.eos_token_id"] == tokenizer.eos_token_id
     assert fields["tokenizer.chat_template"] == tokenizer.chat_template
     assert len(fields["tokenizer.ggml.tokens"]) == model.config.vocab_size
@@ -90,6 +97,10 @@ def test_it_says_what_it_cannot_write(tiny_model_dir, tokenizer, tmp_path):
     with pytest.raises(GGUFUnsupported, match="merge_and_unload"):
         write_gguf(lora, tokenizer, tmp_path / "lora.gguf")
     assert list(tmp_path.iterdir()) == []
+    byte_level = {"type": "ByteLevel", "use_regex": True}
+    assert pre_tokenizer_name(byte_level, "org/other") == "gpt-2"
+    with pytest.raises(GGUFUnsupported, match="pre-tokenizer"):
+        pre_tokenizer_name({"type": "Sequence", "pretokenizers": [{"type": "Metaspace"}]}, "x")
 
 
 def test_it_converts_a_merged_folder_from_the_command_line(trained, tmp_path, capsys):
