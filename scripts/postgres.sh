@@ -28,9 +28,27 @@ pg_bin() {
   echo "$bin"
 }
 
+# pgvector for the server version found (Debian package postgresql-<major>-pgvector). Best effort:
+# where the package is not in the configured apt sources (Debian 12 main lacks it; Debian 13 and
+# the PostgreSQL project's apt repository carry it) the app falls back to exact search on the
+# float16 matrix files, so a missing package is a warning, not a failure.
+ensure_pgvector() {
+  local bin="$1" major
+  major=$(basename "$(dirname "$bin")")
+  if [ -f "/usr/share/postgresql/$major/extension/vector.control" ]; then return; fi
+  [ "$(id -u)" = 0 ] || { echo "pgvector missing (not root: not installing)" >&2; return; }
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -qq "postgresql-$major-pgvector" >&2 2>/dev/null; then
+    apt-get update -qq >&2 || true
+    apt-get install -y -qq "postgresql-$major-pgvector" >&2 ||
+      echo "pgvector: package postgresql-$major-pgvector not available; semantic search uses exact search" >&2
+  fi
+}
+
 start() {
   local bin
   bin=$(pg_bin)
+  ensure_pgvector "$bin"
   if [ -f "$DIR/data/postmaster.pid" ] && as_postgres "$bin/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1; then
     echo "$URL"; return
   fi
