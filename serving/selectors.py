@@ -9,7 +9,7 @@ from pathlib import Path
 
 from finetunedb.teams.scoping import parse_id, scope_to_user
 from training.models import Method, ModelArtifact
-from training.services.base_models import base_model_choices, models_dir
+from training.services.base_models import base_model_choices
 
 FINETUNED = re.compile(r"^ftdb-model-(\d{1,19})$")
 MODEL_NOT_FOUND = (
@@ -47,14 +47,16 @@ def _base_models() -> list[ServedModel]:
 
 def _finetuned(artifact: ModelArtifact) -> ServedModel:
     run = artifact.run
-    weights = models_dir() / artifact.path / "weights"
+    # Folders are named relative to the models folder: the engine (or vLLM) resolves them
+    # against its own, which is the training worker's machine's, not necessarily this process's.
+    weights = Path(artifact.path) / "weights"
     # The manifest says whether the weights are an adapter (LoRA, and DPO/ORPO trained with LoRA
     # weights); manifests written before it carried the flag were adapters exactly for LoRA.
     lora = bool(artifact.manifest.get("adapter", run.method == Method.LORA))
     if lora and (artifact.manifest.get("lineage") or {}).get("start_from"):
         # SFT → DPO: the adapter was trained on the parent merged into the base, not on the
         # base; such a run always saves its merged weights (training/services/chain.py).
-        lora, weights = False, models_dir() / artifact.path / "merged"
+        lora, weights = False, Path(artifact.path) / "merged"
     return ServedModel(
         id=f"ftdb-model-{artifact.pk}",
         base=run.base_model if lora else str(weights),

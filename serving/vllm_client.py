@@ -34,6 +34,14 @@ def vllm_url() -> str:
     return url.rstrip("/")
 
 
+def adapter_path(folder: str) -> str:
+    """The app names adapter folders relative to the models folder; vLLM runs beside the GPU
+    worker and reads them there (the same ``FINETUNEDB_MODELS_DIR`` as this process's)."""
+    from training.services.base_models import models_dir
+
+    return str(models_dir() / folder)
+
+
 def lora_name(folder: str) -> str:
     """The name an adapter folder is registered under in vLLM (stable, no path in it)."""
     return "lora-" + hashlib.sha256(folder.encode()).hexdigest()[:16]
@@ -41,7 +49,7 @@ def lora_name(folder: str) -> str:
 
 def vllm_model_name(payload: dict) -> str:
     if payload.get("adapter"):
-        return lora_name(payload["adapter"])
+        return lora_name(adapter_path(payload["adapter"]))
     names = vllm_setting("FINETUNEDB_VLLM_MODELS", {})
     return names.get(payload["base"], payload["base"])
 
@@ -102,10 +110,11 @@ def _error_message(response) -> str:
 
 
 def _load_adapter(folder: str) -> None:
+    path = adapter_path(folder)
     conn = _Connection(engine_timeout_s())
     try:
         response = conn.post(
-            "/load_lora_adapter", {"lora_name": lora_name(folder), "lora_path": folder}
+            "/load_lora_adapter", {"lora_name": lora_name(path), "lora_path": path}
         )
         if response.status != 200:
             raise EngineRefused(404, f"vLLM could not load the adapter: {_error_message(response)}")

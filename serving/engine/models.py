@@ -61,12 +61,15 @@ class ModelStore:
     def check(self, base: str, adapter: str | None) -> tuple[str, str | None]:
         """The canonical (base, adapter folder) or :class:`ModelRefused`."""
         if base != BUNDLED_BASE_MODEL:
-            base = str(Path(base).resolve())
-            # A full fine-tune's weights folder under the models folder serves as a base too.
+            # An allowed base folder as configured, else a full fine-tune's weights folder under
+            # the models folder: the app names those relative to it, so a web process whose own
+            # models folder is elsewhere (another machine) names this engine's copy.
+            named = str(Path(base).resolve())
+            base = named if named in self.allowed else str(self._under_models(base))
             if base not in self.allowed and not Path(base).is_relative_to(self.models_dir):
                 raise ModelRefused(ERR_BASE_NOT_ALLOWED.format(name=base))
         if adapter is not None:
-            folder = Path(adapter).resolve()
+            folder = self._under_models(adapter)
             if not folder.is_relative_to(self.models_dir):
                 raise ModelRefused(ERR_ADAPTER_OUTSIDE.format(path=folder))
             config = folder / "adapter_config.json"
@@ -76,6 +79,10 @@ class ModelStore:
                 raise ModelRefused(ERR_ADAPTER_DORA.format(path=folder))
             adapter = str(folder)
         return base, adapter
+
+    def _under_models(self, path: str) -> Path:
+        """``path`` resolved against the models folder (an absolute path stays as it is)."""
+        return (self.models_dir / path).resolve()
 
     def base(self, name: str) -> LoadedBase:
         with self.lock:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from serving.engine.decoding import StopCutter
 from serving.engine.models import ModelRefused, ModelStore
 from serving.engine.scheduler import Busy, Params, PromptTooLong, Scheduler, TeamBusy
+from training.recipe.config import BUNDLED_BASE_MODEL
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = [
@@ -132,6 +133,26 @@ def test_it_refuses_what_it_was_not_started_to_serve(scheduler, tiny_model_dir, 
         )
     with pytest.raises(PromptTooLong):
         ask(scheduler, tiny_model_dir, "Hi.", max_tokens=10_000)
+
+
+def test_it_resolves_the_apps_relative_folders_against_its_own_models_folder(tmp_path):
+    # The web names a model's folders relative to the models folder (serving.selectors): an
+    # engine on the training machine finds them in its own folder, wherever the web's is.
+    models = tmp_path / "engine-models"
+    adapter = models / "runs" / "7" / "model" / "weights"
+    adapter.mkdir(parents=True)
+    (adapter / "adapter_config.json").write_text('{"peft_type": "LORA"}')
+    merged = models / "runs" / "8" / "model" / "merged"
+    merged.mkdir(parents=True)
+    store = ModelStore(models_dir=models, allowed_bases=[])
+    base, folder = store.check(BUNDLED_BASE_MODEL, "runs/7/model/weights")
+    assert folder == str(adapter.resolve())
+    assert store.check("runs/8/model/merged", None) == (str(merged.resolve()), None)
+    for outside in ("../elsewhere", "runs/../../elsewhere", str(tmp_path)):
+        with pytest.raises(ModelRefused):
+            store.check(BUNDLED_BASE_MODEL, outside)
+    with pytest.raises(ModelRefused):
+        store.check("../../etc", None)
 
 
 @given(st.text(max_size=40), st.lists(st.text(min_size=1, max_size=4), max_size=3), st.data())
