@@ -105,6 +105,8 @@ def check_config(config: Any, dtype: str) -> None:
 
 
 def rope_theta(config: Any) -> float:
+    """The RoPE base: transformers 5 keeps it in ``rope_parameters``, older configs as
+    ``rope_theta``; Llama's default 10000 when neither says."""
     params = getattr(config, "rope_parameters", None) or {}
     return float(params.get("rope_theta") or getattr(config, "rope_theta", None) or 10000.0)
 
