@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from training.models import ModelArtifact, RunStatus
+from training.models import ModelArtifact, RunStatus, TrainingRun
 from training.recipe import artifacts
 from training.services import distributed, execute
 from training.services.base_models import models_dir, run_dir
@@ -196,3 +196,54 @@ def test_it_leaves_no_process_behind_when_the_worker_is_killed(
             os.kill(pid, signal.SIGKILL)
         if parent.poll() is None:
             parent.kill()
+
+
+@pytest.mark.slow
+def test_it_trains_a_chained_dpo_run_in_two_processes(
+    api_for, owner, version, make_example, team, training_settings, tiny_model_dir, monkeypatch
+):
+    """SFT trained in the worker, then DPO on its pairs under torchrun from that SFT model: the
+    parent's folder reaches every rank (the figures' reduction over ranks is the recipe test's,
+    tests/training/recipe/test_preference_distributed.py)."""
+    from datasets_app.services.versions import dataset_version_freeze
+    from tests.factories import DatasetFactory
+    from tests.training.test_preference_chain import HYPER
+    from tests.training.test_preference_runs import SPLITS, pair
+    from training.services import runs
+
+    monkeypatch.setattr(runs, "training_run_enqueue", lambda run_id: None)
+    monkeypatch.setattr(execute, "model_evaluate_enqueue", lambda model_id: None)
+    monkeypatch.delenv("FINETUNEDB_FAULTS", raising=False)
+    prefs = DatasetFactory(team=team, name="prefs", created_by=owner)
+    for i, split in enumerate(SPLITS):
+        messages, metadata = pair(i)
+        make_example(prefs, owner, messages, metadata=metadata, split=split)
+    pairs_version = dataset_version_freeze(user=owner, dataset=prefs, name="pairs")
+    api = api_for(owner)
+    sft = api.post(
+        f"/api/v1/versions/{version.pk}/training-runs/",
+        {"base_model": str(tiny_model_dir), "hyperparameters": HYPER},
+        format="json",
+    ).json()
+    execute.training_run_execute(run_id=sft["id"])
+    parent = ModelArtifact.objects.get(run_id=sft["id"])
+
+    training_settings.FINETUNEDB_TRAINING_PROCESSES = "2"
+    body = {"method": "dpo", "start_from_model": parent.pk,
+            "hyperparameters": {**HYPER, "batch_size": 2, "eval_interval": 1}}  # fmt: skip
+    launched = api.post(f"/api/v1/versions/{pairs_version.pk}/training-runs/", body, format="json")
+    assert launched.status_code == 201, launched.json()
+    run = TrainingRun.objects.get(pk=launched.json()["id"])
+    execute.training_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED, run.failure_reason
+    assert any("training with 2 processes" in line for line in run.log_tail)
+    # 8 pairs / (2 pairs × 2 processes) × 1 epoch
+    assert run.plan["pairs"] == 8 and run.step == run.total_steps == 2
+    assert [p["step"] for p in run.metrics] == [1, 2]
+    assert all(0.0 <= p["reward_accuracy"] <= 1.0 and p["loss"] > 0 for p in run.metrics)
+    assert [e["step"] for e in run.evals] == [1, 2] and run.evals[0]["eval_pairs"] == 2
+    model = ModelArtifact.objects.get(run=run)
+    assert model.manifest["world_size"] == 2 and model.manifest["method"] == "dpo"
+    assert model.manifest["lineage"]["start_from"] == f"../../{parent.run_id}/model"
+    assert model.manifest["lineage"]["parent_model_id"] == parent.pk

@@ -54,6 +54,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", required=True, help="run folder (checkpoints/ and model/)")
     parser.add_argument("--models-dir", required=True, help="cache of converted base models")
     parser.add_argument("--lineage", default="{}", help="JSON object recorded in the manifest")
+    parser.add_argument(
+        "--start-from", help="a saved model folder a dpo/orpo run starts from (SFT → DPO)"
+    )
     parser.add_argument("--device", help="force a device (cpu); default: this rank's GPU or CPU")
     parser.add_argument("--events", help="rank 0 appends progress here as JSON lines")
     parser.add_argument("--cancel-file", help="stop cleanly once this file exists")
@@ -78,6 +81,18 @@ def main(argv: list[str] | None = None) -> int:
             raise
         write_event(args.events, "error", kind=type(exc).__name__, message=str(exc), rank=rank)
         return EXIT_REFUSED
+    finally:
+        close_process_group()
+
+
+def close_process_group() -> None:
+    """Leave the torchrun process group, if this rank joined one. A rank that exits with gloo's
+    threads still running can abort ("terminate called without an active exception", SIGABRT)
+    after the model was saved, and torchrun then reports the whole run failed."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def run(args: argparse.Namespace, rank: int) -> int:
@@ -93,6 +108,7 @@ def run(args: argparse.Namespace, rank: int) -> int:
         models_dir=args.models_dir,
         reporter=reporter,
         device=args.device,
+        start_from=args.start_from,
     )
     plan = recipe.setup(read_jsonl(args.train), read_jsonl(args.validation))
     events = isinstance(reporter, EventWriter)

@@ -11,6 +11,16 @@ through the same model with the LoRA adapter switched off (peft's ``disable_adap
 second copy in memory), or through a frozen copy of the base for full fine-tuning. ORPO needs no
 reference. Checkpoints, cancellation, schedules and saving are the SFT recipe's own.
 
+Under ``torchrun`` (DDP) each process trains on its share of the step's batches, as SFT does: the
+loss of each rank is its pairs' sum scaled by ``world_size / pairs in the step`` (DDP averages the
+ranks' gradients, so the step's gradient is that of one mean over all its pairs, whatever the
+split), and the step's loss and reward figures are sums reduced over the ranks before dividing.
+The policy forward goes through the DDP wrapper (its backward syncs the gradients); the reference
+forward goes through the wrapped model itself, under ``no_grad`` and ``disable_adapter()``: it
+builds no graph, so DDP's reducer never sees it, and the adapter is back on before the backward.
+Validation pairs are scored by rank 0 alone, through the unwrapped model (a forward through the
+wrapper would wait for the other ranks' buffer broadcast).
+
 ``start_from`` (a saved model folder: an SFT model of the same base) chains SFT → DPO: its LoRA
 adapter is merged into the base and this run trains a new adapter on the merged weights. Merged,
 not continued: the reference — the same model with the new adapter disabled — is then the SFT
@@ -25,6 +35,7 @@ from __future__ import annotations
 import copy
 import os
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +55,6 @@ from .preference import (
 )
 from .runtime import memory_mb
 
-ERR_DISTRIBUTED = "dpo and orpo train in one process; run them without torchrun"
-
-
 ERR_START_FROM_SFT = "start_from applies to dpo and orpo: an SFT run starts from its base model"
 
 
@@ -60,12 +68,14 @@ def make_recipe(config: TrainConfig, *, start_from=None, **kwargs) -> TrainingRe
     return TrainingRecipe(config, **kwargs)
 
 
-def pair_plan(pairs: PairSet, config: TrainConfig) -> dict[str, Any]:
-    """Pre-flight figures of a preference run: pairs, tokens (both sides), steps, dropped pairs."""
+def pair_plan(pairs: PairSet, config: TrainConfig, *, world_size: int = 1) -> dict[str, Any]:
+    """Pre-flight figures of a preference run: pairs, tokens (both sides), steps, dropped pairs;
+    steps count ``world_size`` processes each taking its share of the batches."""
     per_epoch = steps_per_epoch(
         len(pairs.pairs),
         batch_size=config.batch_size,
         grad_accum=config.gradient_accumulation_steps,
+        world_size=world_size,
     )
     total = per_epoch * config.epochs
     if config.max_steps:
@@ -110,12 +120,6 @@ class PreferenceRecipe(TrainingRecipe):
             lineage = {**(lineage or {}), "start_from": relative}
         return super().save(lineage=lineage, **kwargs)
 
-    def setup(self, train_records: list[dict], validation_records: list[dict] = ()) -> dict:
-        """Encode the pairs, build model, reference, optimizer and schedule; resume if possible."""
-        if self.distributed:
-            raise ValueError(ERR_DISTRIBUTED)
-        return super().setup(train_records, validation_records)
-
     def _rows(self, train_records, validation_records):
         cfg = self.config
         encoded = encode_pairs(
@@ -129,7 +133,7 @@ class PreferenceRecipe(TrainingRecipe):
             max_seq_len=cfg.max_seq_len,
             overlength="truncate",
         )
-        return encoded.pairs, validation.pairs, pair_plan(encoded, cfg)
+        return encoded.pairs, validation.pairs, pair_plan(encoded, cfg, world_size=self.world_size)
 
     def _build_model(self):
         model = super()._build_model()
@@ -139,11 +143,13 @@ class PreferenceRecipe(TrainingRecipe):
         return model
 
     def _pair_loss(
-        self, batch: dict[str, torch.Tensor]
+        self, batch: dict[str, torch.Tensor], policy
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per-pair losses and rewards of ``batch``; ``policy`` is the DDP wrapper in a training
+        step, the model itself in evaluation (the reference never goes through the wrapper)."""
         cfg = self.config
         n = batch["input_ids"].shape[0] // 2
-        logps, counts = sequence_logps(self.ddp_model, batch)
+        logps, counts = sequence_logps(policy, batch)
         counts = counts.clamp(min=1)
         if cfg.method == "orpo":
             means = logps / counts
@@ -170,11 +176,16 @@ class PreferenceRecipe(TrainingRecipe):
         started = time.perf_counter()
         pad = self.tokenizer.pad_token_id
         batches = [collate_pairs(pairs, pad) for pairs in group]
-        n_pairs = sum(len(pairs) for pairs in group)
+        # One mean over the step's pairs, all micro-batches and all processes: DDP averages the
+        # ranks' gradients, hence the world_size (a rank's last shard may hold fewer pairs).
+        n_pairs = self._all_reduce(float(sum(len(pairs) for pairs in group)))
+        scale = self.world_size / max(n_pairs, 1.0)
         loss_total, chosen, rejected, seen = 0.0, [], [], 0
-        for batch in batches:
-            losses, rc, rr = self._pair_loss(batch)
-            (losses.sum() / n_pairs).backward()
+        for i, batch in enumerate(batches):
+            sync = i == len(batches) - 1 or not self.distributed
+            with nullcontext() if sync else self.ddp_model.no_sync():
+                losses, rc, rr = self._pair_loss(batch, self.ddp_model)
+                (losses.sum() * scale).backward()
             loss_total += float(losses.detach().sum())
             chosen.append(rc)
             rejected.append(rr)
@@ -189,16 +200,31 @@ class PreferenceRecipe(TrainingRecipe):
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
         elapsed = time.perf_counter() - started
+        tokens = self._all_reduce(float(seen))
+        trained = sum(int((b["targets"] != -100).sum()) for b in batches)
         return {
-            "loss": loss_total / n_pairs,
-            **reward_metrics(torch.cat(chosen), torch.cat(rejected)),
+            "loss": self._all_reduce(loss_total) / max(n_pairs, 1.0),
+            **self._reduced_rewards(torch.cat(chosen), torch.cat(rejected), n_pairs),
             "lr": lr,
             "grad_norm": grad_norm,
-            "tokens_per_s": seen / elapsed if elapsed else 0.0,
-            "trained_tokens": sum(int((b["targets"] != -100).sum()) for b in batches),
+            "tokens_per_s": tokens / elapsed if elapsed else 0.0,
+            "trained_tokens": int(self._all_reduce(float(trained))),
             "memory_mb": memory_mb(self.device),
             "step_s": elapsed,
-            "pairs": n_pairs,
+            "pairs": int(n_pairs),
+        }
+
+    def _reduced_rewards(self, chosen: torch.Tensor, rejected: torch.Tensor, n: float) -> dict:
+        """:func:`reward_metrics` over the step's pairs on every rank: sums reduced, then means."""
+        c = self._all_reduce(float(chosen.double().sum()))
+        r = self._all_reduce(float(rejected.double().sum()))
+        right = self._all_reduce(float((chosen > rejected).sum()))
+        n = max(n, 1.0)
+        return {
+            "rewards_chosen": c / n,
+            "rewards_rejected": r / n,
+            "reward_margin": (c - r) / n,
+            "reward_accuracy": right / n,
         }
 
     @torch.no_grad()
@@ -211,7 +237,7 @@ class PreferenceRecipe(TrainingRecipe):
             batch = collate_pairs(
                 pairs[i : i + self.config.batch_size], self.tokenizer.pad_token_id
             )
-            loss, rc, rr = self._pair_loss(batch)
+            loss, rc, rr = self._pair_loss(batch, self.model)
             losses.append(loss)
             chosen.append(rc)
             rejected.append(rr)
@@ -226,8 +252,10 @@ class PreferenceRecipe(TrainingRecipe):
         }
 
     def _evaluate(self) -> None:
-        started = time.perf_counter()
-        metrics = {f"eval_{k}": v for k, v in self.evaluate_pairs(self.val_rows).items()}
-        metrics["eval_s"] = time.perf_counter() - started
-        self.evals.append({"step": self.step, **metrics})
-        self.reporter.on_eval(self.step, metrics)
+        if self.rank == 0:
+            started = time.perf_counter()
+            metrics = {f"eval_{k}": v for k, v in self.evaluate_pairs(self.val_rows).items()}
+            metrics["eval_s"] = time.perf_counter() - started
+            self.evals.append({"step": self.step, **metrics})
+            self.reporter.on_eval(self.step, metrics)
+        self._barrier()

@@ -93,8 +93,10 @@ def cli_command(
     models_dir: Path,
     lineage: dict[str, Any],
     device: str,
+    start_from: Path | None = None,
 ) -> list[str]:
-    """The argument list that runs the recipe under torchrun (never through a shell)."""
+    """The argument list that runs the recipe under torchrun (never through a shell);
+    ``start_from``: the parent model's folder of an SFT → DPO run."""
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone",
         f"--nproc_per_node={processes}", "-m", "training.recipe.cli",
@@ -107,6 +109,8 @@ def cli_command(
     # A CUDA device is each rank's own (cuda:LOCAL_RANK); any other device is forced on all.
     if device and not device.startswith("cuda"):
         command += ["--device", device]
+    if start_from is not None:
+        command += ["--start-from", str(start_from)]
     return command
 
 
@@ -252,10 +256,12 @@ def train_in_processes(
     lineage: dict[str, Any],
     reporter: RunReporter,
     device: str,
+    start_from: Path | None = None,
 ) -> str:
     """Train under torchrun with ``processes`` ranks; "completed" (``<out>/model`` written) or
     "cancelled". Raises TrainingOutOfMemory or TrainingProcessesFailed (readable messages),
-    LeaseLost from the reporter; the processes never outlive the call."""
+    LeaseLost from the reporter; the processes never outlive the call. ``start_from``: the
+    parent model's folder of an SFT → DPO run."""
     launch = Path(out_dir) / "launch"
     files = _write_inputs(launch, config, train, validation)
     reporter.on_log(LAUNCHING.format(n=processes, device=device or "one GPU each"))
@@ -266,6 +272,7 @@ def train_in_processes(
         models_dir=Path(models_dir),
         lineage=lineage,
         device=device,
+        start_from=start_from,
     )
     proc = spawn(command, cwd=Path(settings.BASE_DIR), env=cli_env(device))
     output = OutputLog(proc.stdout, Path(out_dir) / LOG_NAME)

@@ -183,6 +183,7 @@ def _train(run: TrainingRun, attempt: int, reporter: RunReporter) -> None:
     )
     lineage = model_lineage(run, version_hash=recomputed, shape="manifest")
     processes = distributed.training_processes()
+    start_from = model_folder(run.parent_model) if run.parent_model_id else None
     if processes > 1:
         outcome = distributed.train_in_processes(
             processes=processes,
@@ -194,11 +195,11 @@ def _train(run: TrainingRun, attempt: int, reporter: RunReporter) -> None:
             lineage=lineage,
             reporter=reporter,
             device=settings.FINETUNEDB_TRAINING_DEVICE,
+            start_from=start_from,
         )
         model = run_dir(run.pk) / "model"
         manifest = artifacts.read_manifest(model) if outcome == "completed" else None
     else:
-        start_from = model_folder(run.parent_model) if run.parent_model_id else None
         manifest = _train_here(
             config, train, validation, run.pk, reporter, lineage, start_from=start_from
         )
