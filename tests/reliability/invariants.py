@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from django.db.models import Count, Q
@@ -103,6 +104,18 @@ def _hashes() -> list[str]:
     return problems
 
 
+def _scan(root: Path, pattern: str) -> list[Path]:
+    """``root.rglob(pattern)``, scanned again when a folder vanishes under it: a worker removes
+    a finished run's checkpoints just after recording it (training/services/execute.py), and a
+    check that runs as soon as the run reads "succeeded" can meet that removal half way."""
+    for _ in range(20):
+        try:
+            return list(root.rglob(pattern))
+        except FileNotFoundError:
+            time.sleep(0.1)
+    return list(root.rglob(pattern))
+
+
 def _stray_files(data_dir: Path, models_dir: Path | None) -> list[str]:
     from datasets_app.models import ImportJob
 
@@ -114,8 +127,8 @@ def _stray_files(data_dir: Path, models_dir: Path | None) -> list[str]:
     ]
     roots = {data_dir} | ({models_dir} if models_dir else set())
     for root in roots:
-        problems += [f"partial file {p}" for p in root.rglob("*.part")]
-        problems += [f"temp folder {p}" for p in root.rglob(".tmp-*")]
+        problems += [f"partial file {p}" for p in _scan(root, "*.part")]
+        problems += [f"temp folder {p}" for p in _scan(root, ".tmp-*")]
     problems += [f"upload temp file {p.name}" for p in (data_dir / "tmp").glob("*")]
     return problems
 
