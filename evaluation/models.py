@@ -164,4 +164,5 @@ class EvalResult(models.Model):
 # The pairwise review's and automatic evaluation's models live in their own modules; importing
 # them here registers them.
 from .auto_models import AutoEval  # noqa: E402, F401
+from .judged_models import JudgedComparison  # noqa: E402, F401
 from .pairwise_models import PairwiseItem, PairwiseJudgment, PairwiseReview  # noqa: E402, F401
