@@ -22,9 +22,11 @@ class EvaluationConfig(AppConfig):
         )
 
         from .services.auto import EVAL_SUITES_OPTION, auto_evals_start, model_auto_eval_panel
+        from .services.judged import model_parent_panel
         from .services.nearest import nearest_index_warm
 
         launch_option_register(EVAL_SUITES_OPTION)
         run_succeeded_register(auto_evals_start)
         run_succeeded_register(nearest_index_warm)
         model_panel_register(model_auto_eval_panel)
+        model_panel_register(model_parent_panel)

@@ -10,7 +10,8 @@ counts in no mean: a garbled judge never reads as a 0.
 
 Pairwise judging shows two answers as A and B; which one comes first is drawn per item from the
 seed (:func:`pairwise_order`), the verdict is mapped back (:func:`pairwise_parse`), and
-:func:`position_bias` reports how often the judge picked whichever answer came first.
+:func:`position_bias` reports how often the judge picked whichever answer came first, and
+:func:`judged_summary` adds the verdicts of two runs up into a win rate with its interval.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import hashlib
 import json
 import re
 
+from ..stats import CONFIDENCE, win_rate
 from .registry import Evaluator, Item, Param, Score, register
 
 JUDGE_ERROR = "judge_error"
@@ -194,4 +196,36 @@ def position_bias(judgments: list[tuple[str | None, bool]]) -> dict:
         "first_shown_wins": first,
         "decisive": len(decisive),
         "rate": first / len(decisive) if decisive else None,
+    }
+
+
+def judged_summary(
+    judgments: list[tuple[str | None, bool]], confidence: float = CONFIDENCE
+) -> dict:
+    """The first run's win rate over the second from the judge's ``(verdict, swapped)`` per
+    item (:func:`pairwise_parse`'s verdicts): ties count as half a win and the interval is
+    Wilson's (``stats.win_rate``, as the human review's); a verdict of None (no answer in the
+    asked format, a judge that failed) counts in ``errors`` and in no rate.
+
+    >>> s = judged_summary([("a", False), ("a", True), ("tie", False), ("b", True), (None, False)])
+    >>> s["wins"], s["losses"], s["ties"], s["errors"], s["n"], s["win_rate"]
+    (2, 1, 1, 1, 4, 0.625)
+    """
+    wins = sum(1 for v, _ in judgments if v == "a")
+    losses = sum(1 for v, _ in judgments if v == "b")
+    ties = sum(1 for v, _ in judgments if v == "tie")
+    interval = win_rate(wins, losses, ties, confidence)
+    return {
+        "wins": wins,
+        "losses": losses,
+        "ties": ties,
+        "errors": len(judgments) - wins - losses - ties,
+        "n": interval.n,
+        "win_rate": interval.mean,
+        "ci_low": interval.ci_low,
+        "ci_high": interval.ci_high,
+        "confidence": confidence,
+        "method": "wilson",
+        "ties_rule": "ties count as half a win",
+        "position_bias": position_bias(judgments),
     }

@@ -3,6 +3,12 @@ the run's model is published, eval runs start for it on each — and for the bas
 previous model of the same dataset when they have no run on that suite yet — and the model page
 shows the new model against those two, metric by metric.
 
+A model trained from another (SFT → DPO, ``start_from_model``) is also evaluated against that
+parent: its run starts on each suite beside the base's, and once both have succeeded the
+suite's llm_judge judges the two pairwise (:mod:`.judged`). A chained launch that names no
+suites is evaluated on those its parent was (the parent's automatic suites and any suite the
+parent has a finished run on), so a DPO model meets its SFT model without being asked.
+
 Wired through ``training.hooks`` in ``EvaluationConfig.ready`` (training imports nothing of
 evaluation): :data:`EVAL_SUITES_OPTION` is the launch option, :func:`auto_evals_start` the
 after-training callback, :func:`model_auto_eval_panel` the model page's panel.
@@ -33,6 +39,7 @@ REPEATED_SUITE = "suite {id} is named twice"
 STARTED = "started eval run #{run} ({who})"
 NOT_STARTED = "could not start the run of {who}: {why}"
 ALREADY_HAS = "{who} already has run #{run} on this suite"
+INHERITED = "named by no launch: the suites the parent model {parent} was evaluated on"
 LIVE = (EvalRunStatus.QUEUED, EvalRunStatus.RUNNING, EvalRunStatus.SUCCEEDED)
 
 
@@ -112,24 +119,52 @@ def _start(suite, user, who: str, **target) -> str:
     return STARTED.format(run=run.pk, who=who)
 
 
+def parent_suites_inherit(model: ModelArtifact) -> None:
+    """A chained run whose launch named no suites: record the parent's suites for it (its
+    automatic ones, then those the parent has a finished run on; at most MAX_SUITES)."""
+    parent = model.run.parent_model
+    if parent is None or AutoEval.objects.filter(training_run_id=model.run_id).exists():
+        return
+    suite_ids = list(
+        AutoEval.objects.filter(training_run_id=parent.run_id).values_list("suite_id", flat=True)
+    )
+    finished = EvalRun.objects.filter(model=parent, status=EvalRunStatus.SUCCEEDED)
+    for suite_id in finished.order_by("suite_id").values_list("suite_id", flat=True).distinct():
+        if suite_id not in suite_ids:
+            suite_ids.append(suite_id)
+    note = INHERITED.format(parent=parent.pk)
+    AutoEval.objects.bulk_create(
+        [
+            AutoEval(training_run_id=model.run_id, suite_id=s, note=note)
+            for s in suite_ids[:MAX_SUITES]
+        ],
+        ignore_conflicts=True,  # a redelivered callback
+    )
+
+
 def auto_evals_start(*, run_id: int, model_id: int) -> None:
     """The after-training callback: start the runs the launch asked for, noting on each
     AutoEval row what was started (or why not — e.g. the team's limit of active eval runs)."""
+    model = ModelArtifact.objects.select_related(
+        "run__version__dataset", "run__created_by", "run__parent_model"
+    ).get(pk=model_id)
+    parent_suites_inherit(model)
     autos = list(AutoEval.objects.filter(training_run_id=run_id, started=False))
     if not autos:
         return
-    model = ModelArtifact.objects.select_related("run__version__dataset", "run__created_by").get(
-        pk=model_id
-    )
     user = model.run.created_by
     previous = previous_model(model)
+    parent = model.run.parent_model
     for auto in autos:
         suite = auto.suite
-        notes = [_start(suite, user, "the new model", model=model)]
+        notes = [auto.note] if auto.note else []
+        notes.append(_start(suite, user, "the new model", model=model))
         notes.append(
             _start(suite, user, f"base {model.run.base_model}", base_model=model.run.base_model)
         )
-        if previous is not None:
+        if parent is not None:
+            notes.append(_start(suite, user, f"parent model {parent.pk}", model=parent))
+        if previous is not None and previous != parent:
             notes.append(_start(suite, user, f"previous model {previous.pk}", model=previous))
         auto.started, auto.note = True, "; ".join(notes)
         auto.save(update_fields=["started", "note"])

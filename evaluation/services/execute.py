@@ -83,6 +83,19 @@ def eval_run_execute(*, run_id: int) -> None:
         return
     status = EvalRunStatus.CANCELLED if cancelled else EvalRunStatus.SUCCEEDED
     finish(status, metrics=metrics)
+    if status == EvalRunStatus.SUCCEEDED:
+        _judge_against_parent(run_id)
+
+
+def _judge_against_parent(run_id: int) -> None:
+    """A chained model's run (or its parent's) finished: judge the two pairwise (.judged). Its
+    failure is logged; the eval run stays succeeded."""
+    from .judged import judged_comparisons_after_run
+
+    try:
+        judged_comparisons_after_run(run_id=run_id)
+    except Exception:
+        logger.exception("judging eval run %s against its parent model's failed", run_id)
 
 
 def eval_run_announce(*, run_id: int) -> None:
