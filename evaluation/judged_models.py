@@ -4,7 +4,9 @@
 the new model's run (``run``) against its parent's (``against``), judged by the suite's
 ``llm_judge`` evaluator's judge and rubric. Which answer is shown as A is drawn per item from
 ``seed``; ``verdicts`` hold one entry per shared item, ``summary`` the win rate with its Wilson
-interval and the judge's position bias. Loaded by ``evaluation.models``.
+interval and the judge's position bias. The row is written once the judging is done (no claim:
+two workers judging the same pair at once both judge, the first row stands). Loaded by
+``evaluation.models``.
 """
 
 from django.db import models
@@ -13,8 +15,6 @@ from .models import EvalRun
 
 
 class JudgedStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Judging"
     SUCCEEDED = "succeeded", "Judged"
     FAILED = "failed", "Failed"
 
@@ -27,9 +27,7 @@ class JudgedComparison(models.Model):
     judge = models.CharField(max_length=100, help_text="The judge the suite's llm_judge names.")
     rubric = models.TextField()
     seed = models.BigIntegerField(help_text="Draws which run each item shows as A.")
-    status = models.CharField(
-        max_length=16, choices=JudgedStatus.choices, default=JudgedStatus.QUEUED
-    )
+    status = models.CharField(max_length=16, choices=JudgedStatus.choices)
     verdicts = models.JSONField(
         default=list,
         blank=True,
@@ -37,7 +35,6 @@ class JudgedComparison(models.Model):
     )
     summary = models.JSONField(default=dict, blank=True)
     failure_reason = models.TextField(blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

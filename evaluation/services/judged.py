@@ -10,36 +10,41 @@ comparison's seed (``pairwise_order``, as the human review draws it), the verdic
 strictly (``pairwise_parse``; anything else is an error, never a win), added up by
 ``judged_summary`` (win rate, Wilson interval, ties as half, position bias).
 
-A comparison is made once per pair of runs (a unique row, claimed by a conditional UPDATE); one
-left ``running`` by a worker that died is claimed again after :data:`STALE`.
+A comparison is made once per pair of runs: the row is written when the judging is done, unique
+on the two runs. There is no claim (claims belong to ``finetunedb.leases``): two workers that
+finish the child's and the parent's runs at the same moment may both judge, and the first row
+written stands; a worker that dies while judging leaves nothing, and the next eval run of either
+model judges again.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
 
-from django.db import IntegrityError
-from django.db.models import Q
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from training.models import ModelArtifact
 
 from ..auto_models import AutoEval
 from ..evaluators import evaluators_build
-from ..evaluators.judge import judged_summary, pairwise_order, pairwise_parse, pairwise_prompt
+from ..evaluators.judge import (
+    NOT_ASKED_FORMAT,
+    judged_summary,
+    pairwise_order,
+    pairwise_parse,
+    pairwise_prompt,
+)
 from ..judged_models import JudgedComparison, JudgedStatus
 from ..models import EvalResult, EvalRun, EvalRunStatus
 from .items import suite_items
 
 logger = logging.getLogger(__name__)
 
-STALE = timedelta(minutes=30)
 MAX_SEED = 2**62
 JUDGE_FAILED = "the judge failed ({kind})"
 NO_SHARED_ITEMS = "the two runs have no suite item both answered"
-NO_JUDGE = "the suite has no llm_judge evaluator: add one to have the two models judged pairwise"
 
 
 def suite_judge(suite):
@@ -86,53 +91,39 @@ def judged_comparisons_after_run(*, run_id: int) -> None:
             judged_comparison_run(run=new, against=old, evaluator=evaluator)
 
 
-def _claim(comparison: JudgedComparison) -> bool:
-    now = timezone.now()
-    free = Q(status=JudgedStatus.QUEUED) | Q(
-        status=JudgedStatus.RUNNING, claimed_at__lt=now - STALE
-    )
-    claimed = JudgedComparison.objects.filter(free, pk=comparison.pk).update(
-        status=JudgedStatus.RUNNING, claimed_at=now
-    )
-    return bool(claimed)
-
-
 def judged_comparison_run(*, run: EvalRun, against: EvalRun, evaluator) -> JudgedComparison:
     """Judge ``run`` against ``against`` (two finished runs of one suite) with ``evaluator``'s
     judge and rubric, once: an existing comparison is returned as it is."""
+    existing = JudgedComparison.objects.filter(run=run, against=against).first()
+    if existing is not None:
+        return existing
+    fields = {
+        "judge": evaluator.p["judge"],
+        "rubric": evaluator.p["rubric"],
+        "seed": secrets.randbelow(MAX_SEED),
+    }
     try:
-        comparison, _ = JudgedComparison.objects.get_or_create(
-            run=run,
-            against=against,
-            defaults={
-                "judge": evaluator.p["judge"],
-                "rubric": evaluator.p["rubric"],
-                "seed": secrets.randbelow(MAX_SEED),
-            },
-        )
-    except IntegrityError:  # made by another worker meanwhile
-        comparison = JudgedComparison.objects.get(run=run, against=against)
-    if not _claim(comparison):
-        return comparison
-    try:
-        fields = _judge(comparison)
+        fields |= _judge(run, against, **fields)
     except Exception as exc:
-        logger.exception("judged comparison %s failed", comparison.pk)
+        logger.exception("judging eval run %s against %s failed", run.pk, against.pk)
         detail = (str(exc).splitlines() or [""])[0][:300]
-        fields = {
+        fields |= {
             "status": JudgedStatus.FAILED,
             "failure_reason": f"{type(exc).__name__}: {detail}",
         }
-    JudgedComparison.objects.filter(pk=comparison.pk).update(finished_at=timezone.now(), **fields)
-    comparison.refresh_from_db()
-    return comparison
+    try:
+        with transaction.atomic():
+            return JudgedComparison.objects.create(
+                run=run, against=against, finished_at=timezone.now(), **fields
+            )
+    except IntegrityError:  # another worker judged the same two runs meanwhile: its row stands
+        return JudgedComparison.objects.get(run=run, against=against)
 
 
-def _judge(comparison: JudgedComparison) -> dict:
+def _judge(run: EvalRun, against: EvalRun, *, judge: str, rubric: str, seed: int) -> dict:
     # The eval worker's judge call: an administrator's endpoint or a model loaded here.
     from .execute import _judge_answers
 
-    run, against = comparison.run, comparison.against
     prompts_by_entry = {item.entry_id: item for item in suite_items(run.suite)}
     theirs = {r.entry_id: r.output for r in EvalResult.objects.filter(run=against)}
     shared = [
@@ -144,16 +135,16 @@ def _judge(comparison: JudgedComparison) -> dict:
         return {"status": JudgedStatus.FAILED, "failure_reason": NO_SHARED_ITEMS}
     swaps, prompts = [], []
     for result in shared:
-        swapped = pairwise_order(comparison.seed, str(result.position))
+        swapped = pairwise_order(seed, str(result.position))
         ours, other = result.output, theirs[result.entry_id]
         first, second = (other, ours) if swapped else (ours, other)
         prompt = prompts_by_entry[result.entry_id].evaluator_item(ours).prompt
         swaps.append(swapped)
-        prompts.append(pairwise_prompt(prompt, first, second, rubric=comparison.rubric))
+        prompts.append(pairwise_prompt(prompt, first, second, rubric=rubric))
     try:
-        answers = _judge_answers(comparison.judge, prompts)
+        answers = _judge_answers(judge, prompts)
     except Exception as exc:
-        logger.exception("judge %s of comparison %s failed", comparison.judge, comparison.pk)
+        logger.exception("judge %s of eval run %s failed", judge, run.pk)
         answers = [(None, JUDGE_FAILED.format(kind=type(exc).__name__))] * len(prompts)
     verdicts, judgments = [], []
     for result, swapped, (answer, why) in zip(shared, swaps, answers, strict=True):
@@ -161,7 +152,7 @@ def _judge(comparison: JudgedComparison) -> dict:
         judgments.append((verdict, swapped))
         winner = {"a": "run", "b": "against", "tie": "tie"}.get(verdict)
         if verdict is None and not why:
-            why = "the judge did not answer in the asked format"
+            why = NOT_ASKED_FORMAT
         verdicts.append(
             {"position": result.position, "swapped": swapped, "winner": winner, "why": why}
         )
