@@ -17,9 +17,7 @@ from evaluation.judged_models import JudgedComparison
 from evaluation.models import EvalResult, EvalRun
 from evaluation.services import execute as eval_execute
 from evaluation.services.judged import judged_comparisons_after_run
-from tests.factories import DatasetFactory
-from tests.training.test_preference_chain import HYPER
-from tests.training.test_preference_runs import SPLITS, pair
+from tests.training.test_preference_chain import HYPER, pairs_version, quiet  # noqa: F401
 from training.models import ModelArtifact
 
 pytestmark = pytest.mark.django_db
@@ -85,25 +83,6 @@ def judged_suite(make_suite, judge_server):
     )
 
 
-@pytest.fixture
-def pairs_version(make_example, owner, team):
-    from datasets_app.services.versions import dataset_version_freeze
-
-    prefs = DatasetFactory(team=team, name="prefs", created_by=owner)
-    for i, split in enumerate(SPLITS):
-        messages, metadata = pair(i)
-        make_example(prefs, owner, messages, metadata=metadata, split=split)
-    return dataset_version_freeze(user=owner, dataset=prefs, name="pairs")
-
-
-@pytest.fixture
-def quiet(monkeypatch):
-    from training.services import execute, runs
-
-    monkeypatch.setattr(runs, "training_run_enqueue", lambda run_id: None)
-    monkeypatch.setattr(execute, "model_evaluate_enqueue", lambda model_id: None)
-
-
 def _train(api, version, body, capture):
     from training.services import execute
 
@@ -121,8 +100,8 @@ def _evaluate_queued():
 
 
 def test_it_judges_a_dpo_model_against_the_sft_model_it_started_from(
-    api_for, owner, client, gsm_version, judged_suite, pairs_version, eval_settings,
-    tiny_model_dir, judge_server, quiet, no_enqueue, django_capture_on_commit_callbacks,
+    api_for, owner, client, gsm_version, judged_suite, pairs_version, eval_settings,  # noqa: F811
+    tiny_model_dir, judge_server, quiet, no_enqueue, django_capture_on_commit_callbacks,  # noqa: F811
 ):  # fmt: skip
     api = api_for(owner)
     sft = _train(
@@ -211,8 +190,8 @@ def test_it_judges_a_dpo_model_against_the_sft_model_it_started_from(
 
 
 def test_it_says_what_a_suite_without_a_judge_needs(
-    api_for, owner, client, gsm_version, suite, pairs_version, eval_settings, tiny_model_dir,
-    quiet, no_enqueue, django_capture_on_commit_callbacks,
+    api_for, owner, client, gsm_version, suite, pairs_version, eval_settings, tiny_model_dir,  # noqa: F811
+    quiet, no_enqueue, django_capture_on_commit_callbacks,  # noqa: F811
 ):  # fmt: skip
     api = api_for(owner)
     sft = _train(
