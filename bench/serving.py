@@ -123,18 +123,8 @@ def main() -> None:
         def client(q):
             request = prepared(q)
             barrier.wait()
-            t0 = time.perf_counter()
-            scheduler.submit(request)
-            first = None
-            while True:
-                kind, value = request.events.get(timeout=600)
-                if kind == "delta" and first is None:
-                    first = time.perf_counter() - t0
-                if kind == "done":
-                    produced.append(value["completion_tokens"])
-                    break
-                if kind == "error":
-                    raise RuntimeError(value)
+            first, tokens = timed(scheduler, request)
+            produced.append(tokens)
             ttft.append(first)
 
         threads = [threading.Thread(target=client, args=(q,)) for q in questions]
@@ -172,18 +162,8 @@ def main() -> None:
     def late_client(i, q):
         request = prepared(q)
         time.sleep(i * stagger)
-        t0 = time.perf_counter()
-        scheduler.submit(request)
-        first = None
-        while True:
-            kind, value = request.events.get(timeout=600)
-            if kind == "delta" and first is None:
-                first = time.perf_counter() - t0
-            if kind == "done":
-                produced.append(value["completion_tokens"])
-                break
-            if kind == "error":
-                raise RuntimeError(value)
+        first, tokens = timed(scheduler, request)
+        produced.append(tokens)
         ttft.append(first)
 
     threads = [threading.Thread(target=late_client, args=(i, q)) for i, q in enumerate(questions)]
@@ -246,18 +226,8 @@ def main() -> None:
         def client(i, q):
             request = prepared(q, adapter=mix[i % len(mix)])
             barrier.wait()
-            t0 = time.perf_counter()
-            on.submit(request)
-            first = None
-            while True:
-                kind, value = request.events.get(timeout=600)
-                if kind == "delta" and first is None:
-                    first = time.perf_counter() - t0
-                if kind == "done":
-                    produced.append(value["completion_tokens"])
-                    break
-                if kind == "error":
-                    raise RuntimeError(value)
+            first, tokens = timed(on, request)
+            produced.append(tokens)
             ttft.append(first)
 
         threads = [threading.Thread(target=client, args=(i, q)) for i, q in enumerate(questions)]
@@ -337,6 +307,21 @@ def main() -> None:
     print(
         f"BENCH serving_adapter_switch_{label} value={switched:.3f}s baseline={same:.3f}s ratio={switched / same:.2f} target=report pass=yes"
     )
+
+
+def timed(scheduler, request) -> tuple[float | None, int]:
+    """Submit ``request`` and read its events: (seconds to its first delta, tokens produced)."""
+    t0 = time.perf_counter()
+    scheduler.submit(request)
+    first = None
+    while True:
+        kind, value = request.events.get(timeout=600)
+        if kind == "delta" and first is None:
+            first = time.perf_counter() - t0
+        if kind == "done":
+            return first, value["completion_tokens"]
+        if kind == "error":
+            raise RuntimeError(value)
 
 
 def collect(request):
