@@ -28,21 +28,16 @@ pg_bin() {
   echo "$bin"
 }
 
-# pgvector for the server version found (Debian package postgresql-<major>-pgvector). Best effort:
-# where the package is not in the configured apt sources (Debian 12 main lacks it; Debian 13 and
-# the PostgreSQL project's apt repository carry it) the app falls back to exact search on the
-# float16 matrix files, so a missing package is a warning, not a failure.
+# pgvector for the server version found, built from the Debian archive's source by
+# scripts/pgvector.sh (Debian 12 has no package for it). Best effort: where the build cannot run
+# (no network, not root) the app falls back to exact search on the float16 matrix files, so a
+# failure is a warning, not a failure of this script.
 ensure_pgvector() {
   local bin="$1" major
   major=$(basename "$(dirname "$bin")")
   if [ -f "/usr/share/postgresql/$major/extension/vector.control" ]; then return; fi
-  [ "$(id -u)" = 0 ] || { echo "pgvector missing (not root: not installing)" >&2; return; }
-  export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -qq "postgresql-$major-pgvector" >&2 2>/dev/null; then
-    apt-get update -qq >&2 || true
-    apt-get install -y -qq "postgresql-$major-pgvector" >&2 ||
-      echo "pgvector: package postgresql-$major-pgvector not available; semantic search uses exact search" >&2
-  fi
+  "$(dirname "$0")/pgvector.sh" "$major" >&2 ||
+    echo "pgvector: not installed for PostgreSQL $major; semantic search uses exact search" >&2
 }
 
 start() {
