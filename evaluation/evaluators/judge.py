@@ -187,6 +187,20 @@ def pairwise_parse(answer: str | None, *, swapped: bool) -> str | None:
     return "a" if (shown == "A") == first_run_shown_first else "b"
 
 
+def pairwise_reason(answer: str | None) -> str:
+    """The judge's one-sentence reason in an answer :func:`pairwise_parse` accepts, else "".
+
+    >>> pairwise_reason('{"winner": "B", "reason": "B shows its working."}')
+    'B shows its working.'
+    >>> pairwise_reason("B, because it shows its working")
+    ''
+    """
+    if pairwise_parse(answer, swapped=False) is None:
+        return ""
+    reason = json.loads(answer.strip())["reason"]
+    return reason if isinstance(reason, str) else ""
+
+
 def position_bias(judgments: list[tuple[str | None, bool]]) -> dict:
     """How often the judge picked the answer shown first, over decisive verdicts.
     ``judgments`` are ``(verdict a/b/tie/None, swapped)``; 0.5 is no bias."""

@@ -17,6 +17,7 @@ from evaluation.judged_models import JudgedComparison
 from evaluation.models import EvalResult, EvalRun
 from evaluation.services import execute as eval_execute
 from evaluation.services.judged import judged_comparisons_after_run
+from evaluation.services.judging import judged_comparison_execute
 from tests.training.test_preference_chain import HYPER, pairs_version, quiet  # noqa: F401
 from training.models import ModelArtifact
 
@@ -99,6 +100,12 @@ def _evaluate_queued():
         eval_execute.eval_run_execute(run_id=run.pk)
 
 
+def _judge_queued():
+    """What the training worker does with the judging jobs the eval runs asked for."""
+    for pk in JudgedComparison.objects.filter(status="queued").values_list("pk", flat=True):
+        judged_comparison_execute(comparison_id=pk)
+
+
 def test_it_judges_a_dpo_model_against_the_sft_model_it_started_from(
     api_for, owner, client, gsm_version, judged_suite, pairs_version, eval_settings,  # noqa: F811
     tiny_model_dir, judge_server, quiet, no_enqueue, django_capture_on_commit_callbacks,  # noqa: F811
@@ -134,6 +141,9 @@ def test_it_judges_a_dpo_model_against_the_sft_model_it_started_from(
 
     evaluation.model_evaluate(model_id=dpo.pk)  # the held-out pairs
     _evaluate_queued()
+    queued = JudgedComparison.objects.get()  # asked for, judged by its own job
+    assert (queued.status, queued.total, queued.verdicts) == ("queued", 5, [])
+    _judge_queued()
 
     comparison = JudgedComparison.objects.get()
     new_run = EvalRun.objects.get(model=dpo)

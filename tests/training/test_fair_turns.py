@@ -1,6 +1,7 @@
 """Jobs on the ``training`` queue run in turns between teams, as the default queue's do
-(finetunedb.leases.job_run_next): training runs, evaluations, playground requests, eval runs and
-embedding jobs each send a token per job, and the token runs the oldest job of the team served least recently.
+(finetunedb.leases.job_run_next): training runs, evaluations, playground requests, eval runs,
+judged comparisons and embedding jobs each send a token per job, and the token runs the oldest
+job of the team served least recently.
 One team's ten queued runs do not hold up another team's one.
 
 The work itself (loading a model, training) is replaced by a claim and a finish through the
@@ -15,6 +16,7 @@ from django.utils.module_loading import import_string
 
 from evaluation import tasks as evaluation_tasks
 from evaluation.services import execute as eval_execute
+from evaluation.services import judging as eval_judging
 from finetunedb import leases
 from finetunedb.celery import app
 from semantic import tasks as semantic_tasks
@@ -38,6 +40,11 @@ TASKS = {
         "playground_request_run",
     ),
     "eval run": (evaluation_tasks.eval_run_execute, eval_execute, "eval_run_execute"),
+    "judged comparison": (
+        evaluation_tasks.judged_comparison_execute,
+        eval_judging,
+        "judged_comparison_execute",
+    ),
     "embedding job": (semantic_tasks.embedding_job_run, semantic_jobs, "embedding_job_run"),
 }
 
@@ -126,7 +133,16 @@ def _make(name: str, team: str, versions) -> int:
         name=f"suite {team} {run.pk}",
         evaluators=[{"type": "exact_match"}],
     )
-    return EvalRun.objects.create(suite=suite, model=model, total=2, created_by=user).pk
+    if name == "eval run":
+        return EvalRun.objects.create(suite=suite, model=model, total=2, created_by=user).pk
+    from evaluation.judged_models import JudgedComparison
+
+    run_a, run_b = (
+        EvalRun.objects.create(suite=suite, model=model, status="succeeded") for _ in range(2)
+    )
+    return JudgedComparison.objects.create(
+        run=run_a, against=run_b, judge="stub", rubric="r", seed=1, total=2, created_by=user
+    ).pk
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))

@@ -1,4 +1,8 @@
+import json
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evaluation.evaluators import Item, evaluator_build
 from evaluation.evaluators.judge import (
@@ -6,6 +10,7 @@ from evaluation.evaluators.judge import (
     pairwise_order,
     pairwise_parse,
     pairwise_prompt,
+    pairwise_reason,
     position_bias,
 )
 
@@ -100,6 +105,25 @@ def test_it_maps_a_pairwise_verdict_back_to_the_runs():
     assert pairwise_parse("A is better", swapped=False) is None
     prompt = pairwise_prompt("q", "first", "second", rubric="r")[1]["content"]
     assert prompt.index("Answer A:\nfirst") < prompt.index("Answer B:\nsecond")
+
+
+def test_it_reads_the_reason_of_an_accepted_verdict_only():
+    assert pairwise_reason('{"winner": "tie", "reason": "Both add up."}') == "Both add up."
+    assert pairwise_reason('{"winner": "A", "reason": 3}') == ""  # a verdict, not a reason
+    assert pairwise_reason('{"winner": "C", "reason": "C wins"}') == ""
+    assert pairwise_reason("A, because it is right") == ""
+    assert pairwise_reason(None) == ""
+
+
+@given(st.one_of(st.none(), st.text(max_size=200), st.builds(json.dumps, st.dictionaries(
+    st.sampled_from(["winner", "reason", "score"]),
+    st.one_of(st.sampled_from(["A", "B", "tie", "C"]), st.text(max_size=20), st.integers()),
+))))  # fmt: skip
+def test_it_never_reads_a_reason_where_it_reads_no_verdict(answer):
+    reason = pairwise_reason(answer)
+    assert isinstance(reason, str)
+    if pairwise_parse(answer, swapped=False) is None:
+        assert reason == ""
 
 
 def test_it_reports_position_bias():
