@@ -1,6 +1,7 @@
 """Semantic duplicates for the dedup job (method ``semantic``): pairs of live examples whose
-stored embeddings are at cosine ≥ the threshold. Candidates come from the LSH index of
-semantic/vectors.py; every pair returned was verified by its exact cosine.
+stored embeddings are at cosine ≥ the threshold. Candidates come from pgvector's HNSW index where
+the dataset's rows are there (pgvector_store.py), else from the LSH index of semantic/vectors.py
+over the matrix file; every pair returned was verified by its exact cosine.
 
 Only examples whose *current* revision has a vector are compared: one edited since the last
 embedding job waits for the next one (the dedup page says to embed first).
@@ -14,6 +15,7 @@ from datasets_app.models import Dataset, Example, ExampleStatus
 from ..store import embeddings_read
 from ..vectors import TooManyPairs, cross_pairs, duplicate_pairs
 from .embedding_store import embeddings_folder_for_reading
+from .pgvector_store import pgvector_current, pgvector_duplicate_pairs
 from .search import dataset_embedding_model
 
 NOT_EMBEDDED = (
@@ -46,18 +48,21 @@ def semantic_duplicate_pairs(*, dataset_id: int, threshold: float) -> list[Dupli
     """Verified pairs ``(example a < example b, cosine)`` among the live examples."""
     dataset = Dataset.objects.get(pk=dataset_id)
     model = dataset_embedding_model(dataset=dataset)
-    stored = (
-        embeddings_read(embeddings_folder_for_reading(dataset=dataset, model_name=model))
-        if model
-        else None
-    )
-    if stored is None:
+    if model is None:
         return []
     live = set(
         Example.objects.filter(dataset_id=dataset_id)
         .exclude(status=ExampleStatus.ARCHIVED)
         .values_list("current_revision_id", flat=True)
     )
+    if pgvector_current(dataset_id=dataset_id, model_name=model):
+        found = pgvector_duplicate_pairs(
+            dataset_id=dataset_id, model_name=model, revisions=live, threshold=threshold
+        )
+        return sorted(DuplicatePair(a, b, min(1.0, s)) for (a, b), s in found.items())
+    stored = embeddings_read(embeddings_folder_for_reading(dataset=dataset, model_name=model))
+    if stored is None:
+        return []
     rows = [i for i, rev in enumerate(stored.revisions.tolist()) if rev in live]
     examples = stored.examples[rows].tolist()
     found = duplicate_pairs(stored.vectors[rows], threshold)

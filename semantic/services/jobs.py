@@ -2,8 +2,9 @@
 
 Same shape as every job (finetunedb/leases.py): the task claims the row, renews the lease as
 batches finish (writing progress), and publishes the dataset's new matrix — the kept rows of
-revisions still current plus the new ones — with one atomic file swap (semantic/store.py) before
-it marks the job succeeded. A run that lost its lease writes nothing. A second run over an
+revisions still current plus the new ones — with one atomic file swap (semantic/store.py), and
+the changed rows into pgvector where it is installed (pgvector_store.py), before it marks the job
+succeeded. A run that lost its lease writes nothing. A second run over an
 unchanged dataset embeds nothing; editing one example embeds that one.
 """
 
@@ -35,6 +36,7 @@ from ..store import embeddings_read, embeddings_write
 from .auto import embedding_job_follow_up
 from .embedding_models import embedder_get, embedding_model_check, embeddings_folder
 from .embedding_store import embeddings_publish
+from .pgvector_store import pgvector_sync
 
 logger = logging.getLogger(__name__)
 
@@ -149,11 +151,17 @@ def _embed(job: EmbeddingJob, attempt: int) -> None:
     rows = kept + missing
     if not _mine(job.pk, attempt).exists():
         return
-    embeddings_write(
-        folder,
+    revisions, examples = [rev for rev, _ in rows], [pk for _, pk in rows]
+    embeddings_write(folder, vectors=vectors, revisions=revisions, examples=examples)
+    # The same generation into pgvector where it is installed; readers take those rows only
+    # once the job has succeeded (pgvector_store.pgvector_current), the file until then.
+    pgvector_sync(
+        job_id=job.pk,
+        dataset_id=job.dataset_id,
+        model_name=job.model_name,
         vectors=vectors,
-        revisions=[rev for rev, _ in rows],
-        examples=[pk for _, pk in rows],
+        revisions=revisions,
+        examples=examples,
     )
     # Before the job is finished: a web elsewhere that sees "succeeded" finds the generation.
     embeddings_publish(
