@@ -24,8 +24,18 @@ import uuid
 from pathlib import Path
 from typing import IO
 
+from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import storages
+
+from . import storage_fetch
+from .storage_fetch import (  # noqa: F401 - the app's names for them
+    CORRUPT,
+    MISSING,
+    NOT_PUBLISHED,
+    StoredFileCorrupt,
+    StoredFileMissing,
+)
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -38,26 +48,10 @@ MODELS = "models"
 EMBEDDINGS = "embeddings"
 KINDS = (UPLOADS, REPORTS, EXPORTS, MODELS, EMBEDDINGS)
 
-MISSING = (
-    "No stored file at {key!r}: it was never uploaded, was deleted, or the storage settings "
-    "(STORAGE_URL) point somewhere else than the machine that wrote it."
-)
-NOT_PUBLISHED = (
-    "No published folder at {key!r}: its upload did not finish (no manifest). Publish it again."
-)
-CORRUPT = "Stored file {key!r} does not match its manifest ({why}); publish the folder again."
 BAD_KIND = "unknown storage kind {kind!r}; one of " + ", ".join(KINDS)
 BAD_NAME = "storage name {name!r}: only letters, digits, '-', '_' and '.' (no leading '.')"
 
 _NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}$")
-
-
-class StoredFileMissing(FileNotFoundError):
-    """The object is not in the store (or the folder was never completely published)."""
-
-
-class StoredFileCorrupt(ValueError):
-    """A fetched file's size or sha256 differs from what its manifest recorded."""
 
 
 def _storage():
@@ -152,54 +146,20 @@ def folder_publish(*, source: Path, key: str) -> dict:
 
 
 def folder_manifest(key: str) -> dict:
-    try:
-        with file_open(f"{key}/{MANIFEST}") as handle:
-            return json.loads(handle.read())
-    except StoredFileMissing as error:
-        raise StoredFileMissing(NOT_PUBLISHED.format(key=key)) from error
+    return storage_fetch.manifest_read(file_open, key)
 
 
 def folder_fetch(*, key: str, cache_dir: Path) -> Path:
     """The published folder at ``key`` as a local folder under ``cache_dir``, keyed by its
-    publish token (a re-published folder gets a fresh copy). Reused when already fetched."""
-    manifest = folder_manifest(key)
-    token = manifest["token"]
-    if not re.fullmatch(r"[0-9a-f]{32}", token):
-        raise StoredFileCorrupt(CORRUPT.format(key=key, why="bad token"))
-    target = Path(cache_dir) / key / token
-    if target.is_dir():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".partial-"))
-    try:
-        for entry in manifest["files"]:
-            relative = entry["path"]
-            if relative.startswith("/") or ".." in Path(relative).parts:
-                raise StoredFileCorrupt(CORRUPT.format(key=key, why=f"bad path {relative!r}"))
-            stored = f"{key}/{token}/{relative}"
-            local = file_fetch(key=stored, destination=staging / relative)
-            _verify(stored, local, entry)
-        try:
-            os.rename(staging, target)
-        except OSError:
-            if not target.is_dir():  # another process may have fetched the same token first
-                raise
-            shutil.rmtree(staging, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
-
-
-def _verify(key: str, local: Path, entry: dict) -> None:
-    if local.stat().st_size != entry["size"]:
-        raise StoredFileCorrupt(CORRUPT.format(key=key, why="size differs"))
-    digest = hashlib.sha256()
-    with open(local, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-    if digest.hexdigest() != entry["sha256"]:
-        raise StoredFileCorrupt(CORRUPT.format(key=key, why="sha256 differs"))
+    publish token (a re-published folder gets a fresh copy), reused when already fetched; the
+    cache is then kept under FINETUNEDB_FETCH_CACHE_BYTES (least recently used entries not in
+    use go first, finetunedb/storage_fetch.py)."""
+    return storage_fetch.folder_fetch(
+        open_key=file_open,
+        key=key,
+        cache_dir=Path(cache_dir),
+        budget_bytes=settings.FINETUNEDB_FETCH_CACHE_BYTES,
+    )
 
 
 def remote() -> bool:

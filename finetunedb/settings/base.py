@@ -136,6 +136,18 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = DATA_DIR / "media"
+# Object-store housekeeping (docs/deployment.md, "Storage"). Each machine's caches of fetched
+# folders (models, embeddings) stay under this many bytes, least recently used first (0: no limit).
+FINETUNEDB_FETCH_CACHE_BYTES = int(
+    os.environ.get("FINETUNEDB_FETCH_CACHE_BYTES", str(50 * 1024**3))
+)
+# storage_cleanup: an import's upload is deleted this many days after the import finished or
+# failed (its retry needs it until then); nothing younger than the min age is ever deleted (a
+# publish or an upload in progress), and a replaced model's old files go once it is that old.
+FINETUNEDB_UPLOAD_RETENTION_DAYS = int(os.environ.get("FINETUNEDB_UPLOAD_RETENTION_DAYS", "7"))
+FINETUNEDB_STORAGE_CLEANUP_MIN_AGE_S = int(
+    os.environ.get("FINETUNEDB_STORAGE_CLEANUP_MIN_AGE_S", str(24 * 3600))
+)
 
 LOGIN_URL = "teams:login"
 LOGIN_REDIRECT_URL = "teams:home"
