@@ -3,7 +3,8 @@
 The bundled model (``all-MiniLM-L6-v2``) is extracted once under FINETUNEDB_MODELS_DIR and its
 weights' pinned sha256 is checked at every load. Any other model must be a local folder listed
 in FINETUNEDB_EMBEDDING_MODELS (a deployment's choice, never a user's path). Nothing is fetched
-from the hub: loading is ``local_files_only``.
+from the hub: loading is ``local_files_only``. The rule itself is :mod:`semantic.resolver`
+(no Django), which the serving engine applies too; this module passes it the settings.
 """
 
 from __future__ import annotations
@@ -17,40 +18,35 @@ from django.conf import settings
 
 from finetunedb.exceptions import ApplicationError
 
-from ..bundled import BUNDLED_EMBEDDING_MODEL, WEIGHTS_SHA256, ensure_bundled_embedding_model
+from ..bundled import BUNDLED_EMBEDDING_MODEL
 from ..embedder import Embedder
-
-UNKNOWN_MODEL = (
-    "model must be {bundled!r} or a folder listed in FINETUNEDB_EMBEDDING_MODELS; "
-    "{name!r} is neither."
+from ..resolver import (
+    UnknownEmbeddingModel,
+    embedding_model_load,
+    embedding_model_resolve,
+    embedding_models_offered,
 )
 
 _loaded: dict[str, Embedder] = {}
 _lock = threading.Lock()
 
 
+def _registered() -> list[str]:
+    return list(getattr(settings, "FINETUNEDB_EMBEDDING_MODELS", []))
+
+
 def embedding_models_allowed() -> list[str]:
-    return [BUNDLED_EMBEDDING_MODEL] + [
-        str(Path(p)) for p in getattr(settings, "FINETUNEDB_EMBEDDING_MODELS", [])
-    ]
+    return embedding_models_offered(_registered())
 
 
 def embedding_model_check(name: str) -> str:
     """``name`` as stored on a job, or an ApplicationError naming the field."""
-    name = str(name or BUNDLED_EMBEDDING_MODEL)
-    if name != BUNDLED_EMBEDDING_MODEL:
-        name = str(Path(name))
-    if name not in embedding_models_allowed():
+    try:
+        return embedding_model_resolve(name, registered=_registered())
+    except UnknownEmbeddingModel as exc:
         raise ApplicationError(
-            "Unknown embedding model.",
-            errors=[
-                {
-                    "path": "model",
-                    "message": UNKNOWN_MODEL.format(bundled=BUNDLED_EMBEDDING_MODEL, name=name),
-                }
-            ],
-        )
-    return name
+            "Unknown embedding model.", errors=[{"path": "model", "message": str(exc)}]
+        ) from exc
 
 
 def embedding_model_key(name: str) -> str:
@@ -76,13 +72,9 @@ def embedder_get(name: str) -> Embedder:
     name = embedding_model_check(name)
     with _lock:
         if name not in _loaded:
-            if name == BUNDLED_EMBEDDING_MODEL:
-                folder = ensure_bundled_embedding_model(
-                    Path(settings.FINETUNEDB_MODELS_DIR) / "embeddings"
-                )
-                _loaded[name] = Embedder.load(folder, sha256=WEIGHTS_SHA256)
-            else:
-                _loaded[name] = Embedder.load(name)
+            _loaded[name] = embedding_model_load(
+                name, models_dir=settings.FINETUNEDB_MODELS_DIR, registered=_registered()
+            )
         return _loaded[name]
 
 
