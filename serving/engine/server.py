@@ -8,6 +8,8 @@ trusts its one caller). Routes:
   (``{"delta": "..."}`` ... ``{"done": {...usage, finish_reason}}`` or ``{"error": "..."}``),
   or before any event 400 (bad input), 404 (model refused), 429 (the team's cap), 503 (queue
   full). A client that goes away cancels its request at the next token.
+- ``POST /embed`` ``{model, input: [texts]}`` -> ``{data: [{embedding, index}], model}``
+  (serving/engine/embeddings.py: the web process's semantic search embeds its query here).
 - ``GET /health`` -> ``{"ok": true, ...counters}``.
 """
 
@@ -21,6 +23,7 @@ import signal
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from . import embeddings
 from .models import ModelRefused, ModelStore
 from .scheduler import Busy, Params, PromptTooLong, Scheduler, TeamBusy
 
@@ -31,6 +34,7 @@ EVENT_TIMEOUT_S = 300
 
 class Handler(BaseHTTPRequestHandler):
     scheduler: Scheduler
+    embeddings: embeddings.EmbeddingService
     protocol_version = "HTTP/1.0"
 
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
@@ -50,11 +54,13 @@ class Handler(BaseHTTPRequestHandler):
         return self._json(200, {"ok": True, **self.scheduler.snapshot()})
 
     def do_POST(self):  # noqa: N802
-        if self.path != "/generate":
+        if self.path not in ("/generate", "/embed"):
             return self._json(404, {"error": "not found"})
         length = int(self.headers.get("Content-Length") or 0)
         if length <= 0 or length > MAX_BODY:
             return self._json(413, {"error": "body missing or too large"})
+        if self.path == "/embed":
+            return self._json(*self.embeddings.answer(self.rfile.read(length)))
         try:
             body = json.loads(self.rfile.read(length))
             params = Params(
@@ -131,6 +137,7 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default=os.environ.get("FINETUNEDB_TRAINING_DEVICE") or "cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's)")
     parser.add_argument("--preload", action="append", default=[], help="a base to load at start")
+    embeddings.add_arguments(parser)
     args = parser.parse_args(argv)
     if not args.models_dir:
         parser.error("--models-dir (or FINETUNEDB_MODELS_DIR) is required")
@@ -161,6 +168,7 @@ def main(argv=None) -> int:
         window_s=args.window_ms / 1000,
         mix_adapters=not args.one_adapter_per_batch,
     )
+    Handler.embeddings = embeddings.service_from_args(args)
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -64,3 +64,41 @@ def embedding_settings(settings, tmp_path, tiny_bert_dir):
     embedders_forget()
     yield settings
     embedders_forget()
+
+
+def start_embedding_engine(models_dir: Path, *embedding_models: Path):
+    """A real serving engine process on 127.0.0.1 (a free port) offering ``embedding_models``
+    besides the bundled model; ``(process, url)``."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-m", "serving.engine.server", "--port", "0", "--threads", "1",
+               "--models-dir", str(models_dir)]  # fmt: skip
+    for folder in embedding_models:
+        command += ["--embedding-model", str(folder)]
+    env = {**os.environ, "FINETUNEDB_EMBEDDING_MODELS": ""}
+    process = subprocess.Popen(
+        command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    line = process.stdout.readline()
+    if "serving engine on" not in line:
+        process.kill()
+        raise RuntimeError(f"the engine did not start: {line}{process.stdout.read()}")
+    return process, line.split()[-1]
+
+
+@pytest.fixture(scope="session")
+def embedding_engine(tmp_path_factory, tiny_bert_dir):
+    """The URL of one engine for the session, offering the tiny model."""
+    process, url = start_embedding_engine(tmp_path_factory.mktemp("engine-models"), tiny_bert_dir)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def embedding_served(embedding_settings, embedding_engine):
+    """``embedding_settings`` with the web side pointed at the live engine (searches embed there)."""
+    embedding_settings.FINETUNEDB_SERVING_URL = embedding_engine
+    return embedding_settings
