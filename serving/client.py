@@ -1,5 +1,6 @@
 """The web process's side of the engine: one HTTP request per completion, its events read as
-they come. Nothing here generates; a down or full engine is :class:`EngineUnavailable`."""
+they come, and :func:`engine_embed` for sentence embeddings. Nothing here generates or embeds;
+a down or full engine is :class:`EngineUnavailable`."""
 
 from __future__ import annotations
 
@@ -75,3 +76,37 @@ def engine_stream(payload: dict):
 
         return VllmStream(payload)
     return EngineStream(payload)
+
+
+# A search waits for its query's vector; the first request also loads the model (seconds).
+EMBED_TIMEOUT_S = 60
+
+
+def engine_embed(*, model: str, texts: list[str]) -> list[list[float]]:
+    """One embedding per text, in order, from the embedded engine's ``POST /embed`` (always the
+    engine at FINETUNEDB_SERVING_URL, also beside vLLM). :class:`EngineUnavailable` when it is
+    not answering; :class:`EngineRefused` when it refuses (404: it does not offer ``model``)."""
+    url = urlsplit(engine_url())
+    conn = http.client.HTTPConnection(
+        url.hostname, url.port or 80, timeout=min(EMBED_TIMEOUT_S, engine_timeout_s())
+    )
+    body = json.dumps({"model": model, "input": list(texts)}).encode()
+    try:
+        conn.request("POST", "/embed", body=body, headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        answer = json.loads(response.read() or b"{}")
+        if response.status != 200:
+            raise EngineRefused(response.status, str(answer.get("error", "")))
+        return [row["embedding"] for row in sorted(answer["data"], key=lambda r: r["index"])]
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        http.client.HTTPException,
+    ) as exc:
+        # an answer that is not the engine's (another server on the port): as good as down
+        raise EngineUnavailable(ENGINE_DOWN) from exc
+    finally:
+        conn.close()

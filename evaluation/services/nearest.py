@@ -8,8 +8,9 @@ questions read it back in milliseconds.
 
 ``method=embedding`` (issue 22) ranks the same training rows by the exact cosine of their stored
 sentence embeddings (semantic/, one matrix per dataset, one row per revision) to the item's
-prompt, embedded in this process with the model the dataset was embedded with, as semantic
-search does. A version whose revisions were never embedded is a 409 that says to embed first.
+prompt, embedded by the serving engine with the model the dataset was embedded with, as semantic
+search does (a 503 that says to start the engine when it is down). A version whose revisions
+were never embedded is a 409 that says to embed first.
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
 """Semantic search over a dataset's stored embeddings: exact cosine against every row.
 
 The model a dataset was embedded with is that of its latest successful embedding job; the query
-is embedded with the same model. Only rows of examples' *current* revisions count, so an edit
-made after the last job drops the old vector from the results rather than showing stale text.
+is embedded with the same model by the serving engine (``POST /embed``,
+serving/engine/embeddings.py), never in the web process, so torch stays out of it (DESIGN §8).
+An engine that is down or does not offer the model is a 503 that says what to start. Only rows
+of examples' *current* revisions count, so an edit made after the last job drops the old vector
+from the results rather than showing stale text.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from datasets_app.models import Dataset
 from ..models import EmbeddingJob, EmbeddingStatus
 from ..store import Embeddings, embeddings_read
 from ..vectors import top_k
-from .embedding_models import embedder_get
 from .embedding_store import embeddings_folder_for_reading
 
 MAX_QUERY_CHARS = 2000
@@ -24,6 +26,23 @@ MAX_RESULTS = 500
 NOT_EMBEDDED = (
     "This dataset has no embeddings yet: POST /api/v1/datasets/{id}/embeddings/ (or Embed on the "
     "dataset page) and search again when the job has finished."
+)
+
+UNAVAILABLE = "embedding_service_unavailable"
+ENGINE_DOWN = (
+    "Searching by meaning needs the serving engine, which embeds your text, and it is not "
+    "answering. Start it (make run starts it beside the web server; on its own: python -m "
+    "serving.engine.server --models-dir <FINETUNEDB_MODELS_DIR>) and try again. Word search "
+    "(?search=, or method=ngram for nearest examples) works without it."
+)
+MODEL_NOT_SERVED = (
+    "The serving engine does not offer the embedding model {model!r} this dataset was embedded "
+    "with: restart it with --embedding-model {model} (or with FINETUNEDB_EMBEDDING_MODELS "
+    "listing it) and try again. Word search (?search=, or method=ngram) works without it."
+)
+ENGINE_REFUSED = (
+    "The serving engine could not embed your text with {model!r}: {reason} Word search "
+    "(?search=, or method=ngram) works without it."
 )
 
 _cache: dict[str, Embeddings] = {}
@@ -53,6 +72,26 @@ def _embeddings(folder) -> Embeddings | None:
         return current
 
 
+def query_vector(*, model: str, text: str) -> np.ndarray:
+    """``text`` (cut to MAX_QUERY_CHARS) embedded by the serving engine with ``model``, as the
+    float16 row the stored matrix holds; an ApplicationError (503) when the engine cannot."""
+    from finetunedb.exceptions import ApplicationError
+    from serving.client import EngineRefused, EngineUnavailable, engine_embed
+
+    try:
+        (row,) = engine_embed(model=model, texts=[text[:MAX_QUERY_CHARS]])
+    except EngineUnavailable as exc:
+        raise ApplicationError(ENGINE_DOWN, code=UNAVAILABLE, status_code=503) from exc
+    except EngineRefused as exc:
+        message = (
+            MODEL_NOT_SERVED.format(model=model)
+            if exc.status == 404
+            else ENGINE_REFUSED.format(model=model, reason=str(exc).rstrip(".") + ".")
+        )
+        raise ApplicationError(message, code=UNAVAILABLE, status_code=503) from exc
+    return np.asarray(row, dtype=np.float16)
+
+
 def dataset_semantic_search(
     *, dataset: Dataset, text: str, limit: int = MAX_RESULTS
 ) -> list[tuple[int, int, float]] | None:
@@ -64,7 +103,7 @@ def dataset_semantic_search(
     stored = _embeddings(embeddings_folder_for_reading(dataset=dataset, model_name=model))
     if stored is None:
         return None
-    query = embedder_get(model).embed([text[:MAX_QUERY_CHARS]])[0]
+    query = query_vector(model=model, text=text)
     rows, scores = top_k(stored.vectors, query, min(limit, MAX_RESULTS))
     return [
         (int(stored.revisions[r]), int(stored.examples[r]), float(s))
@@ -89,7 +128,7 @@ def revisions_nearest(
     rows = np.flatnonzero(np.isin(stored.revisions, wanted))
     if rows.size == 0:
         return None
-    query = embedder_get(model).embed([text[:MAX_QUERY_CHARS]])[0]
+    query = query_vector(model=model, text=text)
     best, scores = top_k(stored.vectors[rows], query, k)
     picked = rows[best]
     hits = [

@@ -1,6 +1,7 @@
 """GET /api/v1/eval-results/{id}/nearest-training-examples/?method=embedding and its page: the
 version's training examples ranked by the exact cosine of their stored embeddings (the tiny BERT
-of tests/semantic) to the item's prompt; a 409 that says to embed when they were not."""
+of tests/semantic) to the item's prompt, embedded by a live serving engine; a 409 that says to
+embed when they were not."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from evaluation.models import EvalResult, EvalRun
 from evaluation.services.items import prompt_text, split_prompt
 from semantic.services import jobs
 from semantic.services.embedding_models import embedder_get, embedders_forget
-from tests.semantic.conftest import build_tiny_bert
+from tests.semantic.conftest import build_tiny_bert, start_embedding_engine
 from training.models import ModelArtifact, TrainingRun
 
 pytestmark = pytest.mark.django_db
@@ -24,9 +25,19 @@ def tiny_bert(tmp_path_factory):
     return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
 
 
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory, tiny_bert):
+    """The serving engine that embeds the item's prompt (never the web process)."""
+    process, url = start_embedding_engine(tmp_path_factory.mktemp("engine-models"), tiny_bert)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
 @pytest.fixture
-def embedding_settings(settings, tmp_path, tiny_bert):
+def embedding_settings(settings, tmp_path, tiny_bert, engine):
     settings.FINETUNEDB_EMBEDDING_MODELS = [str(tiny_bert)]
+    settings.FINETUNEDB_SERVING_URL = engine
     settings.DATA_DIR = tmp_path / "data"
     embedders_forget()
     yield settings

@@ -1,5 +1,6 @@
 """POST /api/v1/datasets/{id}/embeddings/ → 202 and a job; GET its status; ``?semantic=`` on the
-examples list ranks by cosine; another team's dataset is a 404."""
+examples list ranks by cosine, the query embedded by a live serving engine (a 503 that says what
+to start when it is down or lacks the model); another team's dataset is a 404."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def examples(dataset, owner, make_example):
 
 
 @pytest.fixture
-def embedded(embedding_settings, api_for, owner, dataset, examples, tiny_bert_dir, monkeypatch,
+def embedded(embedding_served, api_for, owner, dataset, examples, tiny_bert_dir, monkeypatch,
              django_capture_on_commit_callbacks):  # fmt: skip
     monkeypatch.setattr(jobs, "embedding_job_enqueue", lambda pk: jobs.embedding_job_run(job_id=pk))
     with django_capture_on_commit_callbacks(execute=True):

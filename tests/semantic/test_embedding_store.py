@@ -36,7 +36,7 @@ def _embed(owner, dataset, model, monkeypatch, capture):
 
 
 def test_it_searches_embeddings_the_worker_published_elsewhere(
-    s3_storage, embedding_settings, owner, dataset, examples, tiny_bert_dir, monkeypatch,
+    s3_storage, embedding_served, owner, dataset, examples, tiny_bert_dir, monkeypatch,
     django_capture_on_commit_callbacks,
 ):  # fmt: skip
     model = str(tiny_bert_dir)

@@ -15,7 +15,7 @@ QUESTIONS = ["how do i get a refund for my order", "bake a cake with flour and s
 
 
 @pytest.fixture
-def embedded(embedding_settings, owner, dataset, make_example, tiny_bert_dir, monkeypatch,
+def embedded(embedding_served, owner, dataset, make_example, tiny_bert_dir, monkeypatch,
              django_capture_on_commit_callbacks):  # fmt: skip
     rows = [
         make_example(
