@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from finetunedb.teams.permissions import Action
-from finetunedb.teams.scoping import get_for_user, parse_id, scope_to_user
+from finetunedb.teams.scoping import NOT_FOUND, get_for_user, parse_id, scope_to_user
 
+from .judged_models import JudgedComparison
 from .models import EvalResult, EvalRun, EvalRunStatus, EvalSuite
 
 SUITE_RELATED = ("team", "version", "version__dataset", "created_by")
@@ -103,3 +105,27 @@ def models_for_team(team_id: int) -> QuerySet:
     return ModelArtifact.objects.filter(run__version__dataset__team_id=team_id).select_related(
         "run__version"
     )
+
+
+COMPARISON_RELATED = ("run", "run__suite", "run__suite__team", "against", "created_by")
+
+
+def judged_comparison_get_for_user(user, comparison_id, *, run_id=None):
+    """One LLM judge's comparison of the caller's teams; 404 too when ``run_id`` is not its run
+    (the API nests comparisons under their run, as it nests reviews)."""
+    comparison = get_for_user(
+        JudgedComparison.objects.select_related(*COMPARISON_RELATED), user, pk=comparison_id
+    )
+    if run_id is not None and comparison.run_id != int(run_id):
+        raise Http404(NOT_FOUND)
+    return comparison
+
+
+def judged_comparisons_for_run(run, *, against=None) -> list:
+    """The LLM judge's comparisons where ``run`` (reached through the scoped selector) is
+    either side, newest first; ``against``: only those between the two."""
+    rows = JudgedComparison.objects.select_related(*COMPARISON_RELATED)
+    found = [*rows.filter(run=run), *rows.filter(against=run)]
+    if against is not None:
+        found = [c for c in found if {c.run_id, c.against_id} == {run.pk, against.pk}]
+    return sorted(found, key=lambda c: -c.pk)

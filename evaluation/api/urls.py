@@ -6,6 +6,7 @@ Included by ``finetunedb/api_urls.py`` into the ``api`` namespace (``api:eval-su
 from django.urls import path
 
 from . import results, runs, suites
+from .judging_urls import urlpatterns as judging_routes
 from .pairwise_urls import urlpatterns as pairwise_routes
 
 urlpatterns = [
@@ -42,4 +43,4 @@ urlpatterns = [
         name="eval-result-nearest",
     ),
 ]
-urlpatterns += pairwise_routes
+urlpatterns += pairwise_routes + judging_routes

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import lineage, nearest, pairwise, views
+from . import judging, lineage, nearest, pairwise, views
 
 app_name = "evaluation"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("evals/runs/<int:eval_run_id>/", views.run_detail, name="run"),
     path("evals/runs/<int:eval_run_id>/cancel/", views.run_cancel, name="run-cancel"),
     path("evals/runs/<int:eval_run_id>/compare/", views.run_compare, name="compare"),
+    path("evals/runs/<int:eval_run_id>/judge/", judging.judge_create, name="judge-create"),
     path("evals/results/<int:result_id>/nearest/", nearest.result_nearest, name="result-nearest"),
     path("versions/<int:version_id>/evals/", lineage.version_evals, name="version-evals"),
     path("models/<int:model_id>/evals/", views.model_evals, name="model-evals"),

@@ -18,7 +18,10 @@ from training.selectors import model_get_for_user
 
 from .. import selectors
 from ..api.serializers import eta_seconds
+from ..models import EvalRunStatus
 from ..services.compare import eval_run_compare
+from ..services.judged import judged_panel
+from ..services.judging import judge_options
 from ..services.runs import eval_run_cancel, eval_run_start
 from ..services.suites import eval_suite_create
 
@@ -181,10 +184,21 @@ def run_compare(request, eval_run_id):
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("evaluation:run", eval_run_id=run.pk)
+    judged = selectors.judged_comparisons_for_run(run, against=against)
     return render(
         request,
         "evaluation/compare.html",
-        {"run": run, "against": against, "suite": run.suite, "report": report},
+        {
+            "run": run,
+            "against": against,
+            "suite": run.suite,
+            "report": report,
+            "judged": [judged_panel(c) for c in judged],
+            "judging": any(not c.is_finished for c in judged),
+            "judge_options": judge_options(run.suite),
+            "can_judge_llm": _can(request.user, run.suite.team_id, Action.TRAIN)
+            and EvalRunStatus.SUCCEEDED == run.status == against.status,
+        },
     )
 
 

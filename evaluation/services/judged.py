@@ -85,6 +85,21 @@ def _rate(summary: dict | None) -> dict | None:
     return {"mean": summary.get("win_rate"), **{k: summary.get(k) for k in keys}}
 
 
+def judged_panel(comparison: JudgedComparison) -> dict:
+    """What the compare page shows of one judged comparison: its win rate in the ``interval``
+    filter's shape, and each verdict with the run it picked and the run shown as A."""
+    names = {"run": comparison.run_id, "against": comparison.against_id}
+    verdicts = [
+        {
+            **v,
+            "winner_run": names.get(v.get("winner")),
+            "shown_first": comparison.against_id if v.get("swapped") else comparison.run_id,
+        }
+        for v in comparison.verdicts
+    ]
+    return {"comparison": comparison, "rate": _rate(comparison.summary), "verdicts": verdicts}
+
+
 def _metric_pairs(suite, new, old) -> list[dict]:
     def metric(run, name):
         return ((run.metrics or {}).get("evaluators") or {}).get(name) if run else None

@@ -107,6 +107,10 @@ EXPECTED: dict[str, dict[str, object]] = {
     "api:pairwise-judgments": {"get": A.READ, "post": A.ANNOTATE},
     "api:pairwise-results": {"get": A.READ},
     "api:pairwise-save-preferences": {"post": A.READ},
+    # The LLM judge on two runs (issue 17): asking for one spends the worker's and the judge's
+    # compute, as starting an eval run does.
+    "api:eval-run-judge": {"get": A.READ, "post": A.TRAIN},
+    "api:judged-comparison": {"get": A.READ},
     "api:eval-result-nearest": {"get": A.READ},
     "api:team-ingest-keys": {
         "get": A.MANAGE_MEMBERS,
@@ -231,6 +235,7 @@ EXPECTED: dict[str, dict[str, object]] = {
     "evaluation:pairwise-judge": {"post": A.ANNOTATE},
     "evaluation:pairwise-results": {"get": A.READ},
     "evaluation:pairwise-save": {"post": A.READ},  # the dataset in the body decides (none: 302)
+    "evaluation:judge-create": {"post": A.TRAIN},
     "annotation:assignments": {"get": A.READ},
     "annotation:assignment-new": {"get": A.CURATE, "post": A.CURATE},
     "annotation:assignment": {"get": A.READ},  # agreement and labels only for CURATE roles

@@ -48,6 +48,7 @@ def build_objects(*, team, dataset, example, owner) -> dict:
     eval_result = eval_result_object(eval_run, version)
     log = capture_objects(team)
     review = pairwise_review_object(eval_run, version)
+    comparison = judged_comparison_object(review)
     assignment, item = annotation_objects(dataset, example, owner)
     endpoint, delivery = webhook_objects(team)
     return {
@@ -74,6 +75,7 @@ def build_objects(*, team, dataset, example, owner) -> dict:
         "suite_id": suite.pk,
         "eval_run_id": eval_run.pk,
         "review_id": review.pk,
+        "comparison_id": comparison.pk,
         "result_id": eval_result.pk,
         "log_id": log.pk,
     }
@@ -182,6 +184,23 @@ def pairwise_review_object(eval_run, version):
         review=review, position=0, result=ours, against_result=theirs, swapped=False
     )
     return review
+
+
+def judged_comparison_object(review):
+    """An LLM judge's comparison of the review's two runs, judged (one verdict)."""
+    from evaluation.judged_models import JudgedComparison
+
+    return JudgedComparison.objects.create(
+        run=review.run,
+        against=review.against,
+        judge="stub",
+        rubric="r",
+        seed=0,
+        status="succeeded",
+        total=1,
+        processed=1,
+        verdicts=[{"position": 0, "swapped": False, "winner": "run", "reason": "x", "why": ""}],
+    )
 
 
 def membership_objects(team, owner):
