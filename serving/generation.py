@@ -86,6 +86,7 @@ def engine_generate_batch(
     adapter: str | None,
     team: str,
     max_new_tokens: int,
+    store: dict | None = None,
     temperature: float = 0.0,
     seed: int = 0,
     batch_size: int = 8,
@@ -102,6 +103,7 @@ def engine_generate_batch(
             {
                 "base": base,
                 "adapter": adapter,
+                "store": store,
                 "messages": conversations[i],
                 "max_tokens": max_new_tokens,
                 "temperature": temperature,
@@ -132,7 +134,13 @@ def engine_playground(artifact, messages: list[dict], *, max_new_tokens: int) ->
     common = {"messages": messages, "max_tokens": max_new_tokens, "temperature": 0.0}
     team = JOBS_CAP.format(team=f"team-{served.team_id}")
     payloads = {
-        "finetuned": {**common, "base": served.base, "adapter": served.adapter, "team": team},
+        "finetuned": {
+            **common,
+            "base": served.base,
+            "adapter": served.adapter,
+            "store": served.store,
+            "team": team,
+        },
         "base": {**common, "base": artifact.run.base_model, "adapter": None, "team": team},
     }
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -10,6 +10,7 @@ from pathlib import Path
 from finetunedb.teams.scoping import parse_id, scope_to_user
 from training.models import Method, ModelArtifact
 from training.services.base_models import base_model_choices
+from training.services.model_store import model_key
 
 FINETUNED = re.compile(r"^ftdb-model-(\d{1,19})$")
 MODEL_NOT_FOUND = (
@@ -27,6 +28,9 @@ class ServedModel:
     owned_by: str
     created: int
     team_id: int | None = None
+    # A fine-tune's published folder in the object store, {key, folder}: an engine on a machine
+    # without the training worker's models folder fetches it from there (serving/engine/models.py)
+    store: dict | None = None
 
 
 class ModelNotFound(LookupError):
@@ -64,6 +68,10 @@ def _finetuned(artifact: ModelArtifact) -> ServedModel:
         owned_by=run.version.dataset.team.name,
         created=int(artifact.created_at.timestamp()),
         team_id=run.version.dataset.team_id,
+        store={
+            "key": model_key(team_id=run.version.dataset.team_id, run_id=run.pk),
+            "folder": str(artifact.path),
+        },
     )
 
 

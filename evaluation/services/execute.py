@@ -147,11 +147,15 @@ def _generator(run: EvalRun, attempt: int):
             from serving.selectors import served_model_for_artifact
 
             served = served_model_for_artifact(run.model)
-            base, adapter = served.base, served.adapter
+            base, adapter, store = served.base, served.adapter, served.store
         else:
-            base, adapter = run.base_model, None
+            base, adapter, store = run.base_model, None, None
         return partial(
-            engine_generate_batch, base=base, adapter=adapter, team=f"team-{run.suite.team_id}"
+            engine_generate_batch,
+            base=base,
+            adapter=adapter,
+            store=store,
+            team=f"team-{run.suite.team_id}",
         )
     from training.recipe.evaluate import generate_batch
 

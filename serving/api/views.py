@@ -124,6 +124,7 @@ def chat_completions(request):
     payload = {
         "base": model.base,
         "adapter": model.adapter,
+        "store": model.store,
         "messages": chat.messages,
         "tools": chat.tools,
         "tool_choice": chat.tool_choice,

@@ -134,10 +134,13 @@ class Scheduler:
 
     # -- called from request threads -----------------------------------------------------------
 
-    def prepare(self, *, base, adapter, messages, tools=None, tool_choice=None, params: Params):
+    def prepare(
+        self, *, base, adapter, messages, tools=None, tool_choice=None, params: Params, store=None
+    ):
         """A :class:`Request` with its prompt tokenized and its length checked (loads the base on
-        first use). Raises ModelRefused, PromptTooLong, ValueError for bad input."""
-        base, adapter = self.store.check(base, adapter)
+        first use). Raises ModelRefused, PromptTooLong, ValueError for bad input. ``store``:
+        the fine-tune's published folder, fetched when not on this disk (ModelStore.check)."""
+        base, adapter = self.store.check(base, adapter, store)
         if not messages:
             raise PromptTooLong(ERR_EMPTY)
         loaded = self.store.base(base)

@@ -3,7 +3,7 @@
 A small HTTP server on 127.0.0.1 (never another interface: the web app authorises, the engine
 trusts its one caller). Routes:
 
-- ``POST /generate`` ``{base, adapter?, messages, tools?, tool_choice?, max_tokens?,
+- ``POST /generate`` ``{base, adapter?, store?, messages, tools?, tool_choice?, max_tokens?,
   temperature?, top_p?, stop?, seed?, team?}`` -> 200 and newline-delimited JSON events
   (``{"delta": "..."}`` ... ``{"done": {...usage, finish_reason}}`` or ``{"error": "..."}``),
   or before any event 400 (bad input), 404 (model refused), 429 (the team's cap), 503 (queue
@@ -24,7 +24,7 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import embeddings
-from .models import ModelRefused, ModelStore
+from .models import ModelRefused, ModelStore, store_opener_from_environ
 from .scheduler import Busy, Params, PromptTooLong, Scheduler, TeamBusy
 
 MAX_BODY = 4 * 1024 * 1024
@@ -77,6 +77,7 @@ class Handler(BaseHTTPRequestHandler):
                 tools=body.get("tools"),
                 tool_choice=body.get("tool_choice"),
                 params=params,
+                store=body.get("store"),  # a fine-tune's published folder (models.py)
             )
             request.team = str(body.get("team", ""))
             self.scheduler.submit(request)
@@ -149,7 +150,10 @@ def main(argv=None) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    open_key, cache_bytes = store_opener_from_environ()
     store = ModelStore(
+        open_key=open_key,
+        cache_bytes=cache_bytes,
         models_dir=args.models_dir,
         allowed_bases=args.allow_base,
         max_adapters=args.max_adapters,

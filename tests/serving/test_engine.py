@@ -171,14 +171,30 @@ def test_it_streams_deltas_that_add_up_to_the_text_before_the_first_stop(text, s
     assert all(s not in sent for s in stops)
 
 
+# The project's Django-free modules the engine may use: the object store's fetch and its
+# configuration (tests/serving/test_engine_store.py imports the engine and finds no Django).
+DJANGO_FREE = {"finetunedb.storage_fetch", "finetunedb.storage_config"}
+
+
 def test_it_keeps_django_out_of_the_engine():
     for path in sorted((ROOT / "serving" / "engine").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
+                if node.module == "finetunedb":
+                    names = [f"finetunedb.{a.name}" for a in node.names]
             assert not any(
                 n.split(".")[0] in ("django", "rest_framework", "finetunedb", "datasets_app")
+                and n not in DJANGO_FREE
                 for n in names
             ), path
+    for module in DJANGO_FREE:
+        path = ROOT / (module.replace(".", "/") + ".py")
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                assert node.level == 1 or not (node.module or "").startswith("django"), path
+                assert node.level == 0 or node.module in {m.split(".")[1] for m in DJANGO_FREE}
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("django") for a in node.names), path
     assert not threading.current_thread().daemon
