@@ -1,7 +1,7 @@
-"""Methods for annotation (DESIGN §8: assignments, the caller's queue, agreement,
-adjudication), pairwise human review of two eval runs, and the nearest training examples of an
-eval result. Mixed into :class:`~finetunedb_client.Client`. These routes answer plain objects
-(see the OpenAPI schema), returned here as dicts."""
+"""Methods for annotation (DESIGN §8: assignments, the caller's queue, agreement, adjudication),
+pairwise human review of two eval runs, the LLM judge on two runs, and the nearest training
+examples of an eval result. Mixed into :class:`~finetunedb_client.Client`. These routes answer
+plain objects (see the OpenAPI schema), returned here as dicts."""
 
 from __future__ import annotations
 
@@ -134,6 +134,29 @@ class AnnotationApi:
             "POST",
             f"eval-runs/{eval_run_id}/pairwise/{review_id}/save-preferences/",
             json={"dataset": dataset},
+        )
+
+    # --- LLM judge on two runs ----------------------------------------------------------------
+    def list_judged_comparisons(self, eval_run_id: int) -> list[dict]:
+        """The LLM judge's comparisons where this run is either side."""
+        return self._json("GET", f"eval-runs/{eval_run_id}/judge/")
+
+    def judge_eval_runs(self, eval_run_id: int, *, against: int, judge: str | None = None) -> dict:
+        """Queue the LLM judge's pairwise comparison of this run against another (both
+        succeeded, one suite); the existing one for that pair and judge if there is.
+        ``judge``: a suite llm_judge evaluator's name or a configured judge."""
+        body = {"against": against} if judge is None else {"against": against, "judge": judge}
+        return self._json("POST", f"eval-runs/{eval_run_id}/judge/", json=body)
+
+    def get_judged_comparison(
+        self, eval_run_id: int, comparison_id: int, *, page: int = 1, page_size: int = 50
+    ) -> dict:
+        """Status, progress, the win rate with its Wilson interval, position bias, and one page
+        of verdicts (``verdicts``: count, next, previous, results)."""
+        return self._json(
+            "GET",
+            f"eval-runs/{eval_run_id}/judge/{comparison_id}/",
+            params={"page": page, "page_size": page_size},
         )
 
     # --- attribution ------------------------------------------------------------------------
