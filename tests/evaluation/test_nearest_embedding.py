@@ -14,7 +14,7 @@ from evaluation.models import EvalResult, EvalRun
 from evaluation.services.items import prompt_text, split_prompt
 from semantic.services import jobs
 from semantic.services.embedding_models import embedder_get, embedders_forget
-from tests.semantic.conftest import build_tiny_bert, start_embedding_engine
+from tests.semantic.conftest import build_tiny_bert, embedding_engine_running
 from training.models import ModelArtifact, TrainingRun
 
 pytestmark = pytest.mark.django_db
@@ -28,10 +28,8 @@ def tiny_bert(tmp_path_factory):
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory, tiny_bert):
     """The serving engine that embeds the item's prompt (never the web process)."""
-    process, url = start_embedding_engine(tmp_path_factory.mktemp("engine-models"), tiny_bert)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with embedding_engine_running(tmp_path_factory.mktemp("engine-models"), tiny_bert) as url:
+        yield url
 
 
 @pytest.fixture

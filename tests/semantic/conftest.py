@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -66,35 +67,26 @@ def embedding_settings(settings, tmp_path, tiny_bert_dir):
     embedders_forget()
 
 
-def start_embedding_engine(models_dir: Path, *embedding_models: Path):
-    """A real serving engine process on 127.0.0.1 (a free port) offering ``embedding_models``
-    besides the bundled model; ``(process, url)``."""
-    import subprocess
-    import sys
+@contextmanager
+def embedding_engine_running(models_dir: Path, *embedding_models: Path):
+    """The URL of a real serving engine process on 127.0.0.1 (tests/serving/conftest.py's)
+    offering ``embedding_models`` besides the bundled model; stopped on exit."""
+    from tests.serving.conftest import start_engine
 
-    root = Path(__file__).resolve().parents[2]
-    command = [sys.executable, "-m", "serving.engine.server", "--port", "0", "--threads", "1",
-               "--models-dir", str(models_dir)]  # fmt: skip
-    for folder in embedding_models:
-        command += ["--embedding-model", str(folder)]
-    env = {**os.environ, "FINETUNEDB_EMBEDDING_MODELS": ""}
-    process = subprocess.Popen(
-        command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    line = process.stdout.readline()
-    if "serving engine on" not in line:
-        process.kill()
-        raise RuntimeError(f"the engine did not start: {line}{process.stdout.read()}")
-    return process, line.split()[-1]
+    extra = [arg for folder in embedding_models for arg in ("--embedding-model", str(folder))]
+    process, url = start_engine(models_dir, None, *extra)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
 def embedding_engine(tmp_path_factory, tiny_bert_dir):
     """The URL of one engine for the session, offering the tiny model."""
-    process, url = start_embedding_engine(tmp_path_factory.mktemp("engine-models"), tiny_bert_dir)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with embedding_engine_running(tmp_path_factory.mktemp("engine-models"), tiny_bert_dir) as url:
+        yield url
 
 
 @pytest.fixture

@@ -41,10 +41,13 @@ def serving_models_dir(tmp_path_factory, tiny_model_dir):  # noqa: F811
     return root
 
 
-def start_engine(models_dir: Path, base: Path, *extra: str):
+def start_engine(models_dir: Path, base: Path | None, *extra: str):
+    """An engine process on a free loopback port allowing ``base`` (None: no base model, an
+    engine that only embeds); ``(process, url)``."""
+    allow = ["--allow-base", str(base)] if base is not None else []
     process = subprocess.Popen(
         [sys.executable, "-m", "serving.engine.server", "--port", "0", "--models-dir",
-         str(models_dir), "--allow-base", str(base), "--threads", "1", *extra],
+         str(models_dir), *allow, "--threads", "1", *extra],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     line = process.stdout.readline()
