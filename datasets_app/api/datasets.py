@@ -116,7 +116,8 @@ EXAMPLE_FILTERS = [
         "semantic",
         str,
         description="Nearest examples by meaning (cosine of embeddings), nearest first; the "
-        "dataset must have been embedded (POST …/embeddings/), else 409.",
+        "dataset must have been embedded (POST …/embeddings/), else 409. The serving engine "
+        "embeds the text: 503 `embedding_service_unavailable` when it is not running.",
     ),
     OpenApiParameter("rule", str, description="Only examples with a finding of this check rule."),
     OpenApiParameter("severity", str, enum=["error", "warning", "info"]),
