@@ -5,8 +5,9 @@
 # -Q training). With STACK_MODE=embedded: the `make run` default instead (SQLite, filesystem
 # broker, one worker on both queues). Loopback only.
 # In production mode files go through an S3 API on loopback (moto's server, STORAGE_URL) and the
-# web and each worker have a data folder of their own (DATA_DIR, DATA_DIR-default,
-# DATA_DIR-training): nothing is shared on disk, as with workers on other machines.
+# web, each worker and the serving engine have a data folder of their own (DATA_DIR,
+# DATA_DIR-default, DATA_DIR-training, DATA_DIR-serving): nothing is shared on disk, as with
+# workers and the engine on other machines.
 #   scripts/stack.sh start          starts everything; prints the path of an env file to source
 #   scripts/stack.sh worker QUEUE   (re)starts the worker of QUEUE (default|training)
 #   scripts/stack.sh stop           stops everything and removes its files
@@ -101,9 +102,10 @@ team_create(user=user, name='Load')
     --control-socket "$DIR/gunicorn.ctl" --logger-class finetunedb.logs.GunicornLogger --access-logfile - \
     >>"$DIR/web.log" 2>&1 </dev/null &
   # The serving engine (docs/serving.md): its own process group, loopback only; in production
-  # mode on the training worker's machine, beside the models it trains.
+  # mode on a machine of its own (DATA_DIR-serving): it fetches each fine-tune it serves from the
+  # object store (STORAGE_URL) into its own cache, never from the training worker's folder.
   local serving_models="$DATA_DIR/models"
-  [ "$MODE" = production ] && serving_models="$DATA_DIR-training/models"
+  [ "$MODE" = production ] && serving_models="$DATA_DIR-serving/models"
   FINETUNEDB_MODELS_DIR="$serving_models" setsid $PY -m serving.engine.server \
     --port "${STACK_SERVING_PORT:-$((PORT + 1))}" >>"$DIR/serving.log" 2>&1 </dev/null &
   echo $! >"$DIR/serving.pid"

@@ -331,3 +331,58 @@ def test_it_downloads_the_trained_model_through_the_object_store(http, version, 
     assert not (Path(f"{data}-training") / "uploads").exists() or not any(
         (Path(f"{data}-training") / "uploads").iterdir()
     )
+
+
+def test_it_chats_with_a_finetune_the_engine_fetched_from_the_object_store(http, version, team_id):
+    """The serving engine runs on a machine of its own (its DATA_DIR-serving shares nothing):
+    the model trained on the training worker reaches it through the bucket only."""
+    run = _train(http, version, checkpoint_interval=0, eval_interval=0)
+    done = _poll(
+        http,
+        f"/training-runs/{run['id']}/",
+        lambda r: r["status"] not in ("queued", "running"),
+        "run",
+    )
+    assert done["status"] == "succeeded", done["failure_reason"]
+    model = next(
+        m
+        for m in _get(http, f"/versions/{version['id']}/models/").json()["results"]
+        if m["run"] == run["id"]
+    )
+    name = f"ftdb-model-{model['id']}"
+    token = http.headers["Authorization"].split()[-1]
+    chat = http.post(
+        os.environ["FINETUNEDB_URL"] + "/v1/chat/completions",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "model": name,
+            "messages": [{"role": "user", "content": "prod: what is 3 + 3?"}],
+            "max_tokens": 6,
+            "temperature": 0,
+        },
+        timeout=120,
+    )
+    assert chat.status_code == 200, chat.text
+    body = chat.json()
+    assert body["model"] == name and body["usage"]["completion_tokens"] >= 1
+    serving = Path(os.environ["DATA_DIR"] + "-serving") / "models"
+    assert not (serving / "runs").exists()  # never the training worker's folder
+    cached = serving / "cache" / "teams" / str(team_id) / "models" / f"run-{run['id']}"
+    tokens = [p for p in cached.iterdir() if p.is_dir()]
+    assert len(tokens) == 1 and (tokens[0] / "weights" / "adapter_config.json").is_file()
+    # The copy is the one published: its manifest's token and the worker's weights, byte for byte.
+    from urllib.parse import parse_qs, urlsplit
+
+    import boto3
+
+    url = urlsplit(os.environ["STORAGE_URL"])
+    s3 = boto3.client("s3", endpoint_url=parse_qs(url.query)["endpoint_url"][0])
+    key = f"teams/{team_id}/models/run-{run['id']}/manifest.json"
+    manifest = json.loads(s3.get_object(Bucket=url.hostname, Key=key)["Body"].read())
+    assert tokens[0].name == manifest["token"]
+    worker = Path(os.environ["DATA_DIR"] + "-training") / "models" / "runs" / str(run["id"])
+    weights = [f for f in manifest["files"] if f["path"].startswith("weights/")]
+    assert weights and all(
+        (tokens[0] / f["path"]).read_bytes() == (worker / "model" / f["path"]).read_bytes()
+        for f in weights
+    )
