@@ -1,7 +1,7 @@
 """Semantic duplicates for the dedup job (method ``semantic``): pairs of live examples whose
-stored embeddings are at cosine ≥ the threshold. Candidates come from pgvector's HNSW index where
-the dataset's rows are there (pgvector_store.py), else from the LSH index of semantic/vectors.py
-over the matrix file; every pair returned was verified by its exact cosine.
+stored embeddings are at cosine ≥ the threshold. Candidates come from the LSH index of
+semantic/vectors.py over the matrix file, or over the same rows read from pgvector where the
+dataset's are there (pgvector_store.py); every pair returned was verified by its exact cosine.
 
 Only examples whose *current* revision has a vector are compared: one edited since the last
 embedding job waits for the next one (the dedup page says to embed first).
@@ -55,7 +55,7 @@ def semantic_duplicate_pairs(*, dataset_id: int, threshold: float) -> list[Dupli
         .exclude(status=ExampleStatus.ARCHIVED)
         .values_list("current_revision_id", flat=True)
     )
-    if pgvector_current(dataset_id=dataset_id, model_name=model):
+    if pgvector_current(dataset_id=dataset_id, model_name=model) is not None:
         found = pgvector_duplicate_pairs(
             dataset_id=dataset_id, model_name=model, revisions=live, threshold=threshold
         )

@@ -4,11 +4,17 @@ Where the database is PostgreSQL and ``CREATE EXTENSION IF NOT EXISTS vector`` s
 (detected once per process and database; scripts/pgvector.sh installs the extension), the
 embedding job also writes each dataset's rows into ``semantic_vector`` — one row per (dataset,
 model, example): its current revision and its vector as ``halfvec`` (the same float16 values as
-the matrix file) — and semantic search and semantic duplicates take their candidates from an
-HNSW index (``halfvec_cosine_ops``, one partial index per model and dimension). Every candidate
-is re-scored by the same exact float32 dot product as the file path (semantic/vectors.py), so a
-score never comes from the index. Without the extension (SQLite, or PostgreSQL without pgvector)
-the files are the only store and nothing here runs.
+the matrix file) — and semantic search and semantic duplicates read them instead of the file,
+so a web process needs no matrix fetched from the store nor held in memory.
+
+No divergence from the file path, by construction: every score is the file path's exact float32
+dot product (semantic/vectors.py), recomputed here from the same float16 values. Search ranks a
+dataset of up to EXACT_SEARCH_ROWS rows by an exact scan in PostgreSQL (index scans off: the
+same top k as the file); a larger one takes twice k candidates from the HNSW index
+(``halfvec_cosine_ops``, one partial index per model and dimension) and re-ranks them — an
+approximate search, measured in docs/benchmarks.md. Duplicates read the rows and run the same
+LSH candidates and exact verification as the file path (HNSW neighbour lists found fewer of the
+exact pairs than the LSH, and more slowly, on 5k and 20k rows).
 
 The tables are managed here, not by Django migrations (migration 0003 creates them when the
 extension is there; ``pgvector_sync`` creates them when it appears later): ``semantic_vector``
@@ -29,16 +35,16 @@ import numpy as np
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 
+from ..vectors import duplicate_pairs
 from .embedding_models import embedding_model_key
 
 logger = logging.getLogger(__name__)
 
 LOCK = 0x5E3A17C5  # advisory lock id: one process creates tables and indexes at a time
-EF_SEARCH = 100  # HNSW search breadth (pgvector's default is 40); raised to the k asked for
+# An exact scan of 100k 384-d halfvec rows takes ~50-90 ms here: the index pays beyond that.
+EXACT_SEARCH_ROWS = 100_000
+EF_SEARCH = 100  # HNSW search breadth (pgvector's default is 40); raised to the candidates
 MAX_EF_SEARCH = 1000  # pgvector's ceiling
-NEIGHBOURS = 32  # first candidates per row for duplicates; rows whose list is full ask for more
-MAX_NEIGHBOURS = 4096
-DISTANCE_SLACK = 1e-3  # pgvector's distance uses a float16 query and norms; ours a dot product
 HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64  # pgvector's defaults, written out
 
 _available: dict[tuple[str, str], bool] = {}
@@ -60,7 +66,9 @@ def schema_sql(*, example_table: str, dataset_table: str) -> list[str]:
             dataset_id bigint NOT NULL,
             model_key varchar(100) NOT NULL,
             job_id bigint NOT NULL,
+            row_count bigint NOT NULL DEFAULT 0,
             PRIMARY KEY (dataset_id, model_key))""",
+        "ALTER TABLE semantic_vector_state ADD COLUMN IF NOT EXISTS row_count bigint NOT NULL DEFAULT 0",
         """CREATE OR REPLACE FUNCTION semantic_vector_examples_gone() RETURNS trigger
             LANGUAGE plpgsql AS $$
             BEGIN
@@ -220,19 +228,21 @@ def _sync(connection, job_id, dataset_id, key, dimension, vectors, revisions, ex
                 )
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO semantic_vector_state (dataset_id, model_key, job_id) VALUES (%s, %s, %s) "
-                "ON CONFLICT (dataset_id, model_key) DO UPDATE SET job_id = EXCLUDED.job_id",
-                [dataset_id, key, job_id],
+                "INSERT INTO semantic_vector_state (dataset_id, model_key, job_id, row_count) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (dataset_id, model_key) "
+                "DO UPDATE SET job_id = EXCLUDED.job_id, row_count = EXCLUDED.row_count",
+                [dataset_id, key, job_id, len(examples)],
             )
 
 
-def pgvector_current(*, dataset_id: int, model_name: str, using: str = "default") -> bool:
-    """True when the rows hold the generation of the dataset's latest successful embedding job
-    (with ``model_name``): only then do readers take them instead of the file."""
+def pgvector_current(*, dataset_id: int, model_name: str, using: str = "default") -> int | None:
+    """The number of rows when they hold the generation of the dataset's latest successful
+    embedding job (with ``model_name``), else None: only then do readers take them instead of
+    the file."""
     from ..models import EmbeddingJob, EmbeddingStatus
 
     if not pgvector_enabled(using):
-        return False
+        return None
     latest = (
         EmbeddingJob.objects.using(using)
         .filter(dataset_id=dataset_id, status=EmbeddingStatus.SUCCEEDED)
@@ -241,17 +251,18 @@ def pgvector_current(*, dataset_id: int, model_name: str, using: str = "default"
         .first()
     )
     if latest is None or latest[1] != model_name:
-        return False
+        return None
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s) IS NOT NULL", ["semantic_vector_state"])
         if not cursor.fetchone()[0]:
-            return False
+            return None
         cursor.execute(
-            "SELECT job_id FROM semantic_vector_state WHERE dataset_id = %s AND model_key = %s",
+            "SELECT job_id, row_count FROM semantic_vector_state "
+            "WHERE dataset_id = %s AND model_key = %s",
             [dataset_id, embedding_model_key(model_name)],
         )
         row = cursor.fetchone()
-    return row is not None and row[0] == latest[0]
+    return row[1] if row is not None and row[0] == latest[0] else None
 
 
 def _scores(vectors: list, query: np.ndarray) -> np.ndarray:
@@ -261,50 +272,47 @@ def _scores(vectors: list, query: np.ndarray) -> np.ndarray:
 
 
 def pgvector_top_k(
-    *, dataset_id: int, model_name: str, query: np.ndarray, k: int, using: str = "default"
+    *,
+    dataset_id: int,
+    model_name: str,
+    query: np.ndarray,
+    k: int,
+    rows: int,
+    using: str = "default",
 ) -> list[tuple[int, int, float]]:
-    """``(revision id, example id, cosine)`` of the ``k`` rows nearest ``query``, best first:
-    candidates from the HNSW index (ordered by pgvector's cosine distance), scores exact."""
+    """``(revision id, example id, cosine)`` of the ``k`` rows nearest ``query``, best first, by
+    the file path's exact score. ``rows`` (pgvector_current's answer) picks the plan: an exact
+    scan up to EXACT_SEARCH_ROWS, else the HNSW index."""
     from pgvector import HalfVector
 
     query = np.asarray(query, dtype=np.float32).reshape(-1)
     dimension, key = len(query), embedding_model_key(model_name)
     if k <= 0:
         return []
+    # Twice k by pgvector's distance (a float16 query, norms), re-ranked by the exact score:
+    # rows at the edge of the k-th, where the two orders can differ, come back in.
+    candidates = min(MAX_EF_SEARCH, max(EF_SEARCH, 2 * k))
     connection = connections[using]
     with transaction.atomic(using=using), _vector_cursor(connection) as cur:
-        # relaxed_order: the index keeps scanning until k rows of this dataset are found.
-        cur.execute(f"SET LOCAL hnsw.ef_search = {min(MAX_EF_SEARCH, max(EF_SEARCH, k))}")
-        cur.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        if rows <= EXACT_SEARCH_ROWS:
+            cur.execute("SET LOCAL enable_indexscan = off")  # the HNSW index is approximate
+        else:
+            cur.execute(f"SET LOCAL hnsw.ef_search = {candidates}")
+            # relaxed_order: the index keeps scanning until enough rows of this dataset are found.
+            cur.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         cur.execute(
             f"SELECT revision_id, example_id, embedding FROM semantic_vector "  # noqa: S608 (ints, quoted key)
             f"WHERE model_key = {_quote(key)} AND dataset_id = %s "
             f"ORDER BY embedding::halfvec({dimension}) <=> %b::halfvec({dimension}) LIMIT %s",
-            [dataset_id, HalfVector(query), int(k)],
+            [dataset_id, HalfVector(query), max(int(k), candidates)],
             binary=True,
         )
         found = cur.fetchall()
     if not found:
         return []
     scores = _scores([v for _, _, v in found], query)
-    order = sorted(range(len(found)), key=lambda i: (-scores[i], found[i][0]))
+    order = sorted(range(len(found)), key=lambda i: (-scores[i], found[i][0]))[:k]
     return [(int(found[i][0]), int(found[i][1]), float(scores[i])) for i in order]
-
-
-def _neighbours_sql(key: str, dimension: int, *, again: bool) -> str:
-    """Each row's nearest rows of the same dataset and model (LATERAL: one index scan per row),
-    with pgvector's cosine distance; ``again``: only the rows listed in the last parameter."""
-    vec = f"embedding::halfvec({int(dimension)})"
-    model = _quote(key)
-    return (
-        f"SELECT a.example_id, n.example_id, n.distance FROM semantic_vector a "  # noqa: S608 (ints, quoted key)
-        f"CROSS JOIN LATERAL (SELECT b.example_id, b.{vec} <=> a.{vec} AS distance "
-        f"FROM semantic_vector b WHERE b.model_key = {model} AND b.dataset_id = a.dataset_id "
-        f"AND b.example_id <> a.example_id ORDER BY b.{vec} <=> a.{vec} LIMIT %s) n "
-        f"WHERE a.model_key = {model} AND a.dataset_id = %s"
-        + (" AND a.example_id = ANY(%s)" if again else "")
-        + " ORDER BY a.example_id, n.distance"
-    )
 
 
 def pgvector_duplicate_pairs(
@@ -316,50 +324,22 @@ def pgvector_duplicate_pairs(
     using: str = "default",
 ) -> dict[tuple[int, int], float]:
     """``{(example a, example b): cosine}`` for ``a < b`` among the rows whose revision is in
-    ``revisions``, at exact cosine >= ``threshold``. Each row asks the HNSW index for its
-    nearest NEIGHBOURS rows; a row whose whole list is at the threshold asks again for four
-    times as many (a cluster of many near-copies), up to MAX_NEIGHBOURS."""
+    ``revisions``: the rows read from PostgreSQL, then the file path's LSH candidates and exact
+    verification (semantic/vectors.duplicate_pairs: a row's buckets do not depend on the row
+    order, so the pairs are the file path's)."""
     key = embedding_model_key(model_name)
-    connection = connections[using]
-    with transaction.atomic(using=using), _vector_cursor(connection) as cur:
+    with transaction.atomic(using=using), _vector_cursor(connections[using]) as cur:
         cur.execute(
             "SELECT example_id, revision_id, embedding FROM semantic_vector "
-            "WHERE model_key = %s AND dataset_id = %s",
+            "WHERE model_key = %s AND dataset_id = %s ORDER BY example_id",
             [key, dataset_id],
             binary=True,
         )
         rows = [(ex, vec) for ex, rev, vec in cur.fetchall() if rev in revisions]
-        if len(rows) < 2:
-            return {}
-        position = {ex: i for i, (ex, _) in enumerate(rows)}
-        matrix = np.stack([v.to_numpy() for _, v in rows]).astype(np.float32)
-        dimension = matrix.shape[1]
-        found: dict[tuple[int, int], float] = {}
-        pending, limit = None, NEIGHBOURS
-        while pending is None or pending:
-            cur.execute(f"SET LOCAL hnsw.ef_search = {min(MAX_EF_SEARCH, max(EF_SEARCH, limit))}")
-            cur.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-            cur.execute(
-                _neighbours_sql(key, dimension, again=pending is not None),
-                [limit, dataset_id] + ([pending] if pending is not None else []),
-            )
-            neighbours: dict[int, list[tuple[int, float]]] = {}
-            for a, b, distance in cur.fetchall():
-                neighbours.setdefault(a, []).append((b, distance))
-            pending = []
-            for a, near in neighbours.items():
-                if a not in position:
-                    continue
-                kept = [b for b, _ in near if b in position]  # rows of live revisions
-                if kept:
-                    sims = matrix[[position[b] for b in kept]] @ matrix[position[a]]
-                    for b, s in zip(kept, sims.tolist(), strict=True):
-                        if s >= threshold:
-                            found[(min(a, b), max(a, b))] = float(s)
-                # A full list whose farthest row is still near the threshold: there may be more.
-                if len(near) >= limit and near[-1][1] <= 1 - threshold + DISTANCE_SLACK:
-                    pending.append(a)
-            if limit >= MAX_NEIGHBOURS:
-                break
-            limit *= 4
-    return found
+    if len(rows) < 2:
+        return {}
+    matrix = np.stack([vec.to_numpy() for _, vec in rows])
+    examples = [ex for ex, _ in rows]
+    return {
+        (examples[i], examples[j]): s for (i, j), s in duplicate_pairs(matrix, threshold).items()
+    }

@@ -15,7 +15,7 @@ from django.db import connection
 from datasets_app.services.datasets import dataset_delete
 from datasets_app.services.examples import example_update
 from semantic.models import EmbeddingJob
-from semantic.services import jobs
+from semantic.services import jobs, pgvector_store
 from semantic.services.duplicates import semantic_duplicate_pairs
 from semantic.services.embedding_models import embeddings_folder
 from semantic.services.pgvector_store import (
@@ -26,7 +26,7 @@ from semantic.services.pgvector_store import (
     pgvector_top_k,
 )
 from semantic.store import embeddings_read, embeddings_write
-from semantic.vectors import duplicate_pairs, exact_duplicate_pairs, top_k
+from semantic.vectors import exact_duplicate_pairs, top_k
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -165,16 +165,23 @@ def planted(dataset, owner, make_example, count=120, dimension=16, seed=0):
     return stored, rng
 
 
+@pytest.mark.parametrize("plan", ["exact scan", "hnsw"])
 def test_it_finds_the_same_neighbours_as_the_matrix_file(
-    pgvector, embedding_settings, owner, dataset, make_example
+    pgvector, embedding_settings, owner, dataset, make_example, monkeypatch, plan
 ):
+    if plan == "hnsw":  # the plan of a dataset above the exact-scan size
+        monkeypatch.setattr(pgvector_store, "EXACT_SEARCH_ROWS", 0)
     stored, rng = planted(dataset, owner, make_example)
+    rows_held = pgvector_current(dataset_id=dataset.pk, model_name=MODEL)
+    assert rows_held == 120
     for _ in range(10):
         query = rng.standard_normal(16).astype(np.float32)
         query /= np.linalg.norm(query)
         rows, scores = top_k(stored.vectors, query, 25)
         from_file = [(int(stored.revisions[r]), int(stored.examples[r])) for r in rows]
-        from_pg = pgvector_top_k(dataset_id=dataset.pk, model_name=MODEL, query=query, k=25)
+        from_pg = pgvector_top_k(
+            dataset_id=dataset.pk, model_name=MODEL, query=query, k=25, rows=rows_held
+        )
         assert [(rev, ex) for rev, ex, _ in from_pg] == from_file
         assert [s for _, _, s in from_pg] == pytest.approx(scores.tolist(), abs=1e-6)
 
@@ -197,14 +204,12 @@ def test_it_finds_the_same_semantic_duplicates_as_the_matrix_file(
     assert [found[p] for p in sorted(found)] == pytest.approx(
         [expected[p] for p in sorted(expected)], abs=1e-6
     )
-    lsh = duplicate_pairs(stored.vectors, 0.9)
-    assert {(examples[i], examples[j]) for i, j in lsh} == expected.keys()
 
     # The dedup job's source: pgvector, and the file when turned off — the same pairs.
     through_pg = semantic_duplicate_pairs(dataset_id=dataset.pk, threshold=0.9)
     settings.FINETUNEDB_PGVECTOR = False
     through_file = semantic_duplicate_pairs(dataset_id=dataset.pk, threshold=0.9)
-    assert [(p.a, p.b) for p in through_pg] == [(p.a, p.b) for p in through_file]
+    assert through_pg == through_file
     assert len(through_pg) == len(expected)
 
 
@@ -228,16 +233,23 @@ def test_it_keeps_the_file_for_a_dataset_embedded_before_the_extension(
     assert not pgvector_current(dataset_id=dataset.pk, model_name=MODEL)
 
 
-def test_it_searches_through_the_hnsw_index(
-    pgvector, embedding_settings, owner, dataset, make_example
-):
-    planted(dataset, owner, make_example, count=30)
+def _plan(dataset_id: int, *, exact: bool) -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
+        if exact:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(
             "EXPLAIN SELECT example_id FROM semantic_vector WHERE model_key = %s "
             "AND dataset_id = %s ORDER BY embedding::halfvec(16) <=> %s::halfvec(16) LIMIT 5",
-            [MODEL, dataset.pk, "[" + ",".join(["0.25"] * 16) + "]"],
+            [MODEL, dataset_id, "[" + ",".join(["0.25"] * 16) + "]"],
         )
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "semantic_vector_hnsw_" in plan, plan
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_it_has_an_hnsw_index_that_the_exact_plan_leaves_alone(
+    pgvector, embedding_settings, owner, dataset, make_example
+):
+    planted(dataset, owner, make_example, count=30)
+    assert "semantic_vector_hnsw_" in _plan(dataset.pk, exact=False)
+    assert "semantic_vector_hnsw_" not in _plan(dataset.pk, exact=True)
