@@ -204,3 +204,27 @@ def test_it_leaves_no_verdict_when_the_worker_dies_mid_judging(
     comparison.refresh_from_db()
     assert (comparison.status, comparison.attempts, len(comparison.verdicts)) == ("succeeded", 2, 5)
     assert comparison.summary["n"] + comparison.summary["errors"] == 5
+
+
+def test_it_counts_a_served_judges_garbage_as_errors_never_as_verdicts(
+    api_for, owner, make_suite, eval_settings, tiny_model_dir, sent
+):
+    """A judge served on the worker (the tiny model, loaded there): its few random tokens are
+    no verdict, so every item is an error and there is no win rate."""
+    eval_settings.FINETUNEDB_EVAL_JUDGES = {"default": {"base_model": str(tiny_model_dir)}}
+    eval_settings.FINETUNEDB_EVAL_JUDGE_MAX_NEW_TOKENS = 4
+    eval_settings.FINETUNEDB_JUDGES = {}
+    suite = make_suite(
+        name="served", evaluators=[{"type": "llm_judge", "params": {"rubric": "Correct?"}}]
+    )
+    run, against = finished_run(suite, "tuned-model"), finished_run(suite, "base-model")
+    api = api_for(owner)
+    created = api.post(base(run.pk), {"against": against.pk, "judge": "default"}, format="json")
+    assert created.status_code == 202 and created.json()["evaluator"] == ""
+    judging.judged_comparison_execute(comparison_id=created.json()["id"])
+    done = api.get(f"{base(run.pk)}{created.json()['id']}/").json()
+    assert (done["status"], done["processed"]) == ("succeeded", 5), done["failure_reason"]
+    summary = done["summary"]
+    assert (summary["errors"], summary["n"], summary["win_rate"]) == (5, 0, None)
+    assert summary["position_bias"]["rate"] is None
+    assert all(v["winner"] is None and v["why"] for v in done["verdicts"]["results"])
