@@ -230,12 +230,14 @@ def _answers(comparison: JudgedComparison, attempt: int, prompts: list) -> list:
     answers: list = []
     for start in range(0, len(prompts), chunk):
         part = prompts[start : start + chunk]
-        try:
-            with lease_kept(JUDGED_COMPARISONS, pk=comparison.pk, attempt=attempt) as lost:
+        with lease_kept(JUDGED_COMPARISONS, pk=comparison.pk, attempt=attempt) as lost:
+            try:
                 got = _judge_answers(comparison.judge, part)
-        except Exception as exc:
-            logger.exception("judge %s of comparison %s failed", comparison.judge, comparison.pk)
-            got = [(None, JUDGE_FAILED.format(kind=type(exc).__name__))] * len(part)
+            except Exception as exc:
+                logger.exception(
+                    "judge %s of comparison %s failed", comparison.judge, comparison.pk
+                )
+                got = [(None, JUDGE_FAILED.format(kind=type(exc).__name__))] * len(part)
         if lost.is_set():
             raise _LeaseLost
         answers += got

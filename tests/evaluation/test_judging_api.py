@@ -228,3 +228,20 @@ def test_it_counts_a_served_judges_garbage_as_errors_never_as_verdicts(
     assert (summary["errors"], summary["n"], summary["win_rate"]) == (5, 0, None)
     assert summary["position_bias"]["rate"] is None
     assert all(v["winner"] is None and v["why"] for v in done["verdicts"]["results"])
+
+
+def test_it_caps_the_judgings_a_team_has_waiting(api_for, owner, runs, sent, judge_server):  # noqa: F811
+    api = api_for(owner)
+    run, against = runs
+    asked = [(run, against, j) for j in ("llm_judge", "stub", "default")] + [
+        (against, run, "llm_judge")
+    ]
+    for a, b, judge in asked:
+        response = api.post(base(a.pk), {"against": b.pk, "judge": judge}, format="json")
+        assert response.status_code == 202
+    response = api.post(base(against.pk), {"against": run.pk, "judge": "stub"}, format="json")
+    assert response.status_code == 409 and "at most 4" in response.json()["detail"]
+    assert JudgedComparison.objects.count() == 4
+    # an existing one is still answered, waiting or not
+    again = api.post(base(run.pk), {"against": against.pk}, format="json")
+    assert again.status_code == 200
