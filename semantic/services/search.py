@@ -5,7 +5,8 @@ is embedded with the same model by the serving engine (``POST /embed``,
 serving/engine/embeddings.py), never in the web process, so torch stays out of it (DESIGN §8).
 An engine that is down or does not offer the model is a 503 that says what to start. Only rows
 of examples' *current* revisions count, so an edit made after the last job drops the old vector
-from the results rather than showing stale text.
+from the results rather than showing stale text. On PostgreSQL with pgvector the rows are read
+from there instead of the matrix file, with the same scores (pgvector_store.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..models import EmbeddingJob, EmbeddingStatus
 from ..store import Embeddings, embeddings_read
 from ..vectors import top_k
 from .embedding_store import embeddings_folder_for_reading
+from .pgvector_store import pgvector_current, pgvector_top_k
 
 MAX_QUERY_CHARS = 2000
 MAX_RESULTS = 500
@@ -100,6 +102,16 @@ def dataset_semantic_search(
     model = dataset_embedding_model(dataset=dataset)
     if model is None:
         return None
+    held = pgvector_current(dataset_id=dataset.pk, model_name=model)
+    if held is not None:  # the rows in PostgreSQL: no matrix to fetch (pgvector_store.py)
+        query = query_vector(model=model, text=text)
+        return pgvector_top_k(
+            dataset_id=dataset.pk,
+            model_name=model,
+            query=query,
+            k=min(limit, MAX_RESULTS),
+            rows=held,
+        )
     stored = _embeddings(embeddings_folder_for_reading(dataset=dataset, model_name=model))
     if stored is None:
         return None

@@ -80,6 +80,7 @@ def run_job(embedding_settings, tiny_bert_dir, monkeypatch, django_capture_on_co
         assert job.status == "succeeded", job.failure_reason
         return job
 
+    run.model = str(tiny_bert_dir)
     return run
 
 
@@ -253,3 +254,42 @@ def test_it_has_an_hnsw_index_that_the_exact_plan_leaves_alone(
     planted(dataset, owner, make_example, count=30)
     assert "semantic_vector_hnsw_" in _plan(dataset.pk, exact=False)
     assert "semantic_vector_hnsw_" not in _plan(dataset.pk, exact=True)
+
+
+QUESTIONS = [
+    "how do i get a refund for my order",
+    "i want my money back for this order",
+    "reset my password please",
+    "i forgot my login email",
+    "bake a cake with flour and sugar",
+    "is it cold or sunny today",
+]
+
+
+def test_it_ranks_the_examples_list_as_the_file_does(
+    pgvector, embedding_served, run_job, api_for, owner, outsider, dataset, make_example, settings
+):
+    examples = [make_example(dataset, owner, messages=chat(q)) for q in QUESTIONS]
+    run_job(owner, dataset)
+    url = f"/api/v1/datasets/{dataset.pk}/examples/"
+
+    def ranked(text: str) -> list[int]:
+        response = api_for(owner).get(url, {"semantic": text})
+        assert response.status_code == 200, response.json()
+        return [row["id"] for row in response.json()["results"]]
+
+    queries = ["refund my order", "password login", "weather today", QUESTIONS[4]]
+    through_pg = [ranked(q) for q in queries]
+    settings.FINETUNEDB_PGVECTOR = False
+    through_file = [ranked(q) for q in queries]
+    assert through_pg == through_file
+    assert through_pg[3][0] == examples[4].pk  # its own text first
+
+    # Another team's dataset stays a 404 on the pgvector path too.
+    settings.FINETUNEDB_PGVECTOR = True
+    assert api_for(outsider).get(url, {"semantic": "refund"}).status_code == 404
+    # Only the rows can answer once the file is gone; the file path then has nothing.
+    shutil.rmtree(embeddings_folder(dataset_id=dataset.pk, model_name=run_job.model))
+    assert ranked(queries[0]) == through_pg[0]
+    settings.FINETUNEDB_PGVECTOR = False
+    assert api_for(owner).get(url, {"semantic": queries[0]}).status_code == 409
