@@ -7,6 +7,7 @@ bias and verdicts page by page; asked again, the same comparison."""
 from __future__ import annotations
 
 import pytest
+import yaml
 from django.utils import timezone
 
 from evaluation import tasks as evaluation_tasks
@@ -245,3 +246,10 @@ def test_it_caps_the_judgings_a_team_has_waiting(api_for, owner, runs, sent, jud
     # an existing one is still answered, waiting or not
     again = api.post(base(run.pk), {"against": against.pk}, format="json")
     assert again.status_code == 200
+
+
+def test_it_documents_the_routes_in_the_schema(client):
+    paths = yaml.safe_load(client.get("/api/v1/schema/").content)["paths"]
+    start = paths["/api/v1/eval-runs/{eval_run_id}/judge/"]
+    assert {"202", "200"} <= set(start["post"]["responses"]) and "get" in start
+    assert "get" in paths["/api/v1/eval-runs/{eval_run_id}/judge/{comparison_id}/"]
