@@ -28,3 +28,11 @@ class DatasetsConfig(AppConfig):
             storage_part_register(part, measure)
         # The team home page's datasets, activity and versions come from here.
         home_panel_register(team_home_summary)
+        # What its rows still reference in the object store (finetunedb.storage_cleanup).
+        from finetunedb import storage
+        from finetunedb.storage_cleanup import storage_references_register
+
+        from .services.imports.stored import reports_referenced, uploads_referenced
+
+        storage_references_register(storage.UPLOADS, uploads_referenced)
+        storage_references_register(storage.REPORTS, reports_referenced)

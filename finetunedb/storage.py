@@ -124,7 +124,44 @@ def file_fetch(*, key: str, destination: Path) -> Path:
 
 
 def file_delete(key: str) -> None:
-    _storage().delete(key)
+    storage = _storage()
+    storage.delete(key)
+    local = _local_path(storage, key)
+    if local is not None:  # no empty folders left behind on a local disk, up to the root
+        root = Path(storage.path("")).resolve()
+        for parent in local.parents:
+            if parent.resolve() == root or not parent.is_relative_to(root):
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+
+
+def objects_list(prefix: str) -> list[tuple[str, int, float]]:
+    """(key, bytes, modified as a POSIX timestamp) of every stored object under ``prefix``
+    (``teams/`` for all), in key order: one paged listing on S3, a walk on a local disk."""
+    storage = _storage()
+    prefix = prefix.rstrip("/") + "/"
+    local = _local_path(storage, prefix)
+    found = []
+    if local is None:
+        location = str(getattr(storage, "location", "") or "").strip("/")
+        head = f"{location}/" if location else ""
+        for summary in storage.bucket.objects.filter(Prefix=head + prefix):
+            key = summary.key[len(head) :]
+            found.append((key, summary.size, summary.last_modified.timestamp()))
+        return sorted(found)
+    root = Path(storage.path(""))
+    for folder, _dirs, files in os.walk(local):
+        for name in files:
+            path = Path(folder) / name
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue  # removed while listed
+            found.append((path.relative_to(root).as_posix(), stat.st_size, stat.st_mtime))
+    return sorted(found)
 
 
 def folder_publish(*, source: Path, key: str) -> dict:

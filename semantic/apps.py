@@ -28,3 +28,10 @@ class SemanticConfig(AppConfig):
         from .services.topics import topic_groups
 
         split_group_source_register("topics", topic_groups)
+        # Its embedding folders in the object store (finetunedb.storage_cleanup).
+        from finetunedb import storage
+        from finetunedb.storage_cleanup import storage_references_register
+
+        from .services.embedding_store import embeddings_referenced
+
+        storage_references_register(storage.EMBEDDINGS, embeddings_referenced)

@@ -24,6 +24,13 @@ class TrainingConfig(AppConfig):
             storage_part_register(part, measure)
         # The export pipeline's `rendered` format renders with a base model's training tokenizer.
         renderer_register(_rendered_export_renderer)
+        # Its model folders in the object store (finetunedb.storage_cleanup).
+        from finetunedb import storage
+        from finetunedb.storage_cleanup import storage_references_register
+
+        from .services.model_store import models_referenced
+
+        storage_references_register(storage.MODELS, models_referenced)
 
 
 def _rendered_export_renderer(*, base_model):

@@ -311,6 +311,9 @@ CELERY_BEAT_SCHEDULE = {
     "capture-logs-retention": {"task": "capture.logs_retention_apply", "schedule": 3600.0},
     # webhook tries whose task was lost (a worker that died mid-try): docs/webhooks.md
     "webhooks-due-deliveries": {"task": "webhooks.webhook_deliveries_due_send", "schedule": 60.0},
+    # the object store's unreferenced files (finetunedb/storage_cleanup.py); or cron
+    # `manage.py storage_cleanup`
+    "storage-cleanup": {"task": "storage.storage_cleanup", "schedule": 3600.0},
 }
 
 # "json": one JSON object per line (docs/deployment.md, "Logs"); "text": one escaped line per

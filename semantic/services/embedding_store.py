@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -53,3 +54,17 @@ def embeddings_folder_for_reading(*, dataset: Dataset, model_name: str) -> Path:
         return storage.folder_fetch(key=key, cache_dir=Path(settings.DATA_DIR) / "cache-store")
     except storage.StoredFileMissing:
         return local
+
+
+_DATASET_NAME = re.compile(r"^teams/(\d+)/embeddings/dataset-(\d+)-")
+
+
+def embeddings_referenced(policy):
+    """finetunedb.storage_cleanup: a dataset's published embeddings stay while the dataset does."""
+    existing = set(Dataset.objects.values_list("team_id", "pk"))
+
+    def referenced(key: str) -> bool:
+        match = _DATASET_NAME.match(key)
+        return match is None or (int(match[1]), int(match[2])) in existing
+
+    return referenced

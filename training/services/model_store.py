@@ -11,7 +11,7 @@ from pathlib import Path
 
 from finetunedb import storage
 
-from ..models import ModelArtifact, TrainingRun
+from ..models import ModelArtifact, RunStatus, TrainingRun
 from .base_models import model_relative_path, models_dir
 
 
@@ -40,3 +40,14 @@ def model_folder(model: ModelArtifact) -> Path:
         key=model_key(team_id=run.version.dataset.team_id, run_id=run.pk),
         cache_dir=models_dir() / "cache",
     )
+
+
+def models_referenced(policy):
+    """finetunedb.storage_cleanup: a model folder stays while its model row exists, and while its
+    run is queued or running (a worker publishes before it records the row)."""
+    team = "version__dataset__team_id"
+    recorded = ModelArtifact.objects.values_list(f"run__{team}", "run_id")
+    active = TrainingRun.objects.filter(status__in=(RunStatus.QUEUED, RunStatus.RUNNING))
+    rows = [*recorded, *active.values_list(team, "pk")]
+    keep = {model_key(team_id=team_id, run_id=run_id) for team_id, run_id in rows}
+    return keep.__contains__

@@ -7,12 +7,15 @@ run``) nothing is copied: the folder is the store.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+
+from django.db.models import Q
 
 from finetunedb import storage as object_storage
 
 from ... import storage
-from ...models import ImportJob
+from ...models import ImportJob, ImportStatus
 
 UPLOAD_GONE = (
     "The uploaded file is not in the object store (deleted, or the worker's STORAGE_URL names "
@@ -70,3 +73,25 @@ def import_job_error_report_local(job: ImportJob) -> Path | None:
         )
     except object_storage.StoredFileMissing:
         return None
+
+
+def uploads_referenced(policy):
+    """finetunedb.storage_cleanup: an upload stays while its import may still read it (queued,
+    running) and for the retention after it finished or failed (a retry copies it)."""
+    cutoff = datetime.fromtimestamp(policy.now - policy.upload_retention_s, tz=UTC)
+    finished = Q(status__in=(ImportStatus.SUCCEEDED, ImportStatus.FAILED))
+    jobs = ImportJob.objects.filter(
+        ~finished | Q(finished_at__isnull=True) | Q(finished_at__gt=cutoff)
+    )
+    keep = {
+        _upload_key(team, name)
+        for team, name in jobs.values_list("dataset__team_id", "stored_name")
+    }
+    return keep.__contains__
+
+
+def reports_referenced(policy):
+    """finetunedb.storage_cleanup: an error report stays as long as its job row (its page links it)."""
+    rows = ImportJob.objects.values_list("dataset__team_id", "stored_name")
+    keep = {_report_key(team, name) for team, name in rows}
+    return keep.__contains__
