@@ -38,9 +38,9 @@ done
 if [ ! -f "$("$PG_CONFIG" --includedir-server)/postgres.h" ]; then
   echo "pgvector: installing postgresql-server-dev-$major…" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq "postgresql-server-dev-$major" >/dev/null 2>&1 || {
+  apt-get install -y -qq --no-install-recommends "postgresql-server-dev-$major" >/dev/null 2>&1 || {
     apt-get update -qq >&2 || true
-    apt-get install -y -qq "postgresql-server-dev-$major" >&2 ||
+    apt-get install -y -qq --no-install-recommends "postgresql-server-dev-$major" >&2 ||
       fail "could not install postgresql-server-dev-$major (apt-get)"
   }
 fi
