@@ -133,3 +133,44 @@ def test_it_reads_under_the_stores_prefix(s3_server, monkeypatch, settings, tmp_
     open_key = storage_fetch.opener_from_environ({"STORAGE_URL": url})
     fetched = storage_fetch.folder_fetch(open_key=open_key, key=key, cache_dir=tmp_path / "c")
     assert (fetched / "adapter_config.json").read_text() == '{"r": 4}'
+
+
+HOLDER = """
+import pathlib, sys
+from finetunedb import storage_fetch as f
+
+root = pathlib.Path(sys.argv[1])
+
+def open_key(key):
+    try:
+        return open(root / key, "rb")
+    except FileNotFoundError as error:
+        raise f.StoredFileMissing(key) from error
+
+with f.folder_fetched(open_key=open_key, key=sys.argv[2], cache_dir=pathlib.Path(sys.argv[3])) as p:
+    print(p, flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_it_never_prunes_an_entry_another_process_holds(local_store, tmp_path, settings):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cache = tmp_path / "cache"
+    one, two, _ = _fetch_three(tmp_path, cache)
+    key = storage.key_for(team_id=1, kind=storage.MODELS, name="run-1")
+    root = Path(__file__).resolve().parents[2]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(settings.MEDIA_ROOT), key, str(cache)],
+        cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == str(one)
+        _age(one, 7200)
+        removed = storage_fetch.cache_prune(cache, budget_bytes=0, grace_s=0)
+        assert one not in removed and two in removed and one.is_dir()
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert storage_fetch.cache_prune(cache, budget_bytes=0, grace_s=0) == [one]
