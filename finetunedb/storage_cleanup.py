@@ -110,7 +110,19 @@ def storage_cleanup(
         name = key.split("/", 4)[:4]
         groups[(match["kind"], "/".join(name))].append((key, match["rest"] or "", size, modified))
     for (kind, prefix), objects in sorted(groups.items()):
-        doomed = _doomed(kind, prefix, objects, referenced[kind](prefix), policy, report)
+        is_referenced = referenced[kind](prefix)
+        current = None
+        if kind in FOLDER_KINDS and is_referenced:
+            if any(rest == storage.MANIFEST for _k, rest, _s, _m in objects):
+                current = _current_token(prefix)
+        doomed = doomed_objects(
+            kind=kind,
+            objects=objects,
+            is_referenced=is_referenced,
+            current_token=current,
+            policy=policy,
+            report=report,
+        )
         for key, size in doomed:
             if not dry_run:
                 storage.file_delete(key)
@@ -125,8 +137,12 @@ def _old(modified: float, policy: CleanupPolicy) -> bool:
     return policy.now - modified >= policy.min_age_s
 
 
-def _doomed(kind, prefix, objects, is_referenced, policy, report) -> list[tuple[str, int]]:
-    """The objects of one key (``teams/<t>/<kind>/<name>``) to delete, in the order to do so."""
+def doomed_objects(
+    *, kind, objects, is_referenced: bool, current_token: str | None, policy, report
+) -> list[tuple[str, int]]:
+    """The objects of one key (``teams/<t>/<kind>/<name>``) to delete, in the order to do so.
+    Pure: ``objects`` are (key, the part after the key, bytes, modified); ``current_token`` the
+    token the folder's manifest names (None when it has none or it could not be read)."""
     if kind not in FOLDER_KINDS:
         files = [(key, size, modified) for key, rest, size, modified in objects if not rest]
         if is_referenced or not files:
@@ -146,7 +162,7 @@ def _doomed(kind, prefix, objects, is_referenced, policy, report) -> list[tuple[
             return []
         # manifest first: a reader sees "not published", never a manifest naming missing files
         return [(key, size) for key, size, _m in everything]
-    current = _current_token(prefix) if manifest else None
+    current = current_token
     if manifest and current is None:
         return []  # a manifest we cannot read: the token it names is unknown, so keep all
     replaced_long_ago = not manifest or _old(manifest[0][2], policy)

@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from datasets_app.models import ImportJob, ImportStatus
 from finetunedb import storage
@@ -222,3 +225,63 @@ def test_its_periodic_task_runs_the_cleanup(store, dataset, settings):
     assert settings.CELERY_BEAT_SCHEDULE["storage-cleanup"]["task"] == task.name
     task.apply()
     assert upload not in keys()
+
+
+TOKENS = [f"{i:x}" * 32 for i in range(1, 4)]
+_group = st.one_of(st.sampled_from(TOKENS), st.just(".partial-x"))
+# around the min age (an hour), where the decisions change
+_age = st.sampled_from([0, HOUR // 2, HOUR - 1, HOUR, 5 * HOUR])
+
+
+@hypothesis_settings(max_examples=400)
+@given(
+    folder=st.booleans(),
+    referenced=st.booleans(),
+    manifest_age=st.one_of(st.none(), _age),
+    current=st.one_of(st.none(), st.sampled_from(TOKENS)),
+    files=st.lists(st.tuples(_group, st.sampled_from(["a", "w/b"]), _age), max_size=8),
+)
+def test_it_never_deletes_what_is_referenced_or_young(
+    folder, referenced, manifest_age, current, files
+):
+    from finetunedb.storage_cleanup import (
+        CleanupPolicy,
+        CleanupReport,
+        doomed_objects,
+    )
+
+    now, min_age = 100 * HOUR, HOUR
+    prefix = "teams/1/models/run-1" if folder else "teams/1/uploads/" + "a" * 32
+    if folder:
+        objects = [
+            (f"{prefix}/{group}/{name}", group + "/" + name, 1, now - age)
+            for group, name, age in files
+        ]
+        if manifest_age is not None:
+            objects.append((f"{prefix}/manifest.json", "manifest.json", 1, now - manifest_age))
+    else:
+        objects = [(prefix, "", 1, now - age) for _g, _n, age in files[:1]]
+    doomed = doomed_objects(
+        kind=storage.MODELS if folder else storage.UPLOADS,
+        objects=objects,
+        is_referenced=referenced,
+        current_token=current if manifest_age is not None else None,
+        policy=CleanupPolicy(now=now, min_age_s=min_age, upload_retention_s=0),
+        report=CleanupReport(),
+    )
+    modified = {key: m for key, _rest, _size, m in objects}
+    assert all(now - modified[key] >= min_age for key, _size in doomed)
+    if referenced and not folder:
+        assert doomed == []
+    if referenced and folder:
+        assert not any(key.endswith("/manifest.json") for key, _ in doomed)
+        if manifest_age is not None:
+            if current is None:
+                assert doomed == []  # an unreadable manifest keeps its folder whole
+            assert not any(key.startswith(f"{prefix}/{current}/") for key, _ in doomed)
+            if manifest_age < min_age:
+                assert doomed == []  # replaced recently: a reader may still be copying
+    if not referenced and folder and doomed:
+        assert len(doomed) == len(objects)  # all or nothing
+        if manifest_age is not None:
+            assert doomed[0][0] == f"{prefix}/manifest.json"
