@@ -386,3 +386,33 @@ def test_it_chats_with_a_finetune_the_engine_fetched_from_the_object_store(http,
         (tokens[0] / f["path"]).read_bytes() == (worker / "model" / f["path"]).read_bytes()
         for f in weights
     )
+
+
+def test_it_lists_only_unreferenced_objects_for_cleanup(http, imported, version, team_id):
+    """``manage.py storage_cleanup --dry-run`` with the stack's settings, database and bucket
+    (pytest's own are the test settings, with a local store): with no
+    retention and no min age, the finished imports' uploads would go, never a model folder
+    that a model row references, nor an import's error report."""
+    models = _get(http, f"/versions/{version['id']}/models/").json()["results"]
+    if not models:
+        run = _train(http, version, checkpoint_interval=0, eval_interval=0)
+        _poll(
+            http,
+            f"/training-runs/{run['id']}/",
+            lambda r: r["status"] not in ("queued", "running"),
+            "run",
+        )
+        models = _get(http, f"/versions/{version['id']}/models/").json()["results"]
+    assert models
+    out = subprocess.run(
+        [ROOT / ".venv" / "bin" / "python", "manage.py", "storage_cleanup", "--dry-run",
+         "--min-age-s", "0", "--upload-retention-days", "0"],
+        cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "finetunedb.settings.production"},
+        check=True, capture_output=True, timeout=120, text=True,
+    ).stdout  # fmt: skip
+    listed = [line.split()[-1] for line in out.splitlines() if line.startswith("would delete")]
+    assert any(k.startswith(f"teams/{team_id}/uploads/") for k in listed), out
+    for model in models:
+        assert not any(f"/models/run-{model['run']}/" in k for k in listed), out
+    assert not any("/reports/" in k for k in listed), out
+    assert "Would delete" in out.splitlines()[-1]
