@@ -183,20 +183,40 @@ def pgvector_sync(
         logger.exception("pgvector: could not write dataset %s's embeddings", dataset_id)
 
 
+def _schema_ready(connection, index: str | None) -> bool:
+    """The tables, the triggers and ``index`` (when given) are there (one catalogue query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT to_regclass('semantic_vector') IS NOT NULL"
+            " AND EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema ="
+            " current_schema() AND table_name = 'semantic_vector_state' AND column_name = 'row_count')"
+            " AND (SELECT count(*) FROM pg_trigger WHERE tgname IN"
+            " ('semantic_vector_examples_gone', 'semantic_vector_datasets_gone')) = 2"
+            " AND (%s::text IS NULL OR to_regclass(%s::text) IS NOT NULL)",
+            [index, index],
+        )
+        return bool(cursor.fetchone()[0])
+
+
 def _sync(connection, job_id, dataset_id, key, dimension, vectors, revisions, examples) -> None:
     from pgvector import HalfVector
 
-    with transaction.atomic(using=connection.alias):
-        with connection.cursor() as cursor:
+    index = _index_name(key, dimension) if dimension else None
+    if not _schema_ready(connection, index):
+        # Its own short transaction: the triggers' DDL locks the example table, which the long
+        # row writes below must not hold.
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             example_table, dataset_table = _tables()
             schema_create(cursor, example_table=example_table, dataset_table=dataset_table)
-            if dimension:
+            if index:
                 cursor.execute(
-                    f"CREATE INDEX IF NOT EXISTS {_index_name(key, dimension)} ON semantic_vector "
+                    f"CREATE INDEX IF NOT EXISTS {index} ON semantic_vector "
                     f"USING hnsw ((embedding::halfvec({dimension})) halfvec_cosine_ops) "
                     f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}) "
                     f"WHERE model_key = {_quote(key)}"
                 )
+    with transaction.atomic(using=connection.alias):
+        with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT example_id, revision_id FROM semantic_vector WHERE dataset_id = %s AND model_key = %s",
                 [dataset_id, key],

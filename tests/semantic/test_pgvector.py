@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from django.db import connection
 
+from datasets_app.models import Example
 from datasets_app.services.datasets import dataset_delete
 from datasets_app.services.examples import example_update
 from semantic.models import EmbeddingJob
@@ -293,3 +294,17 @@ def test_it_ranks_the_examples_list_as_the_file_does(
     assert ranked(queries[0]) == through_pg[0]
     settings.FINETUNEDB_PGVECTOR = False
     assert api_for(owner).get(url, {"semantic": queries[0]}).status_code == 409
+
+
+def test_it_creates_its_tables_when_the_extension_came_after_migrate(
+    pgvector, embedding_settings, owner, dataset, make_example
+):
+    with connection.cursor() as cursor:  # as before migration 0003 found the extension
+        cursor.execute("DROP TABLE semantic_vector, semantic_vector_state")
+        cursor.execute("DROP FUNCTION semantic_vector_examples_gone() CASCADE")
+        cursor.execute("DROP FUNCTION semantic_vector_datasets_gone() CASCADE")
+    stored, _ = planted(dataset, owner, make_example, count=10)
+    assert pgvector_current(dataset_id=dataset.pk, model_name=MODEL) == 10
+    assert "semantic_vector_hnsw_" in _plan(dataset.pk, exact=False)
+    Example.objects.filter(pk=int(stored.examples[0])).delete()
+    assert len(rows_of(dataset.pk)) == 9  # the trigger is back too
