@@ -115,6 +115,10 @@ class ModelArtifact(models.Model):
     weights_sha256 = models.CharField(max_length=64)
     manifest = models.JSONField(default=dict)
     model_card = models.TextField(blank=True)
+    # Bytes of the published folder (the store's manifest, or the folder itself with the local
+    # default), recorded at publish: the team's storage usage reads it instead of a disk that may
+    # not hold the model. None: published before this column.
+    size_bytes = models.BigIntegerField(null=True, blank=True)
     eval_status = models.CharField(
         max_length=16, choices=EvalStatus.choices, default=EvalStatus.PENDING
     )

@@ -58,6 +58,9 @@ class ImportJob(models.Model):
     first_errors = models.JSONField(default=list, blank=True)
     failure_reason = models.TextField(blank=True)
     has_error_report = models.BooleanField(default=False)
+    # The report's size, recorded by the worker that wrote it: the team's storage usage counts it
+    # where the web's disk does not hold it (object storage). None: recorded before this column.
+    report_bytes = models.BigIntegerField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
