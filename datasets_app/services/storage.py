@@ -2,7 +2,8 @@
 
 Registered in ``DatasetsConfig.ready`` (``finetunedb.teams.storage_usage.storage_part_register``)
 and composed by ``finetunedb.teams.quota``: ``uploads`` (the size column of its import jobs),
-``reports`` (error reports on disk), ``content`` (the stored JSON of every example revision).
+``reports`` (the error reports' recorded sizes), ``content`` (the stored JSON of every example
+revision).
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ def team_upload_bytes(team_id: int) -> int:
 
 
 def team_report_bytes(team_id: int) -> int:
-    """Bytes of the team's import error reports on disk (a ``stat`` per job that has one)."""
-    names = ImportJob.objects.filter(dataset__team_id=team_id, has_error_report=True).values_list(
-        "stored_name", flat=True
-    )
-    total = 0
-    for name in names:
+    """Bytes of the team's import error reports, by the size the worker recorded on each job
+    (the same whether the report sits in a bucket or the local folder; the web's fetched copy
+    is not counted again); a report written before sizes were recorded is measured on disk."""
+    jobs = ImportJob.objects.filter(dataset__team_id=team_id, has_error_report=True)
+    total = int(jobs.aggregate(n=Sum("report_bytes"))["n"] or 0)
+    for name in jobs.filter(report_bytes__isnull=True).values_list("stored_name", flat=True):
         try:
             total += storage.path_for(storage.REPORTS, name, ".errors.jsonl").stat().st_size
         except (FileNotFoundError, ValueError):

@@ -126,6 +126,7 @@ def import_job_create(
         storage.remove_quietly(target)
         stored.upload_unstore(team_id=dataset.team_id, stored_name=stored_name)
         raise
+    stored.upload_local_drop(stored_name=stored_name)  # the store has it; the worker fetches it
     return job
 
 
@@ -153,17 +154,20 @@ def import_job_retry(*, user, job: ImportJob, mode: str = ImportMode.SKIP_INVALI
         path = None
     if path is None or not path.is_file():
         raise ApplicationError(RETRY_FILE_GONE, code="upload_gone")
-    return import_job_create(
-        user=user,
-        dataset=job.dataset,
-        upload=_StoredUpload(path, job.original_name),
-        format=job.requested_format,
-        mode=mode,
-        column_mapping=job.column_mapping,
-        skip_duplicates=job.skip_duplicates,
-        status=job.initial_status,
-        usage=usage,
-    )
+    try:
+        return import_job_create(
+            user=user,
+            dataset=job.dataset,
+            upload=_StoredUpload(path, job.original_name),
+            format=job.requested_format,
+            mode=mode,
+            column_mapping=job.column_mapping,
+            skip_duplicates=job.skip_duplicates,
+            status=job.initial_status,
+            usage=usage,
+        )
+    finally:
+        stored.upload_local_drop(stored_name=job.stored_name)  # fetched for the copy only
 
 
 def _enqueue_or_withdraw(job_id: int) -> None:

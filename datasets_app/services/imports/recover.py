@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from finetunedb import storage as object_storage
 from finetunedb.leases import lease_recover
 
 from ... import storage
@@ -43,6 +44,15 @@ def _sweep_staging() -> None:
                 "stored_name", flat=True
             )
         )
+        if object_storage.remote():
+            # With object storage a finished import's copy here is one a process stopped before
+            # dropping (stored.import_job_local_copies_drop); the store keeps the upload.
+            known -= set(
+                ImportJob.objects.filter(
+                    stored_name__in=list(candidates),
+                    status__in=(ImportStatus.SUCCEEDED, ImportStatus.FAILED),
+                ).values_list("stored_name", flat=True)
+            )
         for name, path in candidates.items():
             if name not in known:
                 storage.remove_quietly(path)

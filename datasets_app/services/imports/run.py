@@ -73,6 +73,7 @@ def import_job_run(*, job_id: int) -> None:
         _fail(job_id, attempt, CRASHED)
     finally:
         storage.remove_quietly(staging)
+        stored.import_job_local_copies_drop(job)
 
 
 def _fail(job_id: int, attempt: int, reason: str, **fields) -> None:
@@ -124,6 +125,7 @@ def import_job_fail_killed(*, job_id: int) -> None:
     ):
         import_job_announce(job_id=job_id)
     storage.remove_quietly(import_job_staging_path(job))
+    stored.import_job_local_copies_drop(job)
 
 
 def _after_row(n: int) -> None:
@@ -137,7 +139,7 @@ def _parse_to_staging(job: ImportJob, attempt: int, staging, report) -> Staged |
         .values_list("content_hash", flat=True)
     )
     with (
-        open(stored.upload_local(job), "rb") as upload,
+        stored.upload_open(job) as upload,
         open(staging, "wb") as out,
         open(report, "wb") as errors_out,
     ):
@@ -182,6 +184,7 @@ def _parse_to_staging(job: ImportJob, attempt: int, staging, report) -> Staged |
         duplicates_in_dataset=staged.dup_dataset,
         first_errors=staged.first_errors,
         has_error_report=staged.invalid > 0,
+        report_bytes=report.stat().st_size if staged.invalid else None,
         detected_format=detection.format or "",
         container=detection.container or "",
         compressed=detection.compressed,
