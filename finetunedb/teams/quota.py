@@ -1,15 +1,23 @@
 """The per-team storage quota (FINETUNEDB_TEAM_STORAGE_QUOTA_BYTES, 0 = unlimited).
 
-A team's usage is what it makes the server keep, measured from columns and the disk at the
-moment of asking (no counter to drift). Each part is measured by the app that keeps it
+A team's usage is what it makes the server keep, measured from columns (sizes recorded when
+the files were written, so a web machine need not hold them) at the moment of asking (no
+counter to drift). Each part is measured by the app that keeps it
 (``datasets_app/services/storage.py``, ``training/services/storage.py``), registered in its
 ``AppConfig.ready``:
 
-- ``uploads``: ``ImportJob.size_bytes`` of every import job of its datasets. Stored uploads are
-  kept as long as their job row; a deleted dataset's files go with the orphan sweep.
-- ``reports``: the import error reports on disk (a ``stat`` per job that has one).
-- ``models``: every file under its training runs' folders: adapters, merged weights, checkpoints
-  a failed or cancelled run left behind. Shared base-model caches are the server's, not counted.
+- ``uploads``: ``ImportJob.size_bytes`` of every import job of its datasets, for as long as the
+  row exists (an upper bound with object storage, whose cleanup deletes the stored copy
+  FINETUNEDB_UPLOAD_RETENTION_DAYS after the import ended); a deleted dataset's files go with the
+  orphan sweep.
+- ``reports``: the import error reports, by the size the worker recorded on each job
+  (``ImportJob.report_bytes``).
+- ``models``: every published model, by the size recorded on its row at publish
+  (``ModelArtifact.size_bytes``, the manifest's files): what the store holds, the same figure
+  with a bucket (``STORAGE_URL``) as with the local folder, a cached copy never counted twice.
+  Checkpoints a running, failed or cancelled run keeps are counted where this machine's disk
+  holds its run folder (the one-machine default); with object storage they stay on the training
+  machine's disk, outside the store. Shared base-model caches are the server's, not counted.
 - ``content``: the stored bytes of every example revision's messages, tools and metadata (UTF-8
   JSON text on SQLite, the compressed column size on PostgreSQL). Revisions are immutable and
   kept, so an edited example counts each of its revisions.

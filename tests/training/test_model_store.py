@@ -82,3 +82,43 @@ def test_it_hides_another_teams_model(s3_storage, train, api_for, outsider):
     model = ModelArtifact.objects.get(run=run)
     response = api_for(outsider).get(f"/api/v1/models/{model.pk}/download/")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("store", ["local", "s3"])
+def test_it_counts_a_published_model_as_the_store_holds_it(
+    store, request, train, api_for, owner, settings, tmp_path
+):
+    from finetunedb.teams.quota import team_storage_usage
+    from finetunedb.teams.storage_usage import folder_bytes
+
+    if store == "s3":
+        request.getfixturevalue("s3_storage")
+    run = train()
+    model = ModelArtifact.objects.get(run=run)
+    team = run.version.dataset.team_id
+    saved = folder_bytes(settings.FINETUNEDB_MODELS_DIR / model.path)  # on the training machine
+    assert saved > 0 and model.size_bytes == saved
+    assert team_storage_usage(team_id=team).models == saved
+    if store == "local":
+        return
+    manifest = storage.folder_manifest(model_store.model_key(team_id=team, run_id=run.pk))
+    assert sum(entry["size"] for entry in manifest["files"]) == saved
+    # The web machine: a models folder of its own, empty until a download caches the model there.
+    settings.FINETUNEDB_MODELS_DIR = tmp_path / "web-models"
+    assert team_storage_usage(team_id=team).models == saved
+    response = api_for(owner).get(f"/api/v1/models/{model.pk}/download/")
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+    assert folder_bytes(tmp_path / "web-models" / "cache") >= saved
+    assert team_storage_usage(team_id=team).models == saved
+
+
+def test_it_measures_a_model_published_before_sizes_were_recorded_on_disk(train, settings):
+    from finetunedb.teams.quota import team_storage_usage
+    from finetunedb.teams.storage_usage import folder_bytes
+
+    run = train()
+    ModelArtifact.objects.filter(run=run).update(size_bytes=None)
+    on_disk = folder_bytes(settings.FINETUNEDB_MODELS_DIR / "runs" / str(run.pk))
+    assert on_disk > 0
+    assert team_storage_usage(team_id=run.version.dataset.team_id).models == on_disk

@@ -36,7 +36,7 @@ from .base_models import base_cache_dir, model_relative_path, models_dir, run_di
 from .budget import TrainingOverBudget
 from .jobs import MAX_ATTEMPTS, TRAINING_RUNS  # noqa: F401 - MAX_ATTEMPTS: tests read it here
 from .lineage import model_lineage
-from .model_store import model_folder, model_store_publish
+from .model_store import model_folder, model_store_publish, model_stored_bytes
 from .preflight import training_run_budget_require
 from .records import training_splits, version_hash_recompute, version_records
 from .reporter import LeaseLost, RunReporter
@@ -248,7 +248,7 @@ def _publish(run: TrainingRun, attempt: int, manifest: dict) -> bool:
     card = (models_dir() / relative / "README.md").read_text(encoding="utf-8")
     # Uploaded before the row exists: a worker elsewhere never sees a model whose files are not
     # all in the store (a cut-off upload leaves no manifest, so no model).
-    model_store_publish(run=run)
+    size = model_stored_bytes(run=run, published=model_store_publish(run=run))
     faults.fault_point("train.before_lineage_write")
     with transaction.atomic():
         # Ownership is checked inside the transaction: a worker that lost its lease while saving
@@ -261,6 +261,7 @@ def _publish(run: TrainingRun, attempt: int, manifest: dict) -> bool:
             weights_sha256=manifest["weights_sha256"],
             manifest=manifest,
             model_card=card,
+            size_bytes=size,
         )
         _finish(run.pk, attempt, RunStatus.SUCCEEDED)
         transaction.on_commit(lambda: model_evaluate_enqueue(model.pk))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from finetunedb import storage
+from finetunedb.teams.storage_usage import folder_bytes
 
 from ..models import ModelArtifact, RunStatus, TrainingRun
 from .base_models import model_relative_path, models_dir
@@ -28,6 +29,15 @@ def model_store_publish(*, run: TrainingRun) -> dict | None:
         source=models_dir() / model_relative_path(run.pk),
         key=model_key(team_id=run.version.dataset.team_id, run_id=run.pk),
     )
+
+
+def model_stored_bytes(*, run: TrainingRun, published: dict | None) -> int:
+    """Bytes the store holds for the run's model (recorded on its row for the team's storage
+    usage): the files the published manifest names, or with the local-folder default the saved
+    folder itself, the same files, so the same figure either way."""
+    if published is not None:
+        return sum(int(entry["size"]) for entry in published["files"])
+    return folder_bytes(models_dir() / model_relative_path(run.pk))
 
 
 def model_folder(model: ModelArtifact) -> Path:
