@@ -27,8 +27,8 @@ _PARTS: dict[str, PartMeasure] = {}
 class StorageUsage:
     """Bytes a team keeps, by part, and the quota they count against (0 = unlimited).
 
-    ``uploads``: stored import files; ``reports``: import error reports; ``models``: training
-    run folders (adapters, checkpoints); ``content``: the JSON text of every example revision.
+    ``uploads``: stored import files; ``reports``: import error reports; ``models``: published
+    model folders and checkpoints runs keep; ``content``: the JSON text of every example revision.
     """
 
     uploads: int = 0
