@@ -416,3 +416,37 @@ def test_it_lists_only_unreferenced_objects_for_cleanup(http, imported, version,
         assert not any(f"/models/run-{model['run']}/" in k for k in listed), out
     assert not any("/reports/" in k for k in listed), out
     assert "Would delete" in out.splitlines()[-1]
+
+
+def test_it_counts_what_the_store_holds_and_keeps_no_local_copies(http, imported, version, team_id):
+    """Nothing is shared on disk: the web and the import worker keep no copy of an upload once
+    the store has it and the import is over, and the web's disk holds no model; yet the team's
+    storage usage counts every model's published files, as the bucket holds them."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import boto3
+
+    data = Path(os.environ["DATA_DIR"])
+    for folder in (data / "uploads", Path(f"{data}-default") / "uploads"):
+        assert not folder.exists() or not any(folder.iterdir()), sorted(folder.iterdir())
+    assert not (data / "models" / "runs").exists() or not any((data / "models" / "runs").iterdir())
+    url = urlsplit(os.environ["STORAGE_URL"])
+    s3 = boto3.client("s3", endpoint_url=parse_qs(url.query)["endpoint_url"][0])
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=url.hostname, Prefix=f"teams/{team_id}/models/"
+    )
+    manifests = [
+        o["Key"]
+        for p in pages
+        for o in p.get("Contents", ())
+        if o["Key"].count("/") == 4 and o["Key"].endswith("/manifest.json")
+    ]  # teams/<t>/models/run-<id>/manifest.json, not the model's own manifest.json inside
+    assert manifests
+    published = sum(
+        entry["size"]
+        for key in manifests
+        for entry in json.loads(s3.get_object(Bucket=url.hostname, Key=key)["Body"].read())["files"]
+    )
+    team = next(t for t in _get(http, "/teams/").json() if t["id"] == team_id)
+    assert team["storage"]["parts"]["models"] == published
+    assert team["storage"]["parts"]["uploads"] > 0
