@@ -101,3 +101,34 @@ def test_it_refuses_exactly_what_is_nested_past_the_cap_in_a_large_document(
     found = parse_json(orjson.dumps(doc), 1, 64)
     refused = isinstance(found, RowError) and found.code == "too_deep"
     assert refused == (depth + 2 > 64)
+
+
+# fragments whose refusal hangs on the escape and colon checks: \u003a keys (a duplicate once
+# decoded, or not), NUL as \u0000 (in a value, in a key), a literal backslash before u0000
+FRAGMENTS = st.sampled_from(
+    [
+        '{"a\\u003a": 1, "a:": 2}',
+        '{"a\\u003A": 1, "b:": 2}',
+        '{"a": 1, "a": 2}',
+        '"x\\u0000y"',
+        '{"k\\u0000": 1}',
+        '"\\\\u0000"',
+        '"caf\\u00e9 \\u003a"',
+        '{"t": "12:30"}',
+    ]
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(FRAGMENTS | VALUES.map(json.dumps), min_size=1, max_size=4), st.booleans())
+def test_it_refuses_a_large_document_exactly_as_a_small_one(parts, ascii_only):
+    # past 64 KB the bracket count is skipped and one escape search serves both escape checks
+    small = "[" + ", ".join(parts) + "]"
+    pad = json.dumps("é" * 70_000, ensure_ascii=ascii_only)
+    large = "[" + ", ".join([*parts, pad]) + "]"
+    found_small, found_large = parse_json(small, 1, 64), parse_json(large, 1, 64)
+    if isinstance(found_small, RowError):
+        assert isinstance(found_large, RowError)
+        assert (found_large.code, found_large.message) == (found_small.code, found_small.message)
+    else:
+        assert found_large == [*found_small, "é" * 70_000]
