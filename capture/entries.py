@@ -44,6 +44,7 @@ FIELDS = frozenset(
     }
 )
 USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+_USAGE_SET = frozenset(USAGE_FIELDS)
 MAX_TAGS = 32
 TAG = re.compile(r"[^\s,][^,]{0,63}")
 MAX_METADATA_BYTES = 16 * 1024
@@ -113,7 +114,88 @@ def entry_parse(raw, *, redact: bool = False) -> tuple[dict | None, list[Content
 
     ``redact`` replaces emails, phone numbers and secrets with placeholders
     (``capture.redaction``) before the hash and the search text are computed, so nothing of
-    them is stored; the row's ``redactions`` counts what was replaced."""
+    them is stored; the row's ``redactions`` counts what was replaced.
+
+    The common entry (plain messages, an assistant message as the response, no tools, error or
+    timestamp) is recognised in one pass of cheap tests and goes straight to the row; anything
+    else, and anything wrong, takes the full check, which names every problem. Both give the
+    same row (a property test draws entries around the common shape)."""
+    row = _plain_row(raw)
+    if row is not None:
+        return _row(
+            row,
+            raw["messages"],
+            None,
+            raw["response"],
+            None,
+            raw.get("tags", []),
+            raw.get("metadata", {}),
+            raw.get("latency_ms"),
+            raw.get("trace_id") or "",
+            None,
+            redact,
+        )
+    return _entry_parse_checked(raw, redact=redact)
+
+
+def _plain_row(raw) -> dict | None:
+    """The model and usage fields of a common entry that certainly has no problem, or None
+    (then ``_entry_parse_checked`` decides). Each test here implies its full check passes."""
+    if (
+        type(raw) is not dict
+        or not FIELDS.issuperset(raw)
+        or "tools" in raw
+        or "error" in raw
+        or "timestamp" in raw
+    ):
+        return None
+    model = raw.get("model")
+    response = raw.get("response")
+    if (
+        type(model) is not str
+        or not 1 <= len(model) <= MAX_MODEL
+        or type(response) is not dict
+        or len(response) != 2
+        or response.get("role") != "assistant"
+        or type(response.get("content")) is not str
+        or not is_plainly_valid({"messages": raw.get("messages")})
+    ):
+        return None
+    row: dict = {}
+    usage = raw.get("usage")
+    if usage is not None:
+        if type(usage) is not dict or not _USAGE_SET.issuperset(usage):
+            return None
+        for name in USAGE_FIELDS:
+            value = usage.get(name)
+            if value is not None and not _count(value):
+                return None
+            row[name] = value
+    row["model"] = model
+    tags = raw.get("tags", [])
+    if type(tags) is not list or len(tags) > MAX_TAGS:
+        return None
+    for tag in tags:
+        if type(tag) is not str or not TAG.fullmatch(tag):
+            return None
+    metadata = raw.get("metadata", {})
+    if (
+        type(metadata) is not dict
+        or not all(map(is_metadata_key, metadata))
+        or len(orjson.dumps(metadata)) > MAX_METADATA_BYTES
+    ):
+        return None
+    latency = raw.get("latency_ms")
+    if latency is not None and not _count(latency):
+        return None
+    trace = raw.get("trace_id")
+    if trace is not None and (type(trace) is not str or len(trace) > MAX_TRACE):
+        return None
+    return row
+
+
+def _entry_parse_checked(raw, *, redact: bool = False) -> tuple[dict | None, list[ContentError]]:
+    """``entry_parse`` with every check run: the row, or None and every problem found."""
     if not isinstance(raw, dict):
         return None, [ContentError("$", NOT_AN_OBJECT)]
     errors: list[ContentError] = [
@@ -211,6 +293,11 @@ def entry_parse(raw, *, redact: bool = False) -> tuple[dict | None, list[Content
         seen: set = set()
         unique = [e for e in errors if not (e in seen or seen.add(e))]
         return None, sorted(unique, key=lambda e: e.path)
+    return _row(row, messages, tools, response, error, tags, metadata, latency, trace, when, redact)
+
+
+def _row(row, messages, tools, response, error, tags, metadata, latency, trace, when, redact):
+    """The stored fields of a valid entry: ``row`` (model, usage) completed."""
     redactions: dict[str, int] = {}
     if redact:
         messages, response, metadata, error, redactions = redact_log(

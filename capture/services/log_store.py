@@ -17,6 +17,8 @@ on PostgreSQL; nothing on other backends, which scan ``search_text``).
 
 from __future__ import annotations
 
+from itertools import chain
+
 import orjson
 from django.db import connection, models
 from django.utils import timezone
@@ -206,7 +208,7 @@ def _sqlite_values(raw, into: str, rows: list[tuple], limit: int) -> None:
         chunk = rows[start : start + per]
         raw.execute(
             f"INSERT INTO {into} VALUES {', '.join([one] * len(chunk))}",  # noqa: S608 (constants)
-            [v for row in chunk for v in row],
+            list(chain.from_iterable(chunk)),  # flattened in C
         )
 
 
@@ -215,7 +217,7 @@ def _sqlite_statements(raw, table, names, one, per, values) -> list[int]:
     for start in range(0, len(values), per):
         chunk = values[start : start + per]
         sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(chunk))} RETURNING id"  # noqa: S608 (model columns)
-        flat = [v for row in chunk for v in row]
+        flat = list(chain.from_iterable(chunk))
         # RETURNING's order is unspecified; AUTOINCREMENT hands out increasing ids in the
         # order the VALUES rows are inserted, so sorted ids are in row order.
         ids += sorted(r[0] for r in raw.execute(sql, flat).fetchall())
