@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import threading
 
@@ -27,12 +28,17 @@ from semantic.resolver import UnknownEmbeddingModel, embedding_model_load, embed
 MAX_INPUTS = 128
 MAX_INPUT_CHARS = 8192
 BATCH = 32
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 ERR_JSON = "the body must be a JSON object: {reason}"
 ERR_MODEL = "model must be a string naming an embedding model"
 ERR_INPUT = "input must be a text or a list of 1 to {limit} texts"
 ERR_TEXT = "input[{index}] must be a non-empty string"
 ERR_LONG = "input[{index}] has {n} characters; at most {limit} (shorten or split it)"
+ERR_UNICODE = (
+    "input[{index}] is not valid Unicode: character {at} is a lone surrogate (a \\ud800-\\udfff "
+    "escape without its pair); send the text as UTF-8"
+)
 ERR_LOAD = "embedding model {name!r} could not be loaded on the serving engine; its log says why"
 
 
@@ -65,6 +71,9 @@ def embed_input_parse(body, *, max_inputs: int = MAX_INPUTS, max_chars: int = MA
             raise EmbedRefused(400, ERR_TEXT.format(index=index))
         if len(text) > max_chars:
             raise EmbedRefused(400, ERR_LONG.format(index=index, n=len(text), limit=max_chars))
+        surrogate = _LONE_SURROGATE.search(text)
+        if surrogate:  # JSON's "\ud800" escape; no tokenizer encodes it (was a 500 TypeError)
+            raise EmbedRefused(400, ERR_UNICODE.format(index=index, at=surrogate.start()))
     return model, texts
 
 
@@ -114,6 +123,8 @@ class EmbeddingService:
             body = json.loads(raw)
         except ValueError as exc:
             return 400, {"error": ERR_JSON.format(reason=exc)}
+        except RecursionError:  # json.loads on deep nesting (was a dropped connection)
+            return 400, {"error": ERR_JSON.format(reason="it is nested too deep")}
         try:
             name, texts = embed_input_parse(body)
             rows = self.embed(name, texts)

@@ -56,9 +56,14 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):  # noqa: N802
         if self.path not in ("/generate", "/embed"):
             return self._json(404, {"error": "not found"})
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:  # was a dropped connection
+            return self._json(400, {"error": "Content-Length must be a whole number of bytes"})
         if length <= 0 or length > MAX_BODY:
-            return self._json(413, {"error": "body missing or too large"})
+            return self._json(
+                413, {"error": f"body missing or too large (Content-Length 1 to {MAX_BODY} bytes)"}
+            )
         if self.path == "/embed":
             return self._json(*self.embeddings.answer(self.rfile.read(length)))
         try:

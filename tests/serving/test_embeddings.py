@@ -149,3 +149,36 @@ def test_it_keeps_django_out_of_the_engine_process():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+@given(st.text(max_size=5), st.text(max_size=5), st.sampled_from(["\ud800", "\udfff", "\udc00"]))
+def test_it_refuses_a_text_with_a_lone_surrogate_naming_it(before, after, surrogate):
+    # JSON's "\ud800" escape decodes to a lone surrogate, which no tokenizer can encode (the
+    # engine answered 500 TypeError): a 400 naming the text and the character instead.
+    text = before + surrogate + after
+    at = text.index(surrogate)
+    with pytest.raises(EmbedRefused, match=rf"^input\[1\] is not valid Unicode: character {at}"):
+        embed_input_parse({"model": "m", "input": ["ok", text]})
+
+
+def test_it_refuses_a_body_nested_too_deep_with_a_400():
+    # json.loads raises RecursionError, not ValueError: the engine dropped the connection.
+    service = EmbeddingService(models_dir=Path("/nonexistent"), registered=[])
+    status, answer = service.answer(b"[" * 100_000 + b"]" * 100_000)
+    assert status == 400 and "JSON object" in answer["error"] and "nested" in answer["error"]
+
+
+def test_it_answers_a_bad_content_length_with_a_400(embedding_engine):  # noqa: F811
+    import http.client
+    import urllib.parse
+
+    url = urllib.parse.urlparse(embedding_engine)
+    for length in ("abc", "-1", "1e3"):
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+        connection.putrequest("POST", "/embed")
+        connection.putheader("Content-Length", length)
+        connection.endheaders()
+        response = connection.getresponse()
+        assert response.status in (400, 413), length
+        assert "Content-Length" in json.loads(response.read())["error"]
+        connection.close()
