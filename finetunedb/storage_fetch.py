@@ -102,15 +102,17 @@ def _download(open_key: Opener, key: str, manifest: dict, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".partial-"))
     try:
-        for entry in manifest["files"]:
+        for entry in _manifest_files(key, manifest):
             relative = entry["path"]
-            if relative.startswith("/") or ".." in Path(relative).parts:
-                raise StoredFileCorrupt(CORRUPT.format(key=key, why=f"bad path {relative!r}"))
             stored = f"{key}/{token}/{relative}"
             local = staging / relative
             local.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.closing(open_key(stored)) as source, open(local, "wb") as handle:
-                shutil.copyfileobj(source, handle, CHUNK)
+                # one byte past the recorded size shows it differs: never more on this disk
+                left = entry["size"] + 1
+                while left > 0 and (chunk := source.read(min(CHUNK, left))):
+                    handle.write(chunk)
+                    left -= len(chunk)
             _verify(stored, local, entry)
         try:
             os.rename(staging, target)
@@ -121,6 +123,36 @@ def _download(open_key: Opener, key: str, manifest: dict, target: Path) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _manifest_files(key: str, manifest: dict) -> list[dict]:
+    """The manifest's ``files``, each ``{path, size, sha256}`` with a plain relative path (no
+    ``..``, ``.``, empty part or NUL), no path twice or inside another file; else
+    ``StoredFileCorrupt`` naming the entry (the store's manifest is data, not trusted)."""
+    files = manifest.get("files")
+    if not isinstance(files, list):
+        raise StoredFileCorrupt(CORRUPT.format(key=key, why="manifest has no files list"))
+    seen: set[str] = set()
+    for index, entry in enumerate(files):
+        relative = entry.get("path") if isinstance(entry, dict) else None
+        ok = (
+            isinstance(relative, str)
+            and "\x00" not in relative
+            and all(part not in ("", ".", "..") for part in relative.split("/"))
+            and isinstance(entry.get("size"), int)
+            and not isinstance(entry.get("size"), bool)
+            and entry["size"] >= 0
+            and isinstance(entry.get("sha256"), str)
+        )
+        if not ok:
+            raise StoredFileCorrupt(CORRUPT.format(key=key, why=f"bad manifest entry {index}"))
+        parents = {"/".join(relative.split("/")[:n]) for n in range(1, relative.count("/") + 1)}
+        if relative in seen or parents & seen or any(s.startswith(relative + "/") for s in seen):
+            raise StoredFileCorrupt(
+                CORRUPT.format(key=key, why=f"manifest names {relative!r} twice")
+            )
+        seen.add(relative)
+    return files
 
 
 def _verify(key: str, local: Path, entry: dict) -> None:

@@ -174,3 +174,82 @@ def test_it_never_prunes_an_entry_another_process_holds(local_store, tmp_path, s
     finally:
         holder.communicate("\n", timeout=30)
     assert storage_fetch.cache_prune(cache, budget_bytes=0, grace_s=0) == [one]
+
+
+# A manifest the store holds is read as data, never trusted: every shape it can be wrong in is
+# a StoredFileCorrupt naming the manifest (the engine's ModelRefused), with no cache entry and
+# no staging folder left behind. Before: KeyError/TypeError/AttributeError/IsADirectoryError.
+TOKEN = "0" * 32
+GOOD = {"path": "a.bin", "size": 3, "sha256": __import__("hashlib").sha256(b"abc").hexdigest()}
+
+
+def _memory_store(manifest, objects=None):
+    import io
+    import json
+
+    objects = {"k/manifest.json": json.dumps(manifest).encode(), **(objects or {})}
+    reads = []
+
+    def open_key(key):
+        if key not in objects:
+            raise storage_fetch.StoredFileMissing(key)
+        reads.append(key)
+        return io.BytesIO(objects[key])
+
+    return open_key, reads
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        None,
+        "a.bin",
+        [None],
+        [{"path": 3, "size": 3, "sha256": GOOD["sha256"]}],
+        [{"size": 3, "sha256": GOOD["sha256"]}],
+        [{**GOOD, "size": "3"}],
+        [{**GOOD, "size": -1}],
+        [{**GOOD, "size": True}],
+        [{**GOOD, "sha256": None}],
+        [{**GOOD, "path": ""}],
+        [{**GOOD, "path": "."}],
+        [{**GOOD, "path": "a/./b"}],
+        [{**GOOD, "path": "a//b"}],
+        [{**GOOD, "path": "a\x00b"}],
+        [{**GOOD, "path": "../x"}],
+        [{**GOOD, "path": "/etc/x"}],
+        [GOOD, GOOD],
+        [GOOD, {**GOOD, "path": "a.bin/b"}],
+    ],
+)
+def test_it_refuses_a_malformed_manifest_and_leaves_nothing(tmp_path, files):
+    manifest = {"token": TOKEN} if files is None else {"token": TOKEN, "files": files}
+    open_key, _ = _memory_store(manifest, {f"k/{TOKEN}/a.bin": b"abc"})
+    with pytest.raises(storage_fetch.StoredFileCorrupt, match="manifest"):
+        storage_fetch.folder_fetch(open_key=open_key, key="k", cache_dir=tmp_path / "cache")
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_dir() and p.name != "k"]
+
+
+def test_it_reads_no_more_of_a_stored_file_than_its_manifest_says(tmp_path):
+    import hashlib
+    import io
+
+    big = b"x" * (8 * storage_fetch.CHUNK)
+    entry = {"path": "a.bin", "size": 3, "sha256": hashlib.sha256(b"abc").hexdigest()}
+    manifest = {"token": TOKEN, "files": [entry]}
+    open_manifest, _ = _memory_store(manifest)
+    read = []
+
+    class Source(io.BytesIO):
+        def read(self, size=-1):
+            chunk = super().read(size)
+            read.append(len(chunk))
+            return chunk
+
+    def open_key(key):
+        return open_manifest(key) if key.endswith("manifest.json") else Source(big)
+
+    with pytest.raises(storage_fetch.StoredFileCorrupt, match="size differs"):
+        storage_fetch.folder_fetch(open_key=open_key, key="k", cache_dir=tmp_path / "cache")
+    # one byte past the recorded size shows it differs; not the 8 MB the store held on disk
+    assert read and sum(read) <= entry["size"] + 1
