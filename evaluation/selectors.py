@@ -111,12 +111,13 @@ COMPARISON_RELATED = ("run", "run__suite", "run__suite__team", "against", "creat
 
 
 def judged_comparison_get_for_user(user, comparison_id, *, run_id=None):
-    """One LLM judge's comparison of the caller's teams; 404 too when ``run_id`` is not its run
-    (the API nests comparisons under their run, as it nests reviews)."""
+    """One LLM judge's comparison of the caller's teams; 404 too when ``run_id`` is neither
+    side (the API nests comparisons under a run, and a run's list names those where it is
+    either side: :func:`judged_comparisons_for_run`)."""
     comparison = get_for_user(
         JudgedComparison.objects.select_related(*COMPARISON_RELATED), user, pk=comparison_id
     )
-    if run_id is not None and comparison.run_id != int(run_id):
+    if run_id is not None and int(run_id) not in (comparison.run_id, comparison.against_id):
         raise Http404(NOT_FOUND)
     return comparison
 

@@ -169,8 +169,21 @@ def test_it_hides_other_teams_comparisons(api_for, owner, outsider, runs, sent, 
     outside = api_for(outsider)
     assert outside.get(f"{base(run.pk)}{made['id']}/").status_code == 404
     assert outside.post(base(run.pk), {"against": against.pk}, format="json").status_code == 404
-    # nested under the wrong run: 404 too
-    assert api_for(owner).get(f"{base(against.pk)}{made['id']}/").status_code == 404
+    # nested under a run that is neither side: 404 too
+    third = finished_run(run.suite, "third-model")
+    assert api_for(owner).get(f"{base(third.pk)}{made['id']}/").status_code == 404
+
+
+def test_it_shows_a_comparison_under_either_run_as_the_list_does(api_for, owner, runs, sent):
+    # The against run's list names the comparison; its detail under that run's URL was a 404.
+    run, against = runs
+    api = api_for(owner)
+    made = api.post(base(run.pk), {"against": against.pk}, format="json").json()
+    listed = api.get(base(against.pk)).json()
+    assert [c["id"] for c in listed] == [made["id"]]
+    detail = api.get(f"{base(against.pk)}{made['id']}/")
+    assert detail.status_code == 200
+    assert (detail.json()["run"], detail.json()["against"]) == (run.pk, against.pk)
 
 
 def test_it_leaves_no_verdict_when_the_worker_dies_mid_judging(
