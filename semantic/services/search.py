@@ -42,6 +42,11 @@ MODEL_NOT_SERVED = (
     "with: restart it with --embedding-model {model} (or with FINETUNEDB_EMBEDDING_MODELS "
     "listing it) and try again. Word search (?search=, or method=ngram) works without it."
 )
+NOT_A_VECTOR = "its answer is not a vector (is FINETUNEDB_SERVING_URL the serving engine?)."
+WRONG_DIMENSION = (
+    "its vector has {got} values, the stored embeddings {stored}: the engine serves another "
+    "model under that name; point it at the folder the dataset was embedded with."
+)
 ENGINE_REFUSED = (
     "The serving engine could not embed your text with {model!r}: {reason} Word search "
     "(?search=, or method=ngram) works without it."
@@ -74,14 +79,30 @@ def _embeddings(folder) -> Embeddings | None:
         return current
 
 
-def query_vector(*, model: str, text: str) -> np.ndarray:
+def query_vector(*, model: str, text: str, dimension: int | None = None) -> np.ndarray:
     """``text`` (cut to MAX_QUERY_CHARS) embedded by the serving engine with ``model``, as the
-    float16 row the stored matrix holds; an ApplicationError (503) when the engine cannot."""
+    float16 row the stored matrix holds; an ApplicationError (503) when the engine cannot, or
+    answers anything but one finite vector (of ``dimension`` values, the stored rows', when
+    given)."""
     from finetunedb.exceptions import ApplicationError
     from serving.client import EngineRefused, EngineUnavailable, engine_embed
 
     try:
-        (row,) = engine_embed(model=model, texts=[text[:MAX_QUERY_CHARS]])
+        rows = engine_embed(model=model, texts=[text[:MAX_QUERY_CHARS]])
+        row = _engine_row(rows)
+        if row is None:
+            raise ApplicationError(
+                ENGINE_REFUSED.format(model=model, reason=NOT_A_VECTOR),
+                code=UNAVAILABLE,
+                status_code=503,
+            )
+        if dimension is not None and row.size != dimension:
+            reason = WRONG_DIMENSION.format(got=row.size, stored=dimension)
+            raise ApplicationError(
+                ENGINE_REFUSED.format(model=model, reason=reason),
+                code=UNAVAILABLE,
+                status_code=503,
+            )
     except EngineUnavailable as exc:
         raise ApplicationError(ENGINE_DOWN, code=UNAVAILABLE, status_code=503) from exc
     except EngineRefused as exc:
@@ -91,7 +112,21 @@ def query_vector(*, model: str, text: str) -> np.ndarray:
             else ENGINE_REFUSED.format(model=model, reason=str(exc).rstrip(".") + ".")
         )
         raise ApplicationError(message, code=UNAVAILABLE, status_code=503) from exc
-    return np.asarray(row, dtype=np.float16)
+    return row.astype(np.float16)
+
+
+def _engine_row(rows) -> np.ndarray | None:
+    """The one query row of an engine's answer as float32; None unless it is exactly one
+    non-empty list of finite numbers (another server on the port, a broken engine: was a 500
+    or a ranking by NaN)."""
+    if not isinstance(rows, list) or len(rows) != 1 or not isinstance(rows[0], list):
+        return None
+    if not rows[0] or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in rows[0]
+    ):
+        return None
+    row = np.asarray(rows[0], dtype=np.float32)
+    return row if np.isfinite(row).all() else None
 
 
 def dataset_semantic_search(
@@ -115,7 +150,7 @@ def dataset_semantic_search(
     stored = _embeddings(embeddings_folder_for_reading(dataset=dataset, model_name=model))
     if stored is None:
         return None
-    query = query_vector(model=model, text=text)
+    query = query_vector(model=model, text=text, dimension=stored.vectors.shape[1])
     rows, scores = top_k(stored.vectors, query, min(limit, MAX_RESULTS))
     return [
         (int(stored.revisions[r]), int(stored.examples[r]), float(s))
@@ -140,7 +175,7 @@ def revisions_nearest(
     rows = np.flatnonzero(np.isin(stored.revisions, wanted))
     if rows.size == 0:
         return None
-    query = query_vector(model=model, text=text)
+    query = query_vector(model=model, text=text, dimension=stored.vectors.shape[1])
     best, scores = top_k(stored.vectors[rows], query, k)
     picked = rows[best]
     hits = [

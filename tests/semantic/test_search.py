@@ -132,3 +132,58 @@ def test_it_answers_503_naming_a_model_the_engine_does_not_offer(
     body = response.json()
     assert body["code"] == "embedding_service_unavailable"
     assert "does not offer" in body["detail"] and f"--embedding-model {other}" in body["detail"]
+
+
+def _fake_engine(body: bytes):
+    """A server on 127.0.0.1 answering every POST with ``body`` (200): something that is not
+    the engine, or an engine serving another model under the dataset's model name."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def _rows(*rows) -> bytes:
+    return json.dumps({"data": [{"index": i, "embedding": r} for i, r in enumerate(rows)]}).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (_rows([0.1] * 7), "7 values"),  # another model's vector: the stored rows have 32
+        (_rows(["a"] * 32), "not a vector"),
+        (b'{"data": [{"index": 0, "embedding": [NaN' + b", 0.1" * 31 + b"]}]}", "not a vector"),
+        (_rows(), "not a vector"),
+        (_rows([0.1] * 32, [0.1] * 32), "not a vector"),
+        (_rows([]), "not a vector"),
+    ],
+)
+@pytest.mark.django_db
+def test_it_answers_503_when_the_engine_answers_something_that_is_not_the_query_vector(
+    embedded, settings, api_for, owner, dataset, body, says
+):
+    # Was a 500 (wrong length, strings, no row) or a ranking by NaN scores (a 200).
+    server, url = _fake_engine(body)
+    settings.FINETUNEDB_SERVING_URL = url
+    try:
+        response = api_for(owner).get(
+            f"/api/v1/datasets/{dataset.pk}/examples/", {"semantic": "refund"}
+        )
+    finally:
+        server.shutdown()
+    assert response.status_code == 503, response.content
+    assert response.json()["code"] == "embedding_service_unavailable"
+    assert says in response.json()["detail"]
