@@ -27,6 +27,7 @@ from finetunedb.exceptions import ApplicationError, ConflictError
 from finetunedb.leases import lease_claim, lease_finish, lease_kept, lease_renew
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
+from finetunedb.teams.services import team_lock
 
 from ..conf import judge_names
 from ..evaluators import evaluators_build
@@ -157,9 +158,9 @@ def judged_comparison_request(
     try:
         with transaction.atomic():
             if user is not None:
+                team_lock(run.suite.team_id)  # two POSTs at once are counted one after the other
                 active = (
-                    JudgedComparison.objects.select_for_update()
-                    .filter(run__suite__team_id=run.suite.team_id)
+                    JudgedComparison.objects.filter(run__suite__team_id=run.suite.team_id)
                     .exclude(status__in=JUDGED_FINISHED)
                     .count()
                 )

@@ -9,6 +9,7 @@ from django.utils import timezone
 from finetunedb.exceptions import ApplicationError, ConflictError
 from finetunedb.teams.permissions import Action
 from finetunedb.teams.scoping import require_role
+from finetunedb.teams.services import team_lock
 from training.models import ModelArtifact
 from training.services.base_models import base_model_check
 
@@ -112,9 +113,9 @@ def eval_run_start(
         repetition_penalty=repetition_penalty, no_repeat_ngram_size=no_repeat_ngram_size
     )
     with transaction.atomic():
+        team_lock(suite.team_id)  # two launches at once are counted one after the other
         active = (
-            EvalRun.objects.select_for_update()
-            .filter(suite__team_id=suite.team_id)
+            EvalRun.objects.filter(suite__team_id=suite.team_id)
             .exclude(status__in=EVAL_FINISHED)
             .count()
         )

@@ -109,10 +109,18 @@ def _member(team: Team, identifier, *, lock: bool = False) -> Membership | None:
     return found
 
 
+def team_lock(team_id: int) -> None:
+    """Inside a transaction: lock the team's row, so that decisions about one team (a per-team
+    cap, a quota, who is owner) are made one at a time. On PostgreSQL this is the only lock a
+    count can take: Django drops FOR UPDATE from aggregates, so ``select_for_update().count()``
+    locks nothing. SQLite's IMMEDIATE transactions already run writers one at a time."""
+    Team.objects.select_for_update().filter(pk=team_id).values_list("pk", flat=True).first()
+
+
 def _lock_team(team: Team) -> None:
     # Member changes of one team run one at a time (PostgreSQL), so two owners demoting or
     # removing each other at once cannot leave the team without an owner.
-    Team.objects.select_for_update().filter(pk=team.pk).first()
+    team_lock(team.pk)
 
 
 def _owners_left(team: Team, excluding_user_id: int) -> int:

@@ -20,7 +20,6 @@ from __future__ import annotations
 from django.conf import settings
 
 from finetunedb.exceptions import TeamStorageQuotaExceeded, TooManyActiveJobs
-from finetunedb.teams.models import Team
 from finetunedb.teams.quota import (
     team_storage_quota,
     team_storage_refresh_uploads,
@@ -29,6 +28,7 @@ from finetunedb.teams.quota import (
     team_storage_usage,
     team_storage_usage_to_check,
 )
+from finetunedb.teams.services import team_lock
 from finetunedb.teams.storage_usage import StorageUsage, format_bytes
 
 from ...formats import Limits
@@ -125,7 +125,7 @@ def import_publish_require_room(*, team_id: int) -> None:
     quota = team_storage_quota()
     if quota <= 0:
         return
-    Team.objects.select_for_update().filter(pk=team_id).values_list("pk", flat=True).first()
+    team_lock(team_id)
     usage = team_storage_usage(team_id=team_id)
     if usage.total > quota:
         raise TeamStorageQuotaExceeded(
@@ -142,7 +142,7 @@ def import_admission_recheck(*, team_id: int, upload_bytes: int, usage: StorageU
     Locks the team row (PostgreSQL; SQLite's IMMEDIATE transactions already serialise writers)
     and re-measures only what a concurrent import changes: its slot and its stored upload.
     """
-    Team.objects.select_for_update().filter(pk=team_id).values_list("pk", flat=True).first()
+    team_lock(team_id)
     import_slots_require_free(team_id=team_id)
     fresh = team_storage_refresh_uploads(usage, team_id=team_id)
     team_storage_require_room(usage=fresh, incoming_bytes=upload_bytes)
