@@ -288,6 +288,20 @@ def pgvector_current(*, dataset_id: int, model_name: str, using: str = "default"
     return row[1] if row is not None and row[0] == latest[0] else None
 
 
+def pgvector_dimension(*, dataset_id: int, model_name: str, using: str = "default") -> int | None:
+    """The length of the dataset's stored rows for ``model_name`` (one row read), None when it
+    has none: a query of another length must be refused before it reaches a ``halfvec(n)``
+    cast, which would be a database error."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT vector_dims(embedding) FROM semantic_vector "
+            "WHERE dataset_id = %s AND model_key = %s LIMIT 1",
+            [dataset_id, embedding_model_key(model_name)],
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
 def _scores(vectors: list, query: np.ndarray) -> np.ndarray:
     # The file path's arithmetic (semantic/vectors.py): float16 rows as float32, dot product.
     rows = np.stack([v.to_numpy() for v in vectors]).astype(np.float32)

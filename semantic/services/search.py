@@ -21,7 +21,7 @@ from ..models import EmbeddingJob, EmbeddingStatus
 from ..store import Embeddings, embeddings_read
 from ..vectors import top_k
 from .embedding_store import embeddings_folder_for_reading
-from .pgvector_store import pgvector_current, pgvector_top_k
+from .pgvector_store import pgvector_current, pgvector_dimension, pgvector_top_k
 
 MAX_QUERY_CHARS = 2000
 MAX_RESULTS = 500
@@ -139,7 +139,8 @@ def dataset_semantic_search(
         return None
     held = pgvector_current(dataset_id=dataset.pk, model_name=model)
     if held is not None:  # the rows in PostgreSQL: no matrix to fetch (pgvector_store.py)
-        query = query_vector(model=model, text=text)
+        dimension = pgvector_dimension(dataset_id=dataset.pk, model_name=model)
+        query = query_vector(model=model, text=text, dimension=dimension)
         return pgvector_top_k(
             dataset_id=dataset.pk,
             model_name=model,
