@@ -80,6 +80,9 @@ def engine_stream(payload: dict):
 
 # A search waits for its query's vector; the first request also loads the model (seconds).
 EMBED_TIMEOUT_S = 60
+# The engine's answer to at most 128 texts: 128 vectors of a few thousand floats as JSON is a
+# few MB; anything far past that is not the engine, and is not read into memory.
+MAX_EMBED_REPLY_BYTES = 32 * 1024 * 1024
 
 
 def engine_embed(*, model: str, texts: list[str]) -> list[list[float]]:
@@ -94,7 +97,10 @@ def engine_embed(*, model: str, texts: list[str]) -> list[list[float]]:
     try:
         conn.request("POST", "/embed", body=body, headers={"Content-Type": "application/json"})
         response = conn.getresponse()
-        answer = json.loads(response.read() or b"{}")
+        raw = response.read(MAX_EMBED_REPLY_BYTES + 1)
+        if len(raw) > MAX_EMBED_REPLY_BYTES:
+            raise ValueError(f"an answer over {MAX_EMBED_REPLY_BYTES} bytes")
+        answer = json.loads(raw or b"{}")
         if response.status != 200:
             raise EngineRefused(response.status, str(answer.get("error", "")))
         return [row["embedding"] for row in sorted(answer["data"], key=lambda r: r["index"])]
@@ -104,6 +110,7 @@ def engine_embed(*, model: str, texts: list[str]) -> list[list[float]]:
         KeyError,
         TypeError,
         AttributeError,
+        RecursionError,  # json.loads on a deeply nested answer
         http.client.HTTPException,
     ) as exc:
         # an answer that is not the engine's (another server on the port): as good as down

@@ -169,14 +169,19 @@ def _rows(*rows) -> bytes:
         (_rows(), "not a vector"),
         (_rows([0.1] * 32, [0.1] * 32), "not a vector"),
         (_rows([]), "not a vector"),
+        (b"[" * 100_000 + b"]" * 100_000, "not answering"),  # was a RecursionError: a 500
+        (_rows([0.1] * 32) + b" " * 70_000, "not answering"),  # past the (lowered) reply cap
     ],
 )
 @pytest.mark.postgres  # on PostgreSQL with pgvector the rows' length comes from the table
 @pytest.mark.django_db
 def test_it_answers_503_when_the_engine_answers_something_that_is_not_the_query_vector(
-    embedded, settings, api_for, owner, dataset, body, says
+    embedded, settings, api_for, owner, dataset, body, says, monkeypatch
 ):
     # Was a 500 (wrong length, strings, no row) or a ranking by NaN scores (a 200).
+    from serving import client
+
+    monkeypatch.setattr(client, "MAX_EMBED_REPLY_BYTES", 64 * 1024)
     server, url = _fake_engine(body)
     settings.FINETUNEDB_SERVING_URL = url
     try:
