@@ -4,7 +4,8 @@ Checklist A9/C18/D: ``object_level_authorization`` (ST402: one user must never r
 other created), ``ignored_auth`` and ``not_a_server_error``, a bounded number of examples per
 operation. The server is this app under the test settings (so every response also passes the
 leak scan of tests/security/leakscan.py, a leak being a 500), in a fresh data folder, with the
-training tasks that would load a model replaced by no-ops. Run by scripts/test.sh:
+training tasks that would load a model replaced by no-ops, and the serving engine beside it
+(semantic search embeds its query there). Run by scripts/test.sh:
 
     .venv/bin/python -m tests.security.fuzz_api [--max-examples N]
 """
@@ -98,6 +99,24 @@ def serve():
     return server, f"http://127.0.0.1:{server.server_port}"
 
 
+def start_engine(models_dir: Path) -> tuple[subprocess.Popen, str]:
+    """The serving engine on a free loopback port, as ``make run`` starts it beside the web:
+    ``?semantic=`` embeds its query there (POST /embed), so without it a search of an embedded
+    dataset is a 503 by design. ``(process, url)``."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "serving.engine.server", "--port", "0", "--models-dir",
+         str(models_dir), "--threads", "1"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    line = process.stdout.readline()
+    if "serving engine on" not in line:
+        process.kill()
+        raise RuntimeError(f"the serving engine did not start: {line}{process.stdout.read()}")
+    # keep reading its log, so a full pipe never blocks it
+    threading.Thread(target=process.stdout.read, daemon=True).start()
+    return process, line.split()[-1]
+
+
 def write_config(folder: Path, tokens: dict[str, str]) -> Path:
     """schemathesis.toml naming a Web-Fuzzing-Commons auth file with the users as peers."""
     wfc = folder / "wfc-auth.json"
@@ -124,6 +143,10 @@ def main(argv=None) -> int:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     # The bundled base model is converted once on first use (tens of seconds): keep it between runs.
     os.environ.setdefault("FINETUNEDB_MODELS_DIR", str(ROOT / "var" / "fuzz-models"))
+    Path(os.environ["FINETUNEDB_MODELS_DIR"]).mkdir(parents=True, exist_ok=True)
+    engine, os.environ["FINETUNEDB_SERVING_URL"] = start_engine(
+        Path(os.environ["FINETUNEDB_MODELS_DIR"])
+    )
     import django
 
     django.setup()
@@ -158,6 +181,8 @@ def main(argv=None) -> int:
         result = subprocess.run(command, cwd=folder, check=False)
     finally:
         server.shutdown()
+        engine.terminate()
+        engine.wait(timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
     return result.returncode
 
