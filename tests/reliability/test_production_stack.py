@@ -117,6 +117,24 @@ def imported(http, team_id):
     return dataset_id
 
 
+def _trained_model(http, version) -> tuple[dict, dict]:
+    """A LoRA run on ``version`` trained on the training worker, and its model: (run, model)."""
+    run = _train(http, version, checkpoint_interval=0, eval_interval=0)
+    done = _poll(
+        http,
+        f"/training-runs/{run['id']}/",
+        lambda r: r["status"] not in ("queued", "running"),
+        "run",
+    )
+    assert done["status"] == "succeeded", done["failure_reason"]
+    model = next(
+        m
+        for m in _get(http, f"/versions/{version['id']}/models/").json()["results"]
+        if m["run"] == run["id"]
+    )
+    return run, model
+
+
 def test_it_imports_an_upload_and_exports_it_back(http, imported):
     lines = _get(http, f"/datasets/{imported}/export/").content.splitlines()
     assert len(lines) == 40
@@ -306,19 +324,7 @@ def test_it_downloads_the_trained_model_through_the_object_store(http, version, 
 
     import boto3
 
-    run = _train(http, version, checkpoint_interval=0, eval_interval=0)
-    done = _poll(
-        http,
-        f"/training-runs/{run['id']}/",
-        lambda r: r["status"] not in ("queued", "running"),
-        "run",
-    )
-    assert done["status"] == "succeeded", done["failure_reason"]
-    model = next(
-        m
-        for m in _get(http, f"/versions/{version['id']}/models/").json()["results"]
-        if m["run"] == run["id"]
-    )
+    run, model = _trained_model(http, version)
     data = Path(os.environ["DATA_DIR"])
     assert not (data / "models" / "runs" / str(run["id"])).exists()
     assert (Path(f"{data}-training") / "models" / "runs" / str(run["id"]) / "model").is_dir()
@@ -336,19 +342,7 @@ def test_it_downloads_the_trained_model_through_the_object_store(http, version, 
 def test_it_chats_with_a_finetune_the_engine_fetched_from_the_object_store(http, version, team_id):
     """The serving engine runs on a machine of its own (its DATA_DIR-serving shares nothing):
     the model trained on the training worker reaches it through the bucket only."""
-    run = _train(http, version, checkpoint_interval=0, eval_interval=0)
-    done = _poll(
-        http,
-        f"/training-runs/{run['id']}/",
-        lambda r: r["status"] not in ("queued", "running"),
-        "run",
-    )
-    assert done["status"] == "succeeded", done["failure_reason"]
-    model = next(
-        m
-        for m in _get(http, f"/versions/{version['id']}/models/").json()["results"]
-        if m["run"] == run["id"]
-    )
+    run, model = _trained_model(http, version)
     name = f"ftdb-model-{model['id']}"
     token = http.headers["Authorization"].split()[-1]
     chat = http.post(

@@ -16,6 +16,7 @@ from finetunedb import storage, storage_fetch
 from serving.engine.models import ModelRefused, ModelStore, store_opener_from_environ
 from serving.engine.scheduler import Params, Scheduler
 from tests.serving.conftest import build_adapter
+from tests.serving.test_engine import collect
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "teams/4/models/run-5"
@@ -43,15 +44,8 @@ def _answer(store: ModelStore, base, adapter, model_store=None) -> tuple[str, ob
     )  # fmt: skip
     request.team = "t"
     scheduler.submit(request)
-    parts = []
-    while True:
-        kind, value = request.events.get(timeout=60)
-        if kind == "delta":
-            parts.append(value)
-        elif kind == "done":
-            return "".join(parts), request
-        else:
-            raise AssertionError(value)
+    text, _done = collect(request)
+    return text, request
 
 
 def test_it_serves_a_finetune_fetched_from_the_store(
